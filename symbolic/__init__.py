@@ -1,0 +1,1 @@
+"""stepgrad's symbolic core: spec -> symbolic model -> derivation, no file system."""

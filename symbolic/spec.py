@@ -1,0 +1,597 @@
+"""Read a network spec (TOML) into plain, frozen, validated data.
+
+Nothing symbolic happens here: the spec is what the user wrote, checked, with
+defaults filled in.  Every number is kept exact (TOML floats are read as
+decimals and become SymPy rationals), so 0.15 means exactly 15/100.
+
+Every problem raises :class:`SpecError` with one line naming the file, the key
+and, where it can be found, the line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import random
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from . import naming
+from .functions import ACTIVATIONS, DEFAULT_HUBER_DELTA, DEFAULT_SLOPE, ERRORS
+
+
+class SpecError(ValueError):
+    """A problem in user input, told in one line."""
+
+
+# -- the data --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: its neurons and (except for the input layer) its activation."""
+
+    neurons: tuple[str, ...]
+    activation: str | None = None
+    slope: sp.Rational | None = None
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A weight: its name and the edge it sits on (src in layer-1, dst in layer)."""
+
+    name: str
+    src: str
+    dst: str
+    layer: int
+
+
+@dataclass(frozen=True)
+class Bias:
+    """A bias feeding one or more neurons of one layer."""
+
+    name: str
+    layer: int
+    neurons: tuple[str, ...]
+    trainable: bool
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One training sample: inputs and targets, keyed by neuron name, in layer order."""
+
+    inputs: tuple[tuple[str, sp.Rational], ...]
+    targets: tuple[tuple[str, sp.Rational], ...]
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the network is trained."""
+
+    learning_rate: sp.Rational
+    steps: int = 10000
+    #: 0 means the full batch; 1 means online; k means mini-batches of k samples.
+    batch_size: int = 1
+    reduction: str = "sum"
+    #: "original": hidden deltas use the weights as they were (the post's text);
+    #: "updated": they use the next layer's weights already updated.
+    hidden_deltas: str = "original"
+    #: "updates": X@N is measured after N updates; "forward_passes": in the N-th
+    #: forward pass, that is after N - 1 updates.
+    count_rounds: str = "updates"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated network spec."""
+
+    name: str
+    title: str
+    layers: tuple[Layer, ...]
+    weights: tuple[Weight, ...]
+    biases: tuple[Bias, ...]
+    error: str
+    error_params: tuple[tuple[str, sp.Rational], ...]
+    initial: tuple[tuple[str, sp.Rational], ...]
+    samples: tuple[Sample, ...]
+    training: Training
+    #: Figures a source printed, as (canonical name, printed text), for comparison.
+    reference: tuple[tuple[str, str], ...] = ()
+    reference_source: str = ""
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Every weight and bias name, weights first, in spec order."""
+        return tuple(w.name for w in self.weights) + tuple(b.name for b in self.biases)
+
+    @property
+    def trainable(self) -> tuple[str, ...]:
+        """The parameters an update changes."""
+        return tuple(w.name for w in self.weights) + tuple(b.name for b in self.biases if b.trainable)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self.layers[0].neurons
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.layers[-1].neurons
+
+    def with_training(self, **changes: Any) -> "Spec":
+        """Return a copy with some training options changed."""
+        fields = {**self.training.__dict__, **changes}
+        return Spec(**{**self.__dict__, "training": Training(**fields)})
+
+
+# -- reading ---------------------------------------------------------------
+
+BUILTIN_DIR = "symbolic.examples"
+
+_TOP_KEYS = ("title", "error", "layers", "wiring", "parameters", "initializer",
+             "training", "samples", "reference")
+_LAYER_KEYS = ("neurons", "size", "activation", "slope", "bias", "bias_name", "bias_trainable")
+_TRAINING_KEYS = ("learning_rate", "steps", "batch", "reduction", "hidden_deltas", "count_rounds")
+_INIT_KEYS = ("scheme", "seed", "digits", "limit")
+_SAMPLE_KEYS = ("inputs", "targets")
+_REFERENCE_KEYS = ("source", "figures")
+INIT_SCHEMES = ("uniform", "xavier_uniform", "he_uniform")
+MAX_STEPS = 1_000_000
+MAX_WIDTH = 4096
+MAX_LAYERS = 64
+
+
+def builtin_names() -> list[str]:
+    """List the built-in example names."""
+    files = resources.files(BUILTIN_DIR).iterdir()
+    return sorted(p.name[:-5] for p in files if p.name.endswith(".toml"))
+
+
+def resolve(spec_arg: str) -> tuple[str, str]:
+    """Return (display name, TOML text) for a spec path or a built-in example's name."""
+    path = Path(spec_arg)
+    if spec_arg in builtin_names() and not path.exists():
+        text = resources.files(BUILTIN_DIR).joinpath(f"{spec_arg}.toml").read_text("utf-8")
+        return spec_arg, text
+    if not path.exists():
+        hint = difflib.get_close_matches(spec_arg, builtin_names(), n=1)
+        extra = f"; did you mean the built-in example {hint[0]!r}?" if hint else (
+            f"; built-in examples are: {', '.join(builtin_names())}")
+        raise SpecError(f"{spec_arg}: no such file or built-in example{extra}")
+    if path.is_dir():
+        raise SpecError(f"{spec_arg}: is a folder, not a spec file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{spec_arg}: cannot read: {exc.strerror}") from None
+    try:
+        return spec_arg, raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{spec_arg}: not UTF-8 text") from None
+
+
+def load(spec_arg: str) -> Spec:
+    """Load and validate a spec from a path or a built-in example's name.
+
+    >>> load("mazur").training.learning_rate
+    1/2
+    """
+    where, text = resolve(spec_arg)
+    name = Path(where).stem if where.endswith(".toml") else where
+    return parse(text, where, default_name=name)
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """Parse TOML text, floats kept exact, or raise SpecError with the line."""
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{where}: not valid TOML: {exc}") from None
+
+
+def parse(text: str, where: str = "<spec>", default_name: str = "network") -> Spec:
+    """Validate TOML text as a spec."""
+    return _Reader(text, where).spec(parse_toml(text, where), default_name)
+
+
+def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    """Return '; did you mean X?' for the closest choice, or ''."""
+    hint = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(choices)}"
+
+
+def locate(text: str, path: str) -> int | None:
+    """Find the line (from 1) of the TOML key at dotted *path*, as well as text allows."""
+    parts = [p for p in re.split(r"[.\[\]]", path) if p and not p.isdigit()]
+    if not parts:
+        return None
+    lines = text.splitlines()
+    start = 0
+    key = parts[-1]
+    for sect in parts[:-1]:
+        for k in range(start, len(lines)):
+            if re.match(rf"\s*\[\[?\s*{re.escape(sect)}\s*\]\]?\s*(#.*)?$", lines[k]):
+                start = k
+                break
+    pat = re.compile(rf'(^|[\s{{,])"?{re.escape(key)}"?\s*=')
+    for k in range(start, len(lines)):
+        if pat.search(lines[k]):
+            return k + 1
+    sect = re.compile(rf"\s*\[\[?\s*{re.escape(key)}\s*\]\]?")
+    for k, line in enumerate(lines):
+        if sect.match(line):
+            return k + 1
+    return None
+
+
+def exact(value: Any) -> sp.Rational:
+    """Turn an exact decimal or integer into a SymPy rational."""
+    if isinstance(value, Decimal):
+        return sp.Rational(str(value))
+    return sp.Integer(int(value))
+
+
+class _Reader:
+    """Validate a parsed TOML document, remembering the text to report lines."""
+
+    def __init__(self, text: str, where: str):
+        self.text = text
+        self.where = where
+
+    # -- reporting
+    def fail(self, key: str, message: str) -> SpecError:
+        line = locate(self.text, key)
+        at = f":{line}" if line else ""
+        return SpecError(f"{self.where}{at}: {key}: {message}")
+
+    def check_keys(self, table: dict, allowed: tuple[str, ...], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(f"{prefix}{key}", "unknown key" + did_you_mean(key, allowed))
+
+    def table(self, doc: dict, key: str, required: bool = False) -> dict:
+        value = doc.get(key, None)
+        if value is None:
+            if required:
+                raise self.fail(key, "missing table")
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table, not {_kind(value)}")
+        return value
+
+    def number(self, value: Any, key: str, positive: bool = False) -> sp.Rational:
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            raise self.fail(key, f"must be a number, not {_kind(value)}")
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise self.fail(key, f"must be a finite number, not {value}")
+        if abs(value) > 10**6:
+            raise self.fail(key, f"{value} is too large (at most 1e6 in size)")
+        result = exact(value)
+        if positive and result <= 0:
+            raise self.fail(key, f"must be positive, not {value}")
+        return result
+
+    def integer(self, value: Any, key: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"must be a whole number, not {_kind(value)}")
+        if not low <= value <= high:
+            raise self.fail(key, f"must be between {low} and {high}, not {value}")
+        return value
+
+    def choice(self, value: Any, key: str, choices: tuple[str, ...]) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, not {_kind(value)}")
+        if value not in choices:
+            raise self.fail(key, f"unknown value {value!r}" + did_you_mean(value, choices))
+        return value
+
+    def name(self, value: Any, key: str) -> str:
+        problem = naming.name_problem(value)
+        if problem:
+            raise self.fail(key, f"name {value!r} {problem}" if isinstance(value, str)
+                            else f"name {problem}")
+        return value
+
+    # -- the document
+    def spec(self, doc: dict, default_name: str) -> Spec:
+        self.check_keys(doc, _TOP_KEYS, "")
+        title = doc.get("title", default_name)
+        if not isinstance(title, str) or len(title) > 200 or any(c in title for c in "\n\r"):
+            raise self.fail("title", "must be one line of text, at most 200 characters")
+        layers = self.layers(doc)
+        weights = self.wiring(doc, layers)
+        biases = self.biases(doc, layers)
+        error, error_params = self.error(doc, layers)
+        names = [n for layer in layers for n in layer.neurons]
+        self.unique(names + [w.name for w in weights] + [b.name for b in biases])
+        initial = self.initial(doc, layers, weights, biases)
+        samples = self.samples(doc, layers, error, error_params)
+        training = self.training(doc, len(samples))
+        reference, source = self.reference(doc)
+        return Spec(default_name if naming.SAFE_NAME.match(default_name) else "network",
+                    title, layers, weights, biases, error, error_params, initial,
+                    samples, training, reference, source)
+
+    def layers(self, doc: dict) -> tuple[Layer, ...]:
+        raw = doc.get("layers")
+        if raw is None:
+            raise self.fail("layers", "missing: give at least an input and an output layer as [[layers]]")
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            raise self.fail("layers", "must be an array of tables ([[layers]])")
+        if not 2 <= len(raw) <= MAX_LAYERS:
+            raise self.fail("layers", f"needs between 2 and {MAX_LAYERS} layers, not {len(raw)}")
+        out = []
+        for k, table in enumerate(raw):
+            key = f"layers[{k}]"
+            self.check_keys(table, _LAYER_KEYS, f"{key}.")
+            if k == 0:
+                for bad in ("activation", "slope", "bias", "bias_name", "bias_trainable"):
+                    if bad in table:
+                        raise self.fail(f"{key}.{bad}", "the input layer has no activation or bias")
+            neurons = self.neurons(table, key, k, len(raw))
+            activation = None
+            slope = None
+            if k > 0:
+                activation = self.choice(table.get("activation", "sigmoid"), f"{key}.activation",
+                                         tuple(ACTIVATIONS))
+                if activation == "softmax" and k != len(raw) - 1:
+                    raise self.fail(f"{key}.activation",
+                                    "softmax is supported on the output layer only")
+                if "slope" in table:
+                    if activation != "leaky_relu":
+                        raise self.fail(f"{key}.slope", "slope goes with activation = \"leaky_relu\" only")
+                    slope = self.number(table["slope"], f"{key}.slope", positive=True)
+                elif activation == "leaky_relu":
+                    slope = DEFAULT_SLOPE
+            out.append(Layer(neurons, activation, slope))
+        return tuple(out)
+
+    def neurons(self, table: dict, key: str, k: int, n_layers: int) -> tuple[str, ...]:
+        if "neurons" in table and "size" in table:
+            raise self.fail(f"{key}.size", "give neurons or size, not both")
+        if "neurons" in table:
+            names = table["neurons"]
+            if not isinstance(names, list) or not names:
+                raise self.fail(f"{key}.neurons", "must be a non-empty list of names")
+            if len(names) > MAX_WIDTH:
+                raise self.fail(f"{key}.neurons", f"at most {MAX_WIDTH} neurons a layer")
+            return tuple(self.name(n, f"{key}.neurons") for n in names)
+        if "size" not in table:
+            raise self.fail(f"{key}", "missing neurons (a list of names) or size (a count)")
+        size = self.integer(table["size"], f"{key}.size", 1, MAX_WIDTH)
+        return tuple(naming.default_neuron_names(k, n_layers, size))
+
+    def wiring(self, doc: dict, layers: tuple[Layer, ...]) -> tuple[Weight, ...]:
+        if "wiring" not in doc:
+            names = []
+            for k in range(1, len(layers)):
+                for dst in layers[k].neurons:
+                    for src in layers[k - 1].neurons:
+                        names.append(Weight(naming.default_weight_name(len(names) + 1), src, dst, k))
+            return tuple(names)
+        table = self.table(doc, "wiring")
+        layer_of = {n: k for k, layer in enumerate(layers) for n in layer.neurons}
+        weights, edges = [], {}
+        for wname, edge in table.items():
+            key = f"wiring.{wname}"
+            self.name(wname, key)
+            if not isinstance(edge, str) or not re.fullmatch(r"\s*\S+\s*->\s*\S+\s*", edge):
+                raise self.fail(key, 'must be a string "FROM -> TO", like "i1 -> h1"')
+            src, dst = (s.strip() for s in edge.split("->"))
+            for end in (src, dst):
+                if end not in layer_of:
+                    raise self.fail(key, f"no neuron named {end!r}" + did_you_mean(end, list(layer_of)))
+            if layer_of[dst] != layer_of[src] + 1:
+                raise self.fail(key, f"{src} -> {dst} does not join one layer to the next")
+            if (src, dst) in edges:
+                raise self.fail(key, f"{src} -> {dst} is already wired as {edges[src, dst]}")
+            edges[src, dst] = wname
+            weights.append(Weight(wname, src, dst, layer_of[dst]))
+        for k in range(1, len(layers)):
+            for n in layers[k].neurons:
+                if not any(w.dst == n for w in weights):
+                    raise self.fail("wiring", f"neuron {n} has no incoming weight")
+            for n in layers[k - 1].neurons:
+                if not any(w.src == n for w in weights):
+                    raise self.fail("wiring", f"neuron {n} has no outgoing weight")
+        weights.sort(key=lambda w: w.layer)
+        return tuple(weights)
+
+    def biases(self, doc: dict, layers: tuple[Layer, ...]) -> tuple[Bias, ...]:
+        raw = doc["layers"]
+        out = []
+        for k in range(1, len(layers)):
+            table, key = raw[k], f"layers[{k}]"
+            kind = self.choice(table.get("bias", "per_neuron"), f"{key}.bias",
+                               ("per_neuron", "shared", "none"))
+            trainable = table.get("bias_trainable", True)
+            if not isinstance(trainable, bool):
+                raise self.fail(f"{key}.bias_trainable", f"must be true or false, not {_kind(trainable)}")
+            if "bias_name" in table and kind != "shared":
+                raise self.fail(f"{key}.bias_name", 'bias_name goes with bias = "shared" only')
+            if kind == "shared":
+                bname = self.name(table.get("bias_name", naming.default_shared_bias_name(k)),
+                                  f"{key}.bias_name")
+                out.append(Bias(bname, k, layers[k].neurons, trainable))
+            elif kind == "per_neuron":
+                out.extend(Bias(naming.default_neuron_bias_name(n), k, (n,), trainable)
+                           for n in layers[k].neurons)
+        return tuple(out)
+
+    def unique(self, names: list[str]) -> None:
+        seen = set()
+        for n in names:
+            if n in seen:
+                raise self.fail(n, f"the name {n!r} is used twice; every neuron, weight and bias "
+                                   "needs its own name")
+            seen.add(n)
+
+    def error(self, doc: dict, layers) -> tuple[str, tuple]:
+        raw = doc.get("error", "half_sse")
+        params: dict[str, sp.Rational] = {}
+        if isinstance(raw, dict):
+            self.check_keys(raw, ("function", "delta"), "error.")
+            name = self.choice(raw.get("function"), "error.function", tuple(ERRORS))
+            if "delta" in raw:
+                if name != "huber":
+                    raise self.fail("error.delta", "delta goes with function = \"huber\" only")
+                params["delta"] = self.number(raw["delta"], "error.delta", positive=True)
+        else:
+            name = self.choice(raw, "error", tuple(ERRORS))
+        if name == "huber":
+            params.setdefault("delta", DEFAULT_HUBER_DELTA)
+        if name == "mse":
+            params["n_outputs"] = sp.Integer(len(layers[-1].neurons))
+        last = layers[-1].activation
+        if name == "categorical_cross_entropy" and last != "softmax":
+            raise self.fail("error", "categorical_cross_entropy needs activation = \"softmax\" "
+                                     "on the output layer")
+        if name == "binary_cross_entropy" and last not in ("sigmoid",):
+            raise self.fail("error", "binary_cross_entropy needs activation = \"sigmoid\" on the "
+                                     "output layer (its outputs must lie strictly between 0 and 1)")
+        if last == "softmax" and name == "binary_cross_entropy":
+            raise self.fail("error", "use categorical_cross_entropy with softmax")
+        return name, tuple(sorted(params.items()))
+
+    def initial(self, doc, layers, weights, biases) -> tuple[tuple[str, sp.Rational], ...]:
+        given = self.table(doc, "parameters")
+        names = [w.name for w in weights] + [b.name for b in biases]
+        for key in given:
+            if key not in names:
+                raise self.fail(f"parameters.{key}", "no such weight or bias" + did_you_mean(key, names))
+        values = {k: self.number(v, f"parameters.{k}") for k, v in given.items()}
+        missing = [n for n in names if n not in values]
+        if missing and "initializer" not in doc:
+            raise self.fail("parameters", f"no value for {missing[0]}"
+                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                            + "; give every weight and bias a value, or add an [initializer]")
+        if "initializer" in doc:
+            drawn = self.draw(self.table(doc, "initializer"), layers, weights, biases)
+            values = {**drawn, **values}
+        return tuple((n, values[n]) for n in names)
+
+    def draw(self, table, layers, weights, biases) -> dict[str, sp.Rational]:
+        self.check_keys(table, _INIT_KEYS, "initializer.")
+        scheme = self.choice(table.get("scheme", "xavier_uniform"), "initializer.scheme", INIT_SCHEMES)
+        seed = self.integer(table.get("seed", 0), "initializer.seed", 0, 2**63 - 1)
+        digits = self.integer(table.get("digits", 4), "initializer.digits", 1, 12)
+        limit = (self.number(table["limit"], "initializer.limit", positive=True)
+                 if "limit" in table else sp.Rational(1, 2))
+        if "limit" in table and scheme != "uniform":
+            raise self.fail("initializer.limit", 'limit goes with scheme = "uniform" only')
+        rng = random.Random(seed)
+        fan_in = {n: sum(1 for w in weights if w.dst == n) for layer in layers for n in layer.neurons}
+        fan_out = {n: sum(1 for w in weights if w.src == n) for layer in layers for n in layer.neurons}
+        values = {}
+        for w in weights:
+            if scheme == "uniform":
+                bound = float(limit)
+            elif scheme == "xavier_uniform":
+                bound = math.sqrt(6.0 / (fan_in[w.dst] + fan_out[w.src] or 1))
+            else:
+                bound = math.sqrt(6.0 / fan_in[w.dst])
+            values[w.name] = sp.Rational(f"{rng.uniform(-bound, bound):.{digits}f}")
+        for b in biases:
+            values[b.name] = sp.Integer(0)
+        return values
+
+    def samples(self, doc, layers, error, error_params) -> tuple[Sample, ...]:
+        raw = doc.get("samples")
+        if raw is None:
+            raise self.fail("samples", "missing: give at least one [[samples]] with inputs and targets")
+        if not isinstance(raw, list) or not raw or not all(isinstance(x, dict) for x in raw):
+            raise self.fail("samples", "must be a non-empty array of tables ([[samples]])")
+        if len(raw) > 10000:
+            raise self.fail("samples", "at most 10000 samples")
+        out = []
+        for k, table in enumerate(raw):
+            key = f"samples[{k}]"
+            self.check_keys(table, _SAMPLE_KEYS, f"{key}.")
+            inputs = self.vector(table, "inputs", key, layers[0].neurons)
+            targets = self.vector(table, "targets", key, layers[-1].neurons)
+            self.check_targets(targets, f"{key}.targets", error)
+            out.append(Sample(inputs, targets))
+        return tuple(out)
+
+    def vector(self, table, field, key, names) -> tuple[tuple[str, sp.Rational], ...]:
+        if field not in table:
+            raise self.fail(f"{key}.{field}", f"missing: give {field} for {', '.join(names)}")
+        raw = table[field]
+        if isinstance(raw, list):
+            if len(raw) != len(names):
+                raise self.fail(f"{key}.{field}", f"has {len(raw)} values but the layer has "
+                                                  f"{len(names)} neurons ({', '.join(names[:6])})")
+            return tuple((n, self.number(v, f"{key}.{field}")) for n, v in zip(names, raw))
+        if not isinstance(raw, dict):
+            raise self.fail(f"{key}.{field}", "must be a list of numbers or a table keyed by neuron")
+        for n in raw:
+            if n not in names:
+                raise self.fail(f"{key}.{field}.{n}", "no such neuron in that layer" + did_you_mean(n, names))
+        for n in names:
+            if n not in raw:
+                raise self.fail(f"{key}.{field}", f"no value for {n}")
+        return tuple((n, self.number(raw[n], f"{key}.{field}.{n}")) for n in names)
+
+    def check_targets(self, targets, key, error) -> None:
+        rng = ERRORS[error].target_range
+        if rng is None:
+            return
+        low, high, text = rng
+        for n, v in targets:
+            if not low <= v <= high:
+                raise self.fail(key, f"target {n} = {float(v):g} is not {text}, as {error} needs")
+        if error == "categorical_cross_entropy" and sum(v for _, v in targets) != 1:
+            raise self.fail(key, "categorical_cross_entropy targets must sum to 1")
+
+    def training(self, doc, n_samples) -> Training:
+        table = self.table(doc, "training", required=True)
+        self.check_keys(table, _TRAINING_KEYS, "training.")
+        if "learning_rate" not in table:
+            raise self.fail("training.learning_rate", "missing (the post uses 0.5)")
+        eta = self.number(table["learning_rate"], "training.learning_rate", positive=True)
+        steps = self.integer(table.get("steps", 10000), "training.steps", 1, MAX_STEPS)
+        batch = table.get("batch", "online")
+        if batch == "online":
+            size = 1
+        elif batch == "full":
+            size = n_samples
+        elif isinstance(batch, int) and not isinstance(batch, bool):
+            size = self.integer(batch, "training.batch", 1, n_samples)
+        else:
+            raise self.fail("training.batch", f'must be "online", "full" or a batch size from 1 to '
+                                              f"{n_samples}, not {batch!r}")
+        if n_samples % size:
+            raise self.fail("training.batch", f"batch size {size} does not divide the {n_samples} samples")
+        reduction = self.choice(table.get("reduction", "sum"), "training.reduction", ("sum", "mean"))
+        hidden = self.choice(table.get("hidden_deltas", "original"), "training.hidden_deltas",
+                             ("original", "updated"))
+        count = self.choice(table.get("count_rounds", "updates"), "training.count_rounds",
+                            ("updates", "forward_passes"))
+        return Training(eta, steps, size, reduction, hidden, count)
+
+    def reference(self, doc) -> tuple[tuple[tuple[str, str], ...], str]:
+        table = self.table(doc, "reference")
+        self.check_keys(table, _REFERENCE_KEYS, "reference.")
+        source = table.get("source", "")
+        if not isinstance(source, str) or len(source) > 300 or "\n" in source:
+            raise self.fail("reference.source", "must be one line of text")
+        figs = table.get("figures", {})
+        if not isinstance(figs, dict):
+            raise self.fail("reference.figures", "must be a table of name = \"printed value\"")
+        out = []
+        for k, v in figs.items():
+            if not isinstance(v, str) or not re.fullmatch(r"-?\d+(\.\d+)?", v):
+                raise self.fail(f"reference.figures.{k}", 'must be a decimal written as a string, like "0.291027924"')
+            out.append((k, v))
+        return tuple(out), source
+
+
+def _kind(value: Any) -> str:
+    """Describe a TOML value's type for an error message."""
+    return {bool: "true/false", int: "a whole number", Decimal: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
