@@ -1,0 +1,1 @@
+"""stepgrad's renderers and command line: derivation -> LaTeX, Markdown, Python -> files."""
