@@ -76,6 +76,14 @@ class Latex(LatexPrinter):
         text = self._print(arg)
         return rf"\left({text}\right)" if self._negative(arg) or not arg.is_Atom else text
 
+    def _print_Mul(self, expr):
+        first, rest = expr.args[0], expr.args[1:]
+        if rest and first.is_Rational and not first.is_Integer and abs(first.p) == 1:
+            sign = "-" if first.p < 0 else ""
+            body = sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0]
+            return rf"{sign}\frac{{1}}{{{first.q}}} {self.parenthesize(body, PRECEDENCE['Mul'])}"
+        return super()._print_Mul(expr)
+
     def _print_sigmoid(self, expr, exp=None):
         return rf"\frac{{1}}{{1+e^{{-{self._exponent(expr.args[0])}}}}}"
 

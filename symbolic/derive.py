@@ -104,12 +104,15 @@ def backward_steps(model: Model) -> list[Step]:
 
     # output layer
     act_L = model.activation(L)
-    for o in spec.outputs:
+
+    def error_derivative(o: str) -> Step:
         t, y = _sym(naming.target(o)), _sym(naming.out(o))
         with sp.evaluate(False):
             dEdy = model.error_function.derivative(t, y, model.error_params)
-        steps.append(Step(dname(naming.E_TOTAL, naming.out(o)), "output", dEdy, L, "dE/dout", o))
+        return Step(dname(naming.E_TOTAL, naming.out(o)), "output", dEdy, L, "dE/dout", o)
+
     if model.softmax_output:
+        steps.extend(error_derivative(o) for o in spec.outputs)
         for o in spec.outputs:
             for j in spec.outputs:
                 y_o, y_j = _sym(naming.out(o)), _sym(naming.out(j))
@@ -123,6 +126,7 @@ def backward_steps(model: Model) -> list[Step]:
                               note="softmax couples the outputs, so delta sums over all of them"))
     else:
         for o in spec.outputs:
+            steps.append(error_derivative(o))
             y, net = _sym(naming.out(o)), _sym(naming.net(o))
             with sp.evaluate(False):
                 dydnet = act_L.derivative(y, net, model.act_params(L))
@@ -207,6 +211,8 @@ def batch_steps(model: Model, batch: tuple[int, ...]) -> list[Step]:
 def format_value(x) -> str:
     """Format a value as the post does: 9 decimal places, at least 6 significant digits.
 
+    A value that is exactly a shorter decimal prints as that decimal (0.3775).
+
     >>> format_value(mpmath.mpf("0.5932699921071872"))
     '0.593269992'
     """
@@ -218,6 +224,8 @@ def format_value(x) -> str:
     scaled = mpmath.nint(abs(x) * mpmath.mpf(10) ** decimals)
     digits = str(int(scaled)).rjust(decimals + 1, "0")
     text = f"{digits[:-decimals]}.{digits[-decimals:]}"
+    if abs(abs(x) - scaled / mpmath.mpf(10) ** decimals) <= abs(x) * mpmath.mpf(10) ** -35:
+        text = text.rstrip("0").rstrip(".") if "." in text else text
     return ("-" if x < 0 and scaled != 0 else "") + text
 
 

@@ -1,0 +1,111 @@
+"""Render a worked-example :class:`~codegen.document.Document` as LaTeX or Markdown.
+
+Each renderer turns the document's segments into already-escaped strings for
+its format; the templates then only lay them out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .document import Diagram, Document, Equation, Paragraph, Plot, Segments, Table
+from .render import render_template
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+                "#": r"\#", "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}",
+                "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+                "−": "-", "–": "--", "—": "---", "’": "'", "“": "``", "”": "''"}
+
+
+def tex_escape(text: str) -> str:
+    """Escape plain text for LaTeX; characters outside ASCII become '?'."""
+    out = []
+    for ch in text:
+        ch = _TEX_SPECIAL.get(ch, ch)
+        out.append(ch if ch.isascii() else "?")
+    return "".join(out)
+
+
+_MD_SPECIAL = set("\\`*_[]<>#|$")
+
+
+def md_escape(text: str) -> str:
+    """Escape plain text for Markdown."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
+def tex_segments(segments: Segments) -> str:
+    return "".join(tex_escape(t) if kind == "text" else f"${t}$" for kind, t in segments)
+
+
+def md_segments(segments: Segments) -> str:
+    return "".join(md_escape(t) if kind == "text" else f"${t}$" for kind, t in segments)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block flattened for one format."""
+
+    kind: str
+    text: str = ""
+    lines: tuple = ()
+    header: tuple = ()
+    rows: tuple = ()
+    align: str = ""
+    data: object = None
+
+
+#: An equation whose LaTeX (markup aside) is shorter than this stays on one line.
+ONE_LINE = 80
+
+
+def _visible_length(text: str) -> int:
+    """Estimate an equation's printed width from its LaTeX source."""
+    text = re.sub(r"\\(left|right|cdot|frac|partial)", "", text)
+    text = re.sub(r"\\[A-Za-z]+", "x", text)
+    return len(re.sub(r"[{}_^ ]", "", text))
+
+
+def equation_lines(b: Equation) -> list[str]:
+    """Lay an equation out on one line, or formula then numbers = value on two."""
+    whole = f"{b.lhs} &= " + " = ".join(b.forms)
+    if len(b.forms) == 1 or _visible_length(whole) < ONE_LINE:
+        return [whole]
+    return [f"{b.lhs} &= {b.forms[0]}", "&= " + " = ".join(b.forms[1:])]
+
+
+def _flatten(doc: Document, seg) -> list:
+    sections = []
+    for sec in doc.sections:
+        blocks: list[Block] = []
+        for b in sec.blocks:
+            if isinstance(b, Paragraph):
+                blocks.append(Block("paragraph", seg(b.segments)))
+            elif isinstance(b, Equation):
+                lines = [(line, "") for line in equation_lines(b)]
+                if b.note:
+                    lines[-1] = (lines[-1][0], seg(b.note))
+                if blocks and blocks[-1].kind == "equations":
+                    blocks[-1] = Block("equations", lines=blocks[-1].lines + tuple(lines))
+                else:
+                    blocks.append(Block("equations", lines=tuple(lines)))
+            elif isinstance(b, Table):
+                blocks.append(Block("table", header=tuple(seg(h) for h in b.header),
+                                    rows=tuple(tuple(seg(c) for c in row) for row in b.rows), align=b.align))
+            elif isinstance(b, (Diagram, Plot)):
+                blocks.append(Block(b.kind, data=b))
+        sections.append((sec.title, sec.anchor, tuple(blocks)))
+    return sections
+
+
+def to_latex(doc: Document) -> str:
+    """Render the document as a complete LaTeX file."""
+    return render_template("worked_example.tex.j2", title=tex_escape(doc.title), header=doc.header,
+                           sections=_flatten(doc, tex_segments))
+
+
+def to_markdown(doc: Document) -> str:
+    """Render the document as Markdown with $$ math (GitHub, Jupyter)."""
+    return render_template("worked_example.md.j2", title=md_escape(doc.title), header=doc.header,
+                           sections=_flatten(doc, md_segments))
