@@ -1,0 +1,219 @@
+"""Render a check of a student's answers as text, JSON, Markdown or LaTeX.
+
+The checking itself lives in :mod:`symbolic.check`; here results only become
+text.  The feedback sheet (Markdown or LaTeX) shows, for each wrong answer,
+the right line of the derivation in the worked example's style: symbolic form
+= numbers = value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Callable, Mapping
+
+import mpmath
+import sympy as sp
+
+from codegen.printers import Latex
+from codegen.render import render_template, source_line
+from symbolic import naming
+from symbolic.check import Report, Result, check_text
+from symbolic.derive import derive, format_value
+from symbolic.spec import SpecError, load
+
+FORMATS = ("text", "md", "pdf")
+MARKS = {"correct": "✓", "wrong": "✗", "unknown": "✗"}
+_SAMPLE = re.compile(r"(.+)\[(\d+)\]\Z")
+
+
+# -- LaTeX lines of the derivation ------------------------------------------------
+
+class _SheetLatex(Latex):
+    """The shared LaTeX printer, also for per-sample names like dE_total/dw1[2]."""
+
+    def _print_Symbol(self, expr, style="plain"):
+        m = _SAMPLE.match(expr.name)
+        if m and self._number(expr) is None:
+            return rf"{naming.latex_symbol(m.group(1))}^{{({m.group(2)})}}"
+        return super()._print_Symbol(expr, style)
+
+
+def _leaf_values(report: Report, sample: int | None) -> dict:
+    """Exact given values (parameters, eta, the sample's inputs and targets) by name."""
+    spec = report.spec
+    index = sample if sample is not None else report.derivation.batch[0]
+    s = spec.samples[index]
+    values: dict = dict(spec.initial)
+    values["eta"] = spec.training.learning_rate
+    values.update(dict(s.inputs))
+    values.update({naming.target(k): v for k, v in s.targets})
+    return values
+
+
+def derivation_line(report: Report, result: Result) -> str:
+    """The step's line: name = symbolic form = numbers = value, in LaTeX."""
+    step = result.step
+    d = report.derivation
+    values = _leaf_values(report, result.sample)
+    n = len(report.spec.samples)
+    if result.sample is not None:
+        suffix = lambda name: naming.in_sample(name, result.sample + 1, n)  # noqa: E731
+        values.update({s.name: d.values[suffix(s.name)] for s in d.steps
+                       if s.per_sample and suffix(s.name) in d.values})
+    else:
+        values.update(d.values)
+    lhs = naming.latex_symbol(step.name)
+    if result.sample is not None:
+        lhs = rf"{lhs}^{{({result.sample + 1})}}"
+    symbolic = _SheetLatex().doprint(step.rhs)
+    numbers = _SheetLatex(values).doprint(step.rhs)
+    value = format_value(d.values[result.quantity])
+    parts = [lhs, symbolic]
+    if numbers != symbolic:
+        parts.append(numbers)
+    if parts[-1] != value:
+        parts.append(value)
+    return " = ".join(parts)
+
+
+# -- plain data for every format ---------------------------------------------------
+
+def as_records(report: Report) -> list[dict]:
+    """One plain dict per answer: quantity, given, expected, verdict, diagnoses.
+
+    >>> from symbolic import spec, derive, check
+    >>> r = check.check_text(derive.derive(spec.load("mazur")), '"out_h1" = 0.5933', "a.toml")
+    >>> as_records(r)[0]["verdict"]
+    'correct'
+    """
+    return [{"quantity": r.quantity, "given": r.answer.text, "expected": r.expected,
+             "verdict": r.verdict,
+             "diagnoses": [{"code": d.code, "message": d.message} for d in r.diagnoses]}
+            for r in report.results]
+
+
+def explanation(result: Result) -> str:
+    """One sentence (or two) telling the student what went wrong."""
+    if result.verdict == "correct":
+        return ""
+    if not result.diagnoses:
+        return ("No single mistake stepgrad knows of (or pair of them) reproduces this; "
+                "compare your working with the derivation.")
+    return " ".join(d.message if k == 0 else f"Also: {d.message}" for k, d in enumerate(result.diagnoses))
+
+
+def summary(report: Report) -> str:
+    right = sum(r.verdict == "correct" for r in report.results)
+    return f"{right} of {len(report.results)} correct."
+
+
+def render_text(report: Report) -> str:
+    """One line per answer: mark, quantity, given, true value, diagnosis."""
+    lines = [f"Checking {report.where} against {report.spec.name} ({report.spec.title})"]
+    for r in report.results:
+        mark = MARKS[r.verdict]
+        if r.verdict == "correct":
+            lines.append(f"{mark} {r.quantity} = {r.answer.text}")
+        elif r.verdict == "unknown":
+            lines.append(f"{mark} {r.quantity} = {r.answer.text}: {explanation(r)}")
+        else:
+            lines.append(f"{mark} {r.quantity} = {r.answer.text} (expected {r.expected}): {explanation(r)}")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(as_records(report), ensure_ascii=False, indent=2) + "\n"
+
+
+def _sheet(report: Report, source: str, escape: Callable[[str], str]) -> dict:
+    rows, items = [], []
+    for r in report.results:
+        rows.append({"mark": MARKS[r.verdict], "quantity": escape(r.quantity), "given": escape(r.answer.text),
+                     "expected": escape(r.expected), "verdict": r.verdict})
+        if r.verdict == "correct":
+            continue
+        items.append({"quantity": escape(r.quantity), "given": escape(r.answer.text),
+                      "text": escape(explanation(r)),
+                      "codes": escape(", ".join(r.codes)),
+                      "line": derivation_line(report, r) if r.step is not None else ""})
+    return {"header": source_line(report.spec, source), "title": escape(report.spec.title),
+            "where": escape(report.where), "summary": summary(report), "rows": rows, "items": items}
+
+
+def _md(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "✓": r"$\checkmark$", "✗": r"$\times$", "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
+def tex_escape(text: str) -> str:
+    """Escape text for LaTeX's text mode."""
+    return "".join(_TEX_SPECIAL.get(c, c) for c in text)
+
+
+def render_markdown(report: Report, source: str) -> str:
+    return render_template("check.md.j2", **_sheet(report, source, _md))
+
+
+def render_latex(report: Report, source: str) -> str:
+    sheet = _sheet(report, source, tex_escape)
+    for row in sheet["rows"]:
+        row["mark"] = tex_escape(row["mark"])
+    return render_template("check.tex.j2", **sheet)
+
+
+def render(report: Report, fmt: str = "text", as_json: bool = False, source: str = "") -> str:
+    """Render a report in one format."""
+    if as_json:
+        return render_json(report)
+    if fmt == "text":
+        return render_text(report)
+    if fmt == "md":
+        return render_markdown(report, source or report.spec.name)
+    if fmt == "pdf":
+        return render_latex(report, source or report.spec.name)
+    raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+
+
+def read_answers(path: str) -> str:
+    """Read an answers file's text, or raise SpecError saying why not."""
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"{path}: no such answers file")
+    if p.is_dir():
+        raise SpecError(f"{path}: is a folder, not an answers file")
+    try:
+        return p.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text") from None
+
+
+def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = False,
+        compile_pdf: Callable[[str, str], object] | None = None, out_path: str | None = None
+        ) -> tuple[str, int]:
+    """Check an answers file; return (output text, exit code 0 all correct / 1 not / 2 input error).
+
+    For ``fmt="pdf"`` the output is the LaTeX source; with *compile_pdf* and
+    *out_path* it is also compiled, as ``compile_pdf(tex_text, out_path)``.
+    """
+    try:
+        if fmt not in FORMATS:
+            raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+        spec = load(spec_arg)
+        text = read_answers(answers_path)
+        # only the file's name goes into generated documents, never a path
+        report = check_text(derive(spec), text, Path(answers_path).name)
+        output = render(report, fmt, as_json, spec.name)
+        if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
+            compile_pdf(output, out_path)
+    except SpecError as exc:
+        return f"stepgrad check: {exc}\n", 2
+    return output, report.exit_code
