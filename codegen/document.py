@@ -30,6 +30,11 @@ def para(*parts: str) -> Segments:
     return tuple(("math" if k % 2 else "text", p) for k, p in enumerate(parts) if p)
 
 
+def code(text: str) -> Segments:
+    """A segment of literal code (an option or a spec key)."""
+    return (("code", text),)
+
+
 @dataclass(frozen=True)
 class Paragraph:
     segments: Segments
@@ -158,7 +163,7 @@ def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
     for f in forms:
         if not unique or unique[-1] != f:
             unique.append(f)
-    note = para(step.note) if step.note and step.kind in ("term", "delta") else ()
+    note = para(step.note) if step.note and step.kind == "delta" else ()
     return Equation(lhs, tuple(unique), note)
 
 
@@ -311,7 +316,7 @@ def derivation_sections(inp: Inputs) -> list[Section]:
                 eq = equation(st, values, tag if st.per_sample else "")
                 c = notes.get(st.name)
                 if c is not None and single:
-                    eq = Equation(eq.lhs, eq.forms, eq.note + discrepancy_note(c, inp))
+                    eq = Equation(eq.lhs, eq.forms, eq.note + discrepancy_note(c, inp, bool(eq.note)))
                 blocks.append(eq)
         if len(blocks) > 1 or (blocks and not isinstance(blocks[0], Paragraph)):
             sections.append(Section(SECTIONS[sec], tuple(blocks), sec))
@@ -322,13 +327,14 @@ def split(name: str) -> bool:
     return "@" not in name
 
 
-def discrepancy_note(c: Comparison, inp: Inputs) -> Segments:
+def discrepancy_note(c: Comparison, inp: Inputs, note_present: bool = False) -> Segments:
     src = inp.derivation.spec.reference_source or "the source"
     text = f"{src[:1].upper()}{src[1:]} prints {c.printed} here"
+    lead = " " if note_present else ""
     if c.from_rounded is not None:
-        return para(text + ": it multiplied values already rounded to 9 decimals, which gives "
-                    + format_value(c.from_rounded) + ". The exact value rounds as shown.")
-    return para(text + ".")
+        return para(lead + text + ": it multiplied values already rounded to 9 decimals, which gives "
+                    + mpmath.nstr(c.from_rounded, 12) + "; the exact value rounds as shown.")
+    return para(lead + text + ".")
 
 
 def updates_section(inp: Inputs) -> Section:
@@ -406,15 +412,15 @@ def reference_section(inp: Inputs) -> Section | None:
     rows = []
     for c in comps:
         if c.agrees:
-            verdict = "agrees"
+            verdict = para("agrees")
         elif c.matching:
-            verdict = "reproduced by " + "; ".join(VARIANT_OPTION[v] for v in c.matching)
+            verdict = para("reproduced by ") + code("; ".join(VARIANT_OPTION[v] for v in c.matching))
         elif c.from_rounded is not None:
-            verdict = "from rounded intermediates (" + format_value(c.from_rounded) + ")"
+            verdict = para("from rounded intermediates (" + mpmath.nstr(c.from_rounded, 12) + ")")
         else:
-            verdict = "not reproduced"
+            verdict = para("not reproduced")
         rows.append((para("", m(c.name.split("@")[0]) + (f"@{c.name.split('@')[1]}" if "@" in c.name else "")),
-                     para(c.printed), para("", number_text(c.value)), para(verdict)))
+                     para(c.printed), para("", number_text(c.value)), verdict))
     blocks = [Paragraph(para(f"Every figure {src} prints, next to the value computed here by the method its text "
                              "describes. A figure agrees when the exact value rounds to it at the digits printed."))]
     blocks.append(Table((para(f"quantity"), para(f"{src} prints"), para("stepgrad"), para("")), tuple(rows), "lrrl"))
@@ -423,9 +429,12 @@ def reference_section(inp: Inputs) -> Section | None:
         blocks.append(Paragraph(para(f"Some of {src}'s closing figures do not follow from the method its text "
                                      "describes. Running every variation finds what produces each:")))
         for c in odd:
-            ways = "; or ".join(f"{VARIANT_TEXT[v]} ({VARIANT_OPTION[v]})" for v in c.matching)
-            blocks.append(Paragraph(para(f"{c.name} = {c.printed}: {ways}. The text's own method gives "
-                                         f"{format_value(c.value)}.")))
+            ways: Segments = ()
+            for k, v in enumerate(c.matching):
+                ways += para(("; or " if k else "") + VARIANT_TEXT[v] + " (") + code(VARIANT_OPTION[v]) + para(")")
+            blocks.append(Paragraph(para("", m(c.name.split("@")[0]) + f"@{c.name.split('@')[1]}" if "@" in c.name else m(c.name),
+                                         f" = {c.printed}: ") + ways
+                                    + para(f". The text's own method gives {format_value(c.value)}.")))
         blocks.append(Paragraph(para("So the post's hidden-layer numbers follow its text (original weights), "
                                      "while its error after the first round and its outputs after 10,000 rounds "
                                      "come from a program that updates the output weights before computing the "
@@ -442,7 +451,7 @@ def checks_section(inp: Inputs) -> Section:
     return Section("How every number was checked", (
         Paragraph(para("Every chain-rule result above was recomputed by an independent route, at 50 significant "
                        "digits. A disagreement would have stopped stepgrad instead of printing a result.")),
-        Table((para("what"), para("compared with"), para("count"), para("largest relative difference")), rows, "p{5cm}p{6cm}rr"),
+        Table((para("what"), para("compared with"), para("count"), para("largest relative difference")), rows, "LLrr"),
     ), "checks")
 
 

@@ -36,11 +36,29 @@ def md_escape(text: str) -> str:
 
 
 def tex_segments(segments: Segments) -> str:
-    return "".join(tex_escape(t) if kind == "text" else f"${t}$" for kind, t in segments)
+    """Join segments as LaTeX: text escaped, math in $...$, code in \\texttt."""
+    out = []
+    for kind, t in segments:
+        if kind == "text":
+            out.append(tex_escape(t))
+        elif kind == "code":
+            out.append(r"\texttt{" + tex_escape(t).replace("-", "-{}") + "}")
+        else:
+            out.append(f"${t}$")
+    return "".join(out)
 
 
 def md_segments(segments: Segments) -> str:
-    return "".join(md_escape(t) if kind == "text" else f"${t}$" for kind, t in segments)
+    """Join segments as Markdown: text escaped, math in $...$, code in backticks."""
+    out = []
+    for kind, t in segments:
+        if kind == "text":
+            out.append(md_escape(t))
+        elif kind == "code":
+            out.append(f"`{t}`")
+        else:
+            out.append(f"${t}$")
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,11 @@ class Latex(LatexPrinter):
             return rf"\left({self._print(item)}\right)"
         return super().parenthesize(item, level, is_neg, strict)
 
+    def _needs_mul_brackets(self, expr, first=False, last=False) -> bool:
+        if self._negative(expr) and not first:
+            return True
+        return super()._needs_mul_brackets(expr, first, last)
+
     def _exponent(self, arg) -> str:
         text = self._print(arg)
         return rf"\left({text}\right)" if self._negative(arg) or not arg.is_Atom else text

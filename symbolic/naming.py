@@ -177,6 +177,8 @@ def latex_sub(neuron: str) -> str:
 
 def latex_symbol(canonical: str) -> str:
     """Typeset a canonical quantity name the way the post writes it."""
+    if canonical == "eta":
+        return r"\eta"
     if canonical.endswith("+"):
         return latex_name(canonical[:-1]) + "^{+}"
     if canonical.startswith("d") and "/d" in canonical:

@@ -123,6 +123,11 @@ class Spec:
     def outputs(self) -> tuple[str, ...]:
         return self.layers[-1].neurons
 
+    def with_biases_trainable(self) -> "Spec":
+        """Return a copy in which every bias is trained."""
+        biases = tuple(Bias(b.name, b.layer, b.neurons, True) for b in self.biases)
+        return Spec(**{**self.__dict__, "biases": biases})
+
     def with_training(self, **changes: Any) -> "Spec":
         """Return a copy with some training options changed."""
         fields = {**self.training.__dict__, **changes}
@@ -572,6 +577,8 @@ class _Reader:
                              ("original", "updated"))
         count = self.choice(table.get("count_rounds", "updates"), "training.count_rounds",
                             ("updates", "forward_passes"))
+        if hidden == "updated" and size != 1:
+            raise self.fail("training.hidden_deltas", '"updated" needs batch = "online" (one sample per update)')
         return Training(eta, steps, size, reduction, hidden, count)
 
     def reference(self, doc) -> tuple[tuple[tuple[str, str], ...], str]:

@@ -1,0 +1,255 @@
+"""The stepgrad command line: the only layer that reads arguments and touches files.
+
+Exit codes: 0 success, 1 the checker found a wrong answer, 2 bad input or usage,
+3 an internal disagreement (a bug: please report it), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from symbolic import naming
+from symbolic.derive import DerivationError, format_value, full_value, train
+from symbolic.spec import Spec, SpecError, builtin_names, load
+
+from . import files, pdf, pipeline
+
+FORMATS = ("pdf", "tex", "md")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's name
+        raise SpecError(f"{message} (see '{self.prog} --help')")
+
+
+def _variant_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=_count, metavar="N",
+                   help="number of training updates (default: the spec's, 10000 for mazur)")
+    p.add_argument("--hidden-deltas", choices=("original", "updated"),
+                   help="'updated' makes the hidden deltas use the already-updated output weights "
+                        "(reproduces the post's 0.291027924); default: the spec's, 'original'")
+    p.add_argument("--count-rounds", choices=("updates", "forward_passes"),
+                   help="'forward_passes' takes the error of round N in the N-th forward pass, after N-1 "
+                        "updates (reproduces the post's 0.0000351085); default: 'updates'")
+    p.add_argument("--train-biases", action="store_true",
+                   help="train every bias, even those the spec freezes (the post never updates its biases)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1000000, not {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stepgrad", description="Derive, explain and check backpropagation, step by step.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("example", help="write every artifact of a built-in example (default: mazur)",
+                       description="Write the worked example (.tex, .pdf, .md) and gradients.py of a "
+                                   "built-in example into DIR/NAME/.")
+    p.add_argument("name", nargs="?", default="mazur", metavar="NAME",
+                   help=f"built-in example: {', '.join(builtin_names())} (default: mazur)")
+    p.add_argument("--all", action="store_true", help="write every built-in example")
+    p.add_argument("-o", "--output", default="generated", metavar="DIR", help="parent folder (default: generated)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF even when a TeX engine is installed")
+    p.add_argument("--force", action="store_true", help="overwrite files stepgrad did not generate")
+
+    p = sub.add_parser("derive", help="write the worked example as PDF, LaTeX or Markdown",
+                       description="Write the worked example for SPEC (a TOML file or a built-in name).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--format", choices=FORMATS, default="pdf")
+    p.add_argument("-o", "--output", metavar="PATH", help="output file, '-' for standard output (tex, md); "
+                                                         "default: SPEC's name with the format's extension")
+    p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+    _variant_options(p)
+
+    p = sub.add_parser("module", help="write the generated Python gradient module",
+                       description="Write a straight-line Python module with forward, error, gradients and step.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="output file, '-' for standard output (default: NAME_gradients.py)")
+    p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+    _variant_options(p)
+
+    p = sub.add_parser("values", help="print every canonical quantity at full precision",
+                       description="Print every canonical quantity (net_h1, dE_total/dw5, w5+, E_total@1, ...) "
+                                   "with 20 significant digits.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--json", action="store_true", help="print a JSON object of name -> value string")
+    _variant_options(p)
+
+    p = sub.add_parser("check", help="check hand-computed values or formulas",
+                       description="Check a student's answers (a TOML file keyed by canonical names).")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("answers", metavar="ANSWERS")
+    p.add_argument("--json", action="store_true", help="print a JSON list of verdicts")
+    p.add_argument("--format", choices=("text", "md", "pdf"), default="text")
+    p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: ANSWERS' name + .pdf)")
+    p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+    return parser
+
+
+def _spec(args) -> tuple[Spec, str]:
+    """Load the spec and apply the variant options."""
+    spec = load(args.spec)
+    changes = {}
+    if getattr(args, "steps", None):
+        changes["steps"] = args.steps
+    if getattr(args, "hidden_deltas", None):
+        changes["hidden_deltas"] = args.hidden_deltas
+    if getattr(args, "count_rounds", None):
+        changes["count_rounds"] = args.count_rounds
+    if changes.get("hidden_deltas") == "updated" and spec.training.batch_size != 1:
+        raise SpecError(f"{args.spec}: --hidden-deltas updated needs online training (one sample per update)")
+    if changes:
+        spec = spec.with_training(**changes)
+    if getattr(args, "train_biases", False):
+        spec = spec.with_biases_trainable()
+    source = args.spec if args.spec in builtin_names() and not Path(args.spec).exists() else Path(args.spec).name
+    return spec, source
+
+
+def _emit(outputs: dict[Path, bytes], force: bool) -> None:
+    files.write_all(outputs, force)
+    for path in outputs:
+        print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_example(args) -> int:
+    names = builtin_names() if args.all else [args.name]
+    for name in names:
+        if name not in builtin_names():
+            raise SpecError(f"{name}: no such built-in example; built-in examples are: {', '.join(builtin_names())}")
+    outputs: dict[Path, bytes] = {}
+    want_pdf = not args.no_pdf
+    if want_pdf and not pdf.engine_available():
+        print(f"stepgrad: {pdf.INSTALL_HINT}; writing .tex, .md and gradients.py only", file=sys.stderr)
+        want_pdf = False
+    for name in names:
+        spec = load(name)
+        folder = Path(args.output) / name
+        print(f"stepgrad: deriving {name} ({len(spec.parameters)} parameters, {spec.training.steps} updates)...",
+              file=sys.stderr)
+        worked = pipeline.worked_example(spec, name)
+        outputs[folder / f"{name}.tex"] = worked.tex.encode()
+        outputs[folder / f"{name}.md"] = worked.markdown.encode()
+        outputs[folder / "gradients.py"] = pipeline.module(spec, name).encode()
+        if want_pdf:
+            outputs[folder / f"{name}.pdf"] = pdf.compile_pdf(worked.tex, name)
+    _emit(outputs, args.force)
+    return 0
+
+
+def _to_stdout_or_file(args, data: bytes, default: str) -> None:
+    if args.output == "-":
+        sys.stdout.write(data.decode())
+        return
+    _emit({Path(args.output or default): data}, args.force)
+
+
+def cmd_derive(args) -> int:
+    spec, source = _spec(args)
+    if args.format == "pdf" and args.output == "-":
+        raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
+    if args.format == "pdf" and not pdf.engine_available():
+        raise SpecError(pdf.INSTALL_HINT + "; or use --format tex or --format md")
+    worked = pipeline.worked_example(spec, source)
+    stem = Path(source).stem
+    if args.format == "tex":
+        data = worked.tex.encode()
+    elif args.format == "md":
+        data = worked.markdown.encode()
+    else:
+        data = pdf.compile_pdf(worked.tex, stem)
+    _to_stdout_or_file(args, data, f"{stem}.{args.format}")
+    return 0
+
+
+def cmd_module(args) -> int:
+    spec, source = _spec(args)
+    _to_stdout_or_file(args, pipeline.module(spec, source).encode(), f"{Path(source).stem}_gradients.py")
+    return 0
+
+
+def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
+    """Every canonical quantity of the first update, E_total@1, and with *steps* the state after it."""
+    d = pipeline.derivation(spec)
+    values: dict[str, object] = {}
+    for step in d.steps:
+        for s in d.batch:
+            key = d.value_name(step, s)
+            values.setdefault(key, d.values[key])
+    wanted = sorted({1} | ({steps} if steps else set()))
+    trajectory = train(spec, max(wanted), snapshots=tuple(wanted))
+    for n in wanted:
+        snap = trajectory.snapshots[n]
+        if n == 1:
+            values[naming.after(naming.E_TOTAL, 1)] = snap[naming.E_TOTAL]
+            continue
+        for name, value in snap.items():
+            values[naming.after(name, n)] = value
+    return values
+
+
+def cmd_values(args) -> int:
+    spec, _ = _spec(args)
+    values = all_values(spec, args.steps)
+    if args.json:
+        print(json.dumps({k: full_value(v) for k, v in values.items()}, indent=2))
+    else:
+        width = max(len(k) for k in values)
+        for k, v in values.items():
+            print(f"{k:<{width}}  {full_value(v):>26}  ({format_value(v)})")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from . import check_report  # the checker is optional at import time
+
+    text, code = check_report.run(args.spec, args.answers, args.format, args.json)
+    if args.format == "pdf":
+        out = Path(args.output or Path(args.answers).with_suffix(".pdf").name)
+        _emit({out: pdf.compile_pdf(text, out.stem)}, args.force)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return code
+
+
+COMMANDS = {"example": cmd_example, "derive": cmd_derive, "module": cmd_module,
+            "values": cmd_values, "check": cmd_check}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SpecError as exc:
+        print(f"stepgrad: error: {exc}", file=sys.stderr)
+        return 2
+    except pdf.TexError as exc:
+        print(f"stepgrad: error: {exc}", file=sys.stderr)
+        return 2
+    except DerivationError as exc:
+        print(f"stepgrad: internal error (please report it): {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("stepgrad: interrupted; no file was changed by the unfinished step", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
