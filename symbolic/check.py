@@ -59,6 +59,8 @@ VERDICTS = ("correct", "wrong", "unknown")
 MAX_FORMULA_LENGTH = 2000
 #: Decimal places to which early rounding of intermediates is tried (the post prints 9).
 EARLY_ROUNDING = tuple(range(1, 10))
+#: At most this many pairs of mistakes are tried (the most plausible first), to stay fast.
+MAX_PAIRS = 12000
 #: Random points (besides the spec's own) at which formulas are compared.
 FORMULA_POINTS = 3
 _NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*\Z")
@@ -92,7 +94,7 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
         raise SpecError(f"{where}: not valid TOML: {exc}") from None
     answers = []
     for key, value in doc.items():
-        line = locate(text, key) if "." not in key else None
+        line = locate(text, key) or _line_of(text, key)
 
         def fail(message: str) -> SpecError:
             at = f":{line}" if line else ""
@@ -118,6 +120,15 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
     if not answers:
         raise SpecError(f"{where}: has no answers; write one per line, like \"out_h1\" = 0.593269992")
     return tuple(answers)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """Find the line of a key that starts a dotted key (dE_total.dw5 = ...)."""
+    pattern = re.compile(rf'\s*"?{re.escape(key)}"?\s*[.=]')
+    for k, line in enumerate(text.splitlines()):
+        if pattern.match(line):
+            return k + 1
+    return None
 
 
 def _plain(number: Decimal) -> str:
@@ -342,7 +353,7 @@ class Evaluator:
                     v[f.name] = pins[f.name]
                     continue
                 x = fn(v)
-                v[f.name] = round(x, places) if places is not None else x
+                v[f.name] = _round_half_up(x, places) if places is not None else x
         except _FAIL:
             return None
         return v
@@ -410,6 +421,11 @@ class Evaluator:
         if self.spec.error == "categorical_cross_entropy":
             out.update({k: v for k, v in self.leaves.items() if k.split("[")[0] in targets})
         return out
+
+
+def _round_half_up(x: float, places: int) -> float:
+    """Round as students do (half away from zero), from the float's shortest decimal form."""
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def _names(expr: sp.Expr) -> frozenset:
@@ -590,8 +606,13 @@ class Mistakes:
                         continue
                     message = (f"In {f.name} you used {self.describe(q)} = {self.value(q)} where "
                                f"{self.describe(p)} = {self.value(p)} belongs.")
+                    # in pairs, only the misreadings that look likely: a weight of the same edge's
+                    # source or target, in the forward pass or backward sums
+                    neighbours = p in self.weight and q in self.weight and (
+                        self.weight[p].src == self.weight[q].src or self.weight[p].dst == self.weight[q].dst)
                     out.append(Candidate("wrong-weight", 1, message, ((i, SUBSTITUTION, _swap({p: q})),),
-                                         f"weight:{i}:{p}:{q}"))
+                                         f"weight:{i}:{p}:{q}",
+                                         pairable=neighbours and f.step.kind in ("net", "dnet/dout")))
         return out
 
     # missing-activation-derivative: a dout/dnet factor taken as 1
@@ -635,13 +656,14 @@ class Mistakes:
                            f"and you wrote target - out.")
             else:
                 message = f"{f.name} has the wrong sign (a dropped minus)."
-            out.append(Candidate("sign-error", 3, message, ((i, STRUCTURAL, _negate),), f"sign:{i}"))
+            out.append(Candidate("sign-error", 3, message, ((i, STRUCTURAL, _negate),), f"sign:{i}",
+                                 pairable=kind == "dE/dout"))
             terms = _terms(f.rhs)
             if len(terms) >= 2 and kind not in ("net",):
                 for j, term in enumerate(terms):
                     message = f"In {f.name} the term {_expr_text(term)} has the wrong sign (a dropped minus)."
                     out.append(Candidate("sign-error", 3, message, ((i, STRUCTURAL, _negate_term(j)),),
-                                         f"signterm:{i}:{j}"))
+                                         f"signterm:{i}:{j}", pairable=kind == "dE/dout"))
         return out
 
     def _leaf_swaps(self, code: str, rank: int, kind: str, names: list[str]) -> list[Candidate]:
@@ -886,7 +908,9 @@ class Checker:
         places = decimals(a.number)
         rounding = self._rounding(x, a.number)
         if rounding:
-            early = self._early(i, a.number, places, within=True)
+            # a last digit one unit off may come from rounding along the way; a cut-off never does
+            truncated = a.number == rounded(x, places, ROUND_DOWN)
+            early = [] if truncated else self._early(i, a.number, places, within=True)
             return Result(a, "wrong", expected, tuple(early or rounding), f.step, f.sample), None
         # follow-through: the student's own earlier answers, wrong ones included
         mine = {n: v for n, v in pins.items() if n in self.ev.ancestors[i]}
@@ -1072,12 +1096,16 @@ class Checker:
             affects[c.key] = {p.target for p in need
                               if values.get(dict(c.rename).get(p.target, p.target)) != self.ev.base.get(p.target)}
         useful = [(c, v) for c, v in singles if affects[c.key]]
-        for (c1, _), (c2, _) in itertools.combinations(useful, 2):
+        pairs = sorted(itertools.combinations(useful, 2), key=lambda t: t[0][0].rank + t[1][0].rank)
+        for (c1, _), (c2, _) in pairs[:MAX_PAIRS]:
             both = affects[c1.key] & affects[c2.key]
             if not both or c1.code == c2.code == "wrong-wiring":
                 continue
-            if {e[0] for e in c1.edits} & {e[0] for e in c2.edits} and \
-                    any(e[1] == STRUCTURAL for e in c1.edits + c2.edits):
+            overlap = {e[0] for e in c1.edits} & {e[0] for e in c2.edits}
+            # two edits of one step must compile anew: only for one-step mistakes, and never two
+            # structural ones (a dropped term of a negated sum means little)
+            if overlap and (len(c1.edits) > 1 or len(c2.edits) > 1
+                            or any(e[1] == STRUCTURAL for e in c1.edits + c2.edits)):
                 continue
             values = self.ev.run(self.ev.base, self.ev.replacements(c1, c2))
             if values is None:
