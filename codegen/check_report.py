@@ -111,7 +111,7 @@ def summary(report: Report) -> str:
 
 def render_text(report: Report) -> str:
     """One line per answer: mark, quantity, given, true value, diagnosis."""
-    lines = [f"Checking {report.where} against {report.spec.name} ({report.spec.title})"]
+    lines = [f"Checking {Path(report.where).name} against {report.spec.name} ({report.spec.title})"]
     for r in report.results:
         mark = MARKS[r.verdict]
         if r.verdict == "correct":
@@ -129,6 +129,7 @@ def render_json(report: Report) -> str:
 
 
 def _sheet(report: Report, source: str, escape: Callable[[str], str]) -> dict:
+    """The feedback sheet's rows and items; only the answers file's name, never its path."""
     rows, items = [], []
     for r in report.results:
         rows.append({"mark": MARKS[r.verdict], "quantity": escape(r.quantity), "given": escape(r.answer.text),
@@ -140,7 +141,7 @@ def _sheet(report: Report, source: str, escape: Callable[[str], str]) -> dict:
                       "codes": escape(", ".join(r.codes)),
                       "line": derivation_line(report, r) if r.step is not None else ""})
     return {"header": source_line(report.spec, source), "title": escape(report.spec.title),
-            "where": escape(report.where), "summary": summary(report), "rows": rows, "items": items}
+            "where": escape(Path(report.where).name), "summary": summary(report), "rows": rows, "items": items}
 
 
 def _md(text: str) -> str:
@@ -209,8 +210,7 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
             raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
         spec = load(spec_arg)
         text = read_answers(answers_path)
-        # only the file's name goes into generated documents, never a path
-        report = check_text(derive(spec), text, Path(answers_path).name)
+        report = check_text(derive(spec), text, answers_path)
         output = render(report, fmt, as_json, spec.name)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
             compile_pdf(output, out_path)
