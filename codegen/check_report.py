@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable
 
-import mpmath
-import sympy as sp
 
 from codegen.printers import Latex
 from codegen.render import render_template, source_line
