@@ -18,6 +18,8 @@ from symbolic.spec import Spec, SpecError, builtin_names, load
 from . import files, pdf, pipeline
 
 FORMATS = ("pdf", "tex", "md")
+#: Pages of each built-in example's PDF also written as PNG, for the README.
+PREVIEW_PAGES = (1, 2)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -146,7 +148,11 @@ def cmd_example(args) -> int:
         outputs[folder / f"{name}.md"] = worked.markdown.encode()
         outputs[folder / "gradients.py"] = pipeline.module(spec, name).encode()
         if want_pdf:
-            outputs[folder / f"{name}.pdf"] = pdf.compile_pdf(worked.tex, name)
+            document = pdf.compile_pdf(worked.tex, name)
+            outputs[folder / f"{name}.pdf"] = document
+            if pdf.preview_available():
+                for page in PREVIEW_PAGES:
+                    outputs[folder / f"{name}-page{page}.png"] = pdf.preview_png(document, page)
     _emit(outputs, args.force)
     return 0
 
@@ -215,10 +221,14 @@ def cmd_values(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from . import check_report  # the checker is optional at import time
+    from . import check_report
 
     text, code = check_report.run(args.spec, args.answers, args.format, args.json)
-    if args.format == "pdf":
+    if code == 2:
+        raise SpecError(text.strip().removeprefix("stepgrad check: "))
+    if args.format == "pdf" and not args.json:
+        if not pdf.engine_available():
+            raise SpecError(pdf.INSTALL_HINT + "; or use --format md")
         out = Path(args.output or Path(args.answers).with_suffix(".pdf").name)
         _emit({out: pdf.compile_pdf(text, out.stem)}, args.force)
     else:

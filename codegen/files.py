@@ -8,6 +8,7 @@ from pathlib import Path
 
 from symbolic.spec import SpecError
 
+from .pdf import PNG_MARK
 from .render import MARKER
 
 #: Bytes that mark a PDF as stepgrad's (its /Creator entry).
@@ -22,6 +23,8 @@ def generated_by_stepgrad(path: Path) -> bool:
             if head.startswith(b"%PDF"):
                 fh.seek(0)
                 return PDF_MARK in fh.read()
+            if head.startswith(b"\x89PNG"):
+                return PNG_MARK in head
     except OSError:
         return False
     return MARKER.encode() in head

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 
 INSTALL_HINT = ("no TeX engine found (latexmk and pdflatex); install one with: apt-get install "
@@ -50,3 +51,31 @@ def compile_pdf(tex: str, stem: str = "document") -> bytes:
             first = next((line for line in text.splitlines() if line.startswith("!")), "see the TeX log")
             raise TexError(f"pdflatex failed: {first}")
         return pdf.read_bytes()
+
+
+def preview_available() -> bool:
+    """Whether pdftoppm (poppler) is on PATH."""
+    return shutil.which("pdftoppm") is not None
+
+
+def preview_png(pdf_bytes: bytes, page: int, dpi: int = 80) -> bytes:
+    """Render one page of a PDF as PNG bytes with pdftoppm."""
+    with tempfile.TemporaryDirectory(prefix="stepgrad-png-") as folder:
+        source = Path(folder) / "doc.pdf"
+        source.write_bytes(pdf_bytes)
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile",
+                        str(source), str(Path(folder) / "page")], check=True, capture_output=True,
+                       stdin=subprocess.DEVNULL, timeout=TIMEOUT_S)
+        return mark_png((Path(folder) / "page.png").read_bytes())
+
+
+#: The PNG text chunk that marks a preview as stepgrad's.
+PNG_MARK = b"Software\x00stepgrad"
+
+
+def mark_png(png: bytes) -> bytes:
+    """Insert a tEXt chunk 'Software: stepgrad' after the PNG header chunk."""
+    end_of_ihdr = 8 + 8 + 13 + 4
+    chunk = b"tEXt" + PNG_MARK
+    crc = zlib.crc32(chunk).to_bytes(4, "big")
+    return png[:end_of_ihdr] + len(PNG_MARK).to_bytes(4, "big") + chunk + crc + png[end_of_ihdr:]

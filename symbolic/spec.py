@@ -196,7 +196,14 @@ def parse_toml(text: str, where: str) -> dict:
     try:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{where}: not valid TOML: {exc}") from None
+        message = str(exc)
+        m = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+        if m:
+            line, message = m.group(1), message[:m.start()] + message[m.end():]
+        else:
+            line = str(max(1, len(text.splitlines())))
+            message = message.replace(" (at end of document)", " at the end of the file")
+        raise SpecError(f"{where}:{line}: not valid TOML: {message}") from None
 
 
 def parse(text: str, where: str = "<spec>", default_name: str = "network") -> Spec:

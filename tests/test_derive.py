@@ -1,0 +1,91 @@
+"""The chain-rule derivation and its verification."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mpmath
+import pytest
+import sympy as sp
+
+from symbolic import functions, naming
+from symbolic.derive import DerivationError, derive, format_value
+from symbolic.verify import verify
+
+
+def test_every_chain_rule_result_is_verified(mazur_derivation):
+    """dE/dout, deltas, dout/dnet and all ten gradients were each compared with direct differentiation."""
+    counts = {c.what: c.count for c in mazur_derivation.checks}
+    assert counts["dE_total/d(every weight and bias)"] == 10
+    assert counts["every node delta dE_total/dnet"] == 4
+    assert counts["dE_total/dout for every neuron"] == 4
+    assert all(c.worst < 1e-40 for c in mazur_derivation.checks)
+
+
+def test_a_wrong_textbook_derivative_is_caught(mazur, monkeypatch):
+    """A sigmoid derivative written wrongly (out(1 + out)) stops the derivation."""
+    wrong = dataclasses.replace(functions.ACTIVATIONS["sigmoid"], derivative=lambda out, net, p: out * (1 + out))
+    monkeypatch.setitem(functions.ACTIVATIONS, "sigmoid", wrong)
+    with pytest.raises(DerivationError):
+        verify(derive(mazur))
+
+
+def test_sigmoid_derivative_is_the_textbook_form(mazur_derivation):
+    """dout_o1/dnet_o1 is written out_o1 (1 - out_o1), as the post writes it."""
+    step = next(s for s in mazur_derivation.steps if s.name == "dout_o1/dnet_o1")
+    out = sp.Symbol("out_o1", real=True)
+    assert sp.simplify(step.rhs.doit() - out * (1 - out)) == 0
+
+
+def test_hidden_sum_over_outputs(mazur_derivation):
+    """dE_total/dout_h1 is the sum of dE_o1/dout_h1 and dE_o2/dout_h1."""
+    v = mazur_derivation.values
+    with mpmath.workdps(50):
+        assert abs(v["dE_total/dout_h1"] - (v["dE_o1/dout_h1"] + v["dE_o2/dout_h1"])) < 1e-45
+
+
+def test_shared_bias_gradient_sums_the_deltas(mazur_derivation):
+    """dE_total/db1 = delta_h1 + delta_h2 for the bias shared by h1 and h2."""
+    v = mazur_derivation.values
+    with mpmath.workdps(50):
+        assert abs(v["dE_total/db1"] - (v["delta_h1"] + v["delta_h2"])) < 1e-45
+
+
+def test_frozen_biases_do_not_move_but_trained_ones_do(mazur):
+    """b1+ = b1 in the post; with every bias trained, b1+ = b1 - eta (delta_h1 + delta_h2)."""
+    d = derive(mazur)
+    assert format_value(d.values["b1+"]) == "0.35"
+    trained = derive(mazur.with_biases_trainable())
+    verify(trained)
+    v = trained.values
+    with mpmath.workdps(50):
+        assert abs(v["b1+"] - (mpmath.mpf(35) / 100 - v["dE_total/db1"] / 2)) < 1e-45
+        assert abs(v["dE_total/db1"] - (v["delta_h1"] + v["delta_h2"])) < 1e-45
+
+
+def test_updated_variant_changes_only_the_hidden_layer(mazur):
+    """The hidden-deltas variant leaves output gradients alone and changes hidden ones."""
+    a, b = derive(mazur), derive(mazur.with_training(hidden_deltas="updated"))
+    assert a.values["dE_total/dw5"] == b.values["dE_total/dw5"]
+    assert a.values["dE_total/dw1"] != b.values["dE_total/dw1"]
+
+
+@pytest.mark.parametrize("value, text", [
+    ("0.5932699921071872", "0.593269992"), ("0.3775", "0.3775"), ("-0.0190491182582", "-0.019049118"),
+    ("0.0000351085481", "0.0000351085"), ("1.105905966", "1.105905966"),
+])
+def test_format_value_prints_like_the_post(value, text):
+    """Values print with 9 decimals (6 significant at least); exact short decimals stay short."""
+    with mpmath.workdps(50):
+        assert format_value(mpmath.mpf(value)) == text
+
+
+def test_canonical_names_cover_every_quantity(mazur_derivation):
+    """The derivation names every quantity the issue lists, for every neuron and parameter."""
+    names = set(mazur_derivation.values)
+    for n in ("net_h1", "out_h2", "E_o1", "E_total", "dE_total/dout_o1", "dout_o1/dnet_o1", "dnet_o1/dw5",
+              "dE_total/dw5", "delta_o1", "dE_o2/dout_h1", "dE_total/dout_h1", "dE_total/db1", "w5+", "b1+",
+              "delta_h2", "dE_total/dw1", "dE_total/db2", "w8+"):
+        assert n in names, n
+    for p in ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2"):
+        assert naming.d("E_total", p) in names and naming.updated(p) in names
