@@ -15,6 +15,7 @@ import sympy as sp
 
 from symbolic import naming
 from symbolic.derive import SECTIONS, Derivation, Step, Trajectory, format_value
+from symbolic.naming import latex_sub
 from symbolic.functions import ACTIVATIONS, ERRORS
 from symbolic.model import symbol
 from symbolic.reference import Comparison
@@ -118,6 +119,7 @@ class Inputs:
     steps: int
     after_one: dict
     comparisons: list[Comparison] = field(default_factory=list)
+    #: Derive every neuron in full (True), or a representative of each layer (False).
     expand: bool = True
 
 
@@ -152,18 +154,22 @@ def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
     """Lay out one step as lhs = formula = numbers = value."""
     lhs = m(step.name) + sample_tag
     value = number_text(values[step.name])
-    formula = latex(step.rhs)
-    forms = [formula]
-    if not step.rhs.is_Symbol:
-        forms.append(latex(step.rhs, values))
-    elif step.rhs.name not in values:
-        pass
+    forms = [latex(step.rhs)]
+    numbers_of = step.rhs
+    if step.alt is not None:
+        forms.append(latex(step.alt))
+        if len(step.rhs.args) > 3 or step.alt_note:
+            numbers_of = step.alt  # a long sum: substitute into the closed form instead
+    if not numbers_of.is_Symbol:
+        forms.append(latex(numbers_of, values))
     forms.append(value)
     unique = []
     for f in forms:
         if not unique or unique[-1] != f:
             unique.append(f)
     note = para(step.note) if step.note and step.kind == "delta" else ()
+    if step.alt_note:
+        note += para(("; " if note else "") + step.alt_note + ".")
     return Equation(lhs, tuple(unique), note)
 
 
@@ -280,10 +286,84 @@ _INTRO = {
 }
 
 
+#: Networks with more parameters than this get the compact worked example by default.
+FULL_LIMIT = 16
+
+#: Per-neuron quantities tabulated in compact mode, by section.
+TABLE_COLUMNS = {
+    "forward": ("net", "out"),
+    "output": ("dE/dout", "dout/dnet", "delta"),
+    "hidden": ("dE/dout", "dout/dnet", "delta"),
+}
+
+
+def representatives(d: Derivation) -> set:
+    """The first neuron of every layer, the first weight into it, and the first bias of every layer."""
+    spec, model = d.spec, d.model
+    chosen: set = set()
+    for k in range(1, len(spec.layers)):
+        n = spec.layers[k].neurons[0]
+        chosen.add(n)
+        chosen.add(model.incoming[n][0].name)
+    seen_layers = set()
+    for b in spec.biases:
+        if b.layer not in seen_layers:
+            seen_layers.add(b.layer)
+            chosen.add(b.name)
+    return chosen
+
+
+def _shown(step: Step, chosen: set | None) -> bool:
+    if chosen is None or step.section in ("batch", "update", "error"):
+        return True
+    if step.kind in ("grad", "dnet/dw"):
+        return (step.note or step.name.split("/d")[-1]) in chosen
+    return step.neuron in chosen
+
+
+def neuron_table(d: Derivation, sec: str, samples) -> Table | None:
+    """Every neuron's values for a section, one row a neuron, for compact worked examples."""
+    kinds = TABLE_COLUMNS.get(sec)
+    if kinds is None:
+        return None
+    by_neuron: dict = {}
+    for st in d.steps:
+        if st.section == sec and st.kind in kinds and st.neuron is not None:
+            if st.kind == "dout/dnet" and st.name != naming.d(naming.out(st.neuron), naming.net(st.neuron)):
+                continue  # softmax's off-diagonal Jacobian entries
+            by_neuron.setdefault(st.neuron, {})[st.kind] = st
+    if not by_neuron:
+        return None
+    present = [k for k in kinds if any(k in row for row in by_neuron.values())]
+    first = next(iter(by_neuron.values()))
+    header = [para("neuron")] + ([para("sample")] if len(samples) > 1 else [])
+    header += [para("", m(first[k].name).replace(latex_sub(next(iter(by_neuron))), "\\cdot")) for k in present]
+    rows = []
+    for n, row in by_neuron.items():
+        for s in samples:
+            cells = [para(n)] + ([para(str(s + 1))] if len(samples) > 1 else [])
+            cells += [para("", number_text(d.values[d.value_name(row[k], s)])) if k in row else para("")
+                      for k in present]
+            rows.append(tuple(cells))
+    return Table(tuple(header), tuple(rows), "l" * (len(header) - len(present)) + "r" * len(present))
+
+
+SPLIT_BY_OUTPUT = para(" Like the post, the last hidden layer splits the sum by output: only ", "E_{o}",
+                       " depends on ", "net_{o}", ", so ",
+                       r"\frac{\partial E_{o}}{\partial out_{h}} = \delta_{o} \cdot \frac{\partial net_{o}}{\partial out_{h}}",
+                       ".")
+
+
 def derivation_sections(inp: Inputs) -> list[Section]:
+    """The forward pass, the error, the backward pass and the biases, equation by equation.
+
+    In compact mode (large networks, unless expanded) only a representative neuron
+    and weight of each layer is derived in full; tables give every neuron's values.
+    """
     d = inp.derivation
     spec = d.spec
     single = len(d.batch) == 1
+    chosen = None if inp.expand else representatives(d)
     sections: list[Section] = []
     order = ["forward", "error", "output", "hidden", "bias"] + ([] if single else ["batch", "update"])
     notes = {c.name: c for c in inp.comparisons if split(c.name) and not c.agrees}
@@ -291,33 +371,39 @@ def derivation_sections(inp: Inputs) -> list[Section]:
         blocks: list = []
         intro = _INTRO.get(sec)
         if intro:
-            blocks.append(Paragraph(intro))
-        if sec == "output" and spec.training.hidden_deltas == "updated":
-            pass
+            blocks.append(Paragraph(intro + (SPLIT_BY_OUTPUT if sec == "hidden" and not d.model.softmax_output else ())))
         if sec == "hidden" and spec.training.hidden_deltas == "updated":
-            blocks.append(Paragraph(para("This derivation follows the variant hidden_deltas = \"updated\": "
-                                         "the hidden layer uses the output layer's weights after their update ",
-                                         r"w^{+}", ". That is not the gradient of the error; the post's text uses the "
-                                         "original weights.")))
-        samples = d.batch if any(s.per_sample for s in d.steps if s.section == sec) else (d.batch[0],)
-        for s in samples:
+            blocks.append(Paragraph(para("This derivation follows the variant ") + code("hidden_deltas = \"updated\"")
+                                    + para(": the hidden layer uses the output layer's weights after their update ",
+                                           r"w^{+}", ". That is not the gradient of the error; the post's text uses "
+                                           "the original weights.")))
+        if chosen is not None and sec in ("forward", "output", "hidden", "bias"):
+            blocks.append(Paragraph(para("In full for the first neuron and the first weight of each layer"
+                                         + (" and the first sample of the batch" if not single else "")
+                                         + "; the table gives every neuron.")))
+        per_sample = any(st.per_sample for st in d.steps if st.section == sec)
+        samples = d.batch if per_sample else (d.batch[0],)
+        shown_samples = samples if chosen is None else samples[:1]
+        for s in shown_samples:
             values = sample_values(d, s)
             tag = f"^{{({s + 1})}}" if not single and sec not in ("batch", "update") else ""
-            chosen = [st for st in d.steps if st.section == sec]
-            if not chosen:
+            chosen_steps = [st for st in d.steps if st.section == sec and _shown(st, chosen)]
+            if not chosen_steps:
                 continue
             if not single and sec not in ("batch", "update"):
                 blocks.append(Paragraph(para(f"Sample {s + 1}:")))
-            for st in chosen:
+            for st in chosen_steps:
                 if st.per_sample is False and not single and sec not in ("batch", "update"):
-                    continue
-                if st.per_sample is False and single and s != samples[0]:
                     continue
                 eq = equation(st, values, tag if st.per_sample else "")
                 c = notes.get(st.name)
                 if c is not None and single:
                     eq = Equation(eq.lhs, eq.forms, eq.note + discrepancy_note(c, inp, bool(eq.note)))
                 blocks.append(eq)
+        if chosen is not None:
+            table = neuron_table(d, sec, samples)
+            if table is not None:
+                blocks.append(table)
         if len(blocks) > 1 or (blocks and not isinstance(blocks[0], Paragraph)):
             sections.append(Section(SECTIONS[sec], tuple(blocks), sec))
     return sections
@@ -423,7 +509,7 @@ def reference_section(inp: Inputs) -> Section | None:
                      para(c.printed), para("", number_text(c.value)), verdict))
     blocks = [Paragraph(para(f"Every figure {src} prints, next to the value computed here by the method its text "
                              "describes. A figure agrees when the exact value rounds to it at the digits printed."))]
-    blocks.append(Table((para(f"quantity"), para(f"{src} prints"), para("stepgrad"), para("")), tuple(rows), "lrrl"))
+    blocks.append(Table((para("quantity"), para(f"{src} prints"), para("stepgrad"), para("")), tuple(rows), "lrrL"))
     odd = [c for c in comps if not c.agrees and c.matching]
     if odd:
         blocks.append(Paragraph(para(f"Some of {src}'s closing figures do not follow from the method its text "

@@ -79,18 +79,27 @@ ONE_LINE = 80
 
 
 def _visible_length(text: str) -> int:
-    """Estimate an equation's printed width from its LaTeX source."""
-    text = re.sub(r"\\(left|right|cdot|frac|partial)", "", text)
+    """Estimate an equation's printed width, in characters, from its LaTeX source."""
+    text = re.sub(r"\\(left|right|frac|partial)", "", text)
+    text = text.replace(r"\cdot", "~~~")  # the dot and the space around it
     text = re.sub(r"\\[A-Za-z]+", "x", text)
-    return len(re.sub(r"[{}_^ ]", "", text))
+    text = re.sub(r"[{}_^ &]", "", text)
+    return round(len(text) + 0.3 * sum(ch.isdigit() for ch in text))  # digits are wider
 
 
 def equation_lines(b: Equation) -> list[str]:
-    """Lay an equation out on one line, or formula then numbers = value on two."""
+    """Lay an equation out on one line, or on as many as it needs: formula, numbers, value."""
     whole = f"{b.lhs} &= " + " = ".join(b.forms)
     if len(b.forms) == 1 or _visible_length(whole) < ONE_LINE:
         return [whole]
-    return [f"{b.lhs} &= {b.forms[0]}", "&= " + " = ".join(b.forms[1:])]
+    lines = [f"{b.lhs} &= {b.forms[0]}"]
+    rest = list(b.forms[1:])
+    while rest:
+        line = "&= " + rest.pop(0)
+        while rest and _visible_length(line + " = " + rest[0]) < ONE_LINE:
+            line += " = " + rest.pop(0)
+        lines.append(line)
+    return lines
 
 
 def _flatten(doc: Document, seg) -> list:

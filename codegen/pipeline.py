@@ -32,14 +32,16 @@ def derivation(spec: Spec) -> Derivation:
     return d
 
 
-def worked_example(spec: Spec, source: str) -> WorkedExample:
-    """Build the worked example's LaTeX and Markdown."""
+def worked_example(spec: Spec, source: str, expand: bool | None = None) -> WorkedExample:
+    """Build the worked example's LaTeX and Markdown; *expand* None chooses by size."""
     d = derivation(spec)
     n = spec.training.steps
     trajectory = train(spec, n, snapshots=(1, n))
     comparisons = reference.compare(spec) if spec.reference else []
+    if expand is None:
+        expand = len(spec.parameters) <= document.FULL_LIMIT
     doc = document.build(document.Inputs(d, source, source_line(spec, source), trajectory, n,
-                                         trajectory.snapshots[1], comparisons))
+                                         trajectory.snapshots[1], comparisons, expand))
     return WorkedExample(d, formats.to_latex(doc), formats.to_markdown(doc))
 
 

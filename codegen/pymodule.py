@@ -14,6 +14,7 @@ import sympy as sp
 
 from symbolic import naming
 from symbolic.derive import Derivation, backward_steps
+from symbolic.functions import softplus
 from symbolic.model import ETA, symbol
 
 from .printers import exact_decimal, python
@@ -74,6 +75,44 @@ def _section(pairs: list[tuple[sp.Symbol, sp.Expr]]) -> Section:
                    int(sum(sp.count_ops(e) for _, e in pairs)))
 
 
+def _stable_forward(model, forward: list) -> list:
+    """Rewrite softmax as exp(net - max) / sum, so large net inputs cannot overflow."""
+    out = []
+    for k, layer in enumerate(model.spec.layers):
+        if k == 0:
+            continue
+        names = {symbol(naming.net(n)) for n in layer.neurons} | {symbol(naming.out(n)) for n in layer.neurons}
+        mine = [(s, e) for s, e in forward if s in names]
+        if layer.activation != "softmax":
+            out += mine
+            continue
+        nets = [symbol(naming.net(n)) for n in layer.neurons]
+        top, total = _softmax_symbols(k)
+        out += [(s, e) for s, e in mine if s in set(nets)]
+        out.append((top, sp.Max(*nets)))
+        out.append((total, sp.Add(*[sp.exp(n - top) for n in nets])))
+        out += [(symbol(naming.out(n)), sp.exp(symbol(naming.net(n)) - top) / total) for n in layer.neurons]
+    return out
+
+
+def _softmax_symbols(layer: int) -> tuple[sp.Symbol, sp.Symbol]:
+    return symbol(f"_max_{layer}"), symbol(f"_sum_{layer}")
+
+
+def _stable_error(model, o: str, expr: sp.Expr) -> sp.Expr:
+    """Write cross-entropies from the net input, so saturated outputs never take log(0)."""
+    net, t = symbol(naming.net(o)), symbol(naming.target(o))
+    last = model.spec.layers[-1].activation
+    if model.spec.error == "binary_cross_entropy" and last == "sigmoid":
+        # -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)) = t softplus(-x) + (1 - t) softplus(x)
+        return t * softplus(-net) + (1 - t) * softplus(net)
+    if model.spec.error == "categorical_cross_entropy" and last == "softmax":
+        top, total = _softmax_symbols(len(model.spec.layers) - 1)
+        # -t log(softmax(x)_o) = -t (x_o - max - log(sum of exp(x - max)))
+        return -t * (net - top - sp.log(total))
+    return expr
+
+
 def compact_program(derivation: Derivation) -> tuple[list, list, list]:
     """Return (forward, error, backward) assignments: named quantities kept, chain factors inlined."""
     model = derivation.model
@@ -94,12 +133,12 @@ def compact_program(derivation: Derivation) -> tuple[list, list, list]:
         if step.section == "forward":
             forward.append((sym, expr))
         elif step.section == "error":
-            error.append((sym, expr))
+            error.append((sym, _stable_error(model, step.neuron, expr) if step.kind == "E" else expr))
         else:
             if step.kind == "delta":
                 expr = _simplify(expr)
             backward.append((sym, expr))
-    return forward, error, _live(backward, {symbol(naming.d(naming.E_TOTAL, p)) for p in model.spec.parameters})
+    return _stable_forward(model, forward), error, _live(backward, {symbol(naming.d(naming.E_TOTAL, p)) for p in model.spec.parameters})
 
 
 def _live(pairs: list, wanted: set) -> list:
@@ -144,7 +183,7 @@ def generate(derivation: Derivation, source: str) -> Module:
         inputs=[(n, naming.ident(n)) for n in spec.inputs],
         targets=[(n, naming.ident(naming.target(n))) for n in spec.outputs],
         forward=fwd.lines,
-        forward_names=[(s.name, naming.ident(s.name)) for s, _ in forward],
+        forward_names=[(s.name, naming.ident(s.name)) for s, _ in forward if not s.name.startswith("_")],
         error=err.lines,
         backward=bwd.lines,
         gradient_names=[(p, naming.ident(naming.d(naming.E_TOTAL, p))) for p in spec.parameters],

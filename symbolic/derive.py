@@ -49,6 +49,9 @@ class Step:
     neuron: str | None = None
     per_sample: bool = True
     note: str = ""
+    #: A closed form of the same quantity (the delta rule written out), shown after rhs.
+    alt: sp.Expr | None = None
+    alt_note: str = ""
 
 
 def _mul(*factors: sp.Expr) -> sp.Expr:
@@ -75,9 +78,13 @@ def backward_steps(model: Model) -> list[Step]:
 
     # forward pass
     for k in range(1, L + 1):
-        for n in spec.layers[k].neurons:
-            steps.append(Step(naming.net(n), "forward", model.net_definition(n, evaluate=False), k, "net", n))
-            steps.append(Step(naming.out(n), "forward", model.out_definition(n), k, "out", n))
+        nets = [Step(naming.net(n), "forward", model.net_definition(n, evaluate=False), k, "net", n)
+                for n in spec.layers[k].neurons]
+        outs = [Step(naming.out(n), "forward", model.out_definition(n), k, "out", n) for n in spec.layers[k].neurons]
+        if spec.layers[k].activation == "softmax":
+            steps += nets + outs  # each output needs every net of the layer
+        else:
+            steps += [s for pair in zip(nets, outs) for s in pair]
     # error
     for o in spec.outputs:
         steps.append(Step(naming.err(o), "error", model.error_definition(o, evaluate=False), L, "E", o))
@@ -122,8 +129,10 @@ def backward_steps(model: Model) -> list[Step]:
         for j in spec.outputs:
             terms = [_mul(_sym(dname(naming.E_TOTAL, naming.out(o))), _sym(dname(naming.out(o), naming.net(j))))
                      for o in spec.outputs]
+            alt, why = softmax_delta(model, j)
             steps.append(Step(naming.delta(j), "output", _add(*terms), L, "delta", j,
-                              note="softmax couples the outputs, so delta sums over all of them"))
+                              note="softmax couples the outputs, so delta sums over all of them",
+                              alt=alt, alt_note=why))
     else:
         for o in spec.outputs:
             steps.append(error_derivative(o))
@@ -131,9 +140,10 @@ def backward_steps(model: Model) -> list[Step]:
             with sp.evaluate(False):
                 dydnet = act_L.derivative(y, net, model.act_params(L))
             steps.append(Step(dname(naming.out(o), naming.net(o)), "output", dydnet, L, "dout/dnet", o))
+            alt, why = output_delta(model, o, dydnet)
             steps.append(Step(naming.delta(o), "output",
                               _mul(_sym(dname(naming.E_TOTAL, naming.out(o))), _sym(dname(naming.out(o), naming.net(o)))),
-                              L, "delta", o))
+                              L, "delta", o, alt=alt, alt_note=why))
     for o in spec.outputs:
         weight_grads(L, o)
     updates(L)
@@ -175,6 +185,43 @@ def backward_steps(model: Model) -> list[Step]:
     if single:
         steps.extend(update_steps(model, [b.name for b in spec.biases], "bias"))
     return steps
+
+
+def output_delta(model: Model, o: str, dydnet: sp.Expr) -> tuple[sp.Expr, str]:
+    """The delta rule written out: dE/dout times dout/dnet, simplified where factors cancel."""
+    t, y = _sym(naming.target(o)), _sym(naming.out(o))
+    with sp.evaluate(False):
+        dEdy = model.error_function.derivative(t, y, model.error_params)
+        written = _mul(dEdy, dydnet)
+    product = (dEdy * dydnet).doit()
+    if any(p.exp.is_negative for p in product.atoms(sp.Pow)):
+        simpler = sp.factor_terms(sp.cancel(product))
+        if sp.simplify(simpler - product) == 0:
+            return simpler, "the factors of out (1 - out) cancel"
+    return written, ""
+
+
+def softmax_delta(model: Model, j: str) -> tuple[sp.Expr, str]:
+    """Derive delta_j for a softmax output layer by summing over the outputs, and simplify it.
+
+    With categorical cross-entropy, the sum collapses to out_j - target_j, because
+    the targets sum to 1; this is proved here with SymPy, not assumed.
+    """
+    outs = model.spec.outputs
+    ts = [_sym(naming.target(o)) for o in outs]
+    ys = [_sym(naming.out(o)) for o in outs]
+    k = outs.index(j)
+    total = sp.Add(*[model.error_function.derivative(t, y, model.error_params)
+                     * (y * (1 - ys[k]) if i == k else -y * ys[k])
+                     for i, (t, y) in enumerate(zip(ts, ys))])
+    total = sp.expand(sp.cancel(total))
+    if model.spec.error == "categorical_cross_entropy":
+        candidate = ys[k] - ts[k]
+        last = ts[-1]
+        constrained = (total - candidate).subs(last, 1 - sp.Add(*ts[:-1]))
+        if sp.simplify(constrained) == 0:
+            return candidate, "the terms collapse because the targets sum to 1"
+    return sp.factor_terms(total), ""
 
 
 def update_steps(model: Model, params: list[str], section: str) -> list[Step]:
@@ -235,16 +282,6 @@ def full_value(x) -> str:
 
 
 @dataclass
-class Trajectory:
-    """What training for some number of updates gave."""
-
-    #: E_total over the whole training set after u updates, for u = 0..steps.
-    errors: list
-    #: Forward quantities and parameters after u updates, for the requested u.
-    snapshots: dict[int, dict]
-
-
-@dataclass
 class Derivation:
     """A spec's derivation: ordered steps, and their values for the first batch."""
 
@@ -274,9 +311,9 @@ class Derivation:
 
 
 class Program:
-    """The per-sample steps compiled for fast high-precision evaluation."""
+    """The per-sample steps compiled for fast evaluation, at high precision or in float64."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, backend: str = "mpmath"):
         self.model = model
         spec = model.spec
         self.steps = [s for s in backward_steps(model)]
@@ -284,17 +321,18 @@ class Program:
         per_sample = [s for s in self.steps if s.per_sample or self.single]
         args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
         self.args = args
-        self.run = compile_assignments(args, [(_sym(s.name), s.rhs.doit()) for s in per_sample])
-        forward_only = [(s, e) for s, e in model.forward]
-        self.run_forward = compile_assignments(args, forward_only)
+        self.backend = backend
+        self.run = compile_assignments(args, [(_sym(s.name), s.rhs.doit()) for s in per_sample], backend)
+        self.run_forward = compile_assignments(args, list(model.forward), backend)
+        self.number = mp if backend == "mpmath" else (lambda v: float(v))
 
     def env(self, params: dict, sample_index: int) -> dict:
         spec = self.model.spec
         sample = spec.samples[sample_index]
-        env = {n: mp(v) for n, v in sample.inputs}
-        env.update({naming.target(n): mp(v) for n, v in sample.targets})
+        env = {n: self.number(v) for n, v in sample.inputs}
+        env.update({naming.target(n): self.number(v) for n, v in sample.targets})
         env.update(params)
-        env["eta"] = mp(spec.training.learning_rate)
+        env["eta"] = self.number(spec.training.learning_rate)
         return env
 
 
@@ -315,10 +353,11 @@ def evaluate_batch(model: Model, program: Program, params: dict, batch: tuple[in
     if program.single:
         return per, dict(per[0])
     combined = {}
-    scale = mpmath.mpf(1) / len(batch) if spec.training.reduction == "mean" else mpmath.mpf(1)
+    one = program.number(sp.Integer(1))
+    scale = one / len(batch) if spec.training.reduction == "mean" else one
     for name in [naming.E_TOTAL] + [naming.d(naming.E_TOTAL, p) for p in spec.parameters]:
-        combined[name] = mpmath.fsum(v[name] for v in per) * scale
-    eta = mp(spec.training.learning_rate)
+        combined[name] = sum(v[name] for v in per) * scale
+    eta = program.number(spec.training.learning_rate)
     trainable = set(spec.trainable)
     for p in spec.parameters:
         grad = combined[naming.d(naming.E_TOTAL, p)]
@@ -352,18 +391,46 @@ def derive(spec: Spec) -> Derivation:
     return derivation
 
 
-def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30) -> Trajectory:
-    """Train for *steps* updates at *dps* digits; record the error after each and snapshots."""
+#: Training runs at high precision while steps x samples x program lines stays under this.
+HIGH_PRECISION_BUDGET = 3_000_000
+
+
+@dataclass
+class Trajectory:
+    """What training for some number of updates gave."""
+
+    #: E_total over the whole training set after u updates, for u = 0..steps.
+    errors: list
+    #: Forward quantities and parameters after u updates, for the requested u.
+    snapshots: dict[int, dict]
+    #: "mpmath" (30 significant digits) or "float" (float64, for large runs).
+    precision: str = "mpmath"
+
+
+def training_precision(spec: Spec, steps: int) -> str:
+    """Choose 30-digit training when it is affordable, float64 otherwise."""
+    lines = 8 * len(spec.parameters) + 12 * sum(len(layer.neurons) for layer in spec.layers)
+    work = steps * len(spec.samples) * lines
+    return "mpmath" if work <= HIGH_PRECISION_BUDGET else "float"
+
+
+def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30,
+          precision: str | None = None) -> Trajectory:
+    """Train for *steps* updates; record the error after each and the requested snapshots.
+
+    Small runs use *dps* significant digits; large ones float64 (see :func:`training_precision`).
+    """
+    precision = precision or training_precision(spec, steps)
     model = Model(spec)
     with mpmath.workdps(dps):
-        program = Program(model)
-        params = initial_params(spec)
+        program = Program(model, precision)
+        params = {n: program.number(v) for n, v in spec.initial}
         order = batches(spec)
         all_samples = range(len(spec.samples))
         mean = spec.training.reduction == "mean"
 
-        def total_error(forwards: list[dict]) -> mpmath.mpf:
-            total = mpmath.fsum(f[naming.E_TOTAL] for f in forwards)
+        def total_error(forwards: list[dict]):
+            total = sum(f[naming.E_TOTAL] for f in forwards)
             return total / len(forwards) if mean else total
 
         def snapshot(forwards: list[dict]) -> dict:
@@ -386,7 +453,7 @@ def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30
             _, combined = evaluate_batch(model, program, params, batch)
             params = {p: combined[naming.updated(p)] for p in spec.parameters}
             forwards = [program.run_forward(program.env(params, s)) for s in all_samples]
-    return Trajectory(errors, snaps)
+    return Trajectory(errors, snaps, precision)
 
 
 def at_round(spec: Spec, n: int) -> int:

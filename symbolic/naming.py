@@ -154,31 +154,34 @@ _PARAM = re.compile(r"([A-Za-z]+)(\d+)\Z")
 
 
 def latex_name(name: str) -> str:
-    """Typeset a safe user name: w5 -> w_{5}, b_h1 -> b_{h1}, h2_1 -> h2\\_1.
+    """Typeset a safe user name: w5 -> w_{5}, b_h1 -> b_{h1}, b_h1_2 -> b_{h1,2}.
 
-    >>> latex_name("w5"), latex_name("b_h1")
-    ('w_{5}', 'b_{h1}')
+    >>> latex_name("w5"), latex_name("b_h1"), latex_name("b_h1_2")
+    ('w_{5}', 'b_{h1}', 'b_{h1,2}')
     """
-    if name_problem(name) is not None and not SAFE_NAME.match(name):
+    if not SAFE_NAME.match(name):
         raise ValueError(f"unsafe name {name!r}")
     m = _PARAM.match(name)
     if m:
         return f"{m.group(1)}_{{{m.group(2)}}}"
     head, sep, tail = name.partition("_")
-    if sep and "_" not in tail:
-        return f"{head}_{{{tail}}}"
-    return name.replace("_", r"\_")
+    if sep:
+        return f"{head}_{{{latex_sub(tail)}}}"
+    return name
 
 
 def latex_sub(neuron: str) -> str:
-    """Typeset a neuron name used as a subscript (net_{h1})."""
-    return neuron.replace("_", r"\_")
+    """Typeset a neuron name used as a subscript: h1 -> h1, h2_1 -> h2,1 (net_{h2,1})."""
+    return neuron.replace("_", ",")
 
 
 def latex_symbol(canonical: str) -> str:
     """Typeset a canonical quantity name the way the post writes it."""
     if canonical == "eta":
         return r"\eta"
+    sample = re.fullmatch(r"(.+)\[(\d+)\]", canonical)
+    if sample:
+        return f"{{{latex_symbol(sample.group(1))}}}^{{({sample.group(2)})}}"
     if canonical.endswith("+"):
         return latex_name(canonical[:-1]) + "^{+}"
     if canonical.startswith("d") and "/d" in canonical:

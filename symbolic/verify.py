@@ -17,6 +17,7 @@ import sympy as sp
 
 from . import naming
 from .derive import DPS, Derivation, DerivationError, initial_params
+from .evaluate import compile_assignments
 from .functions import ACTIVATIONS, ERRORS
 from .model import symbol
 
@@ -80,18 +81,33 @@ def check_textbook_forms(derivation: Derivation) -> list[Check]:
     return checks
 
 
-def _env(derivation: Derivation, sample: int) -> dict:
-    """Exact values of inputs, targets and parameters, plus computed values, as SymPy numbers."""
-    spec = derivation.spec
-    env = {symbol(n): v for n, v in spec.samples[sample].inputs}
-    env.update({symbol(naming.target(n)): v for n, v in spec.samples[sample].targets})
-    env.update({symbol(n): v for n, v in spec.initial})
-    return env
-
-
 def _computed(derivation: Derivation, sample: int, name: str):
     key = naming.in_sample(name, sample + 1, derivation.n_samples) if len(derivation.batch) > 1 else name
     return derivation.values[key]
+
+
+def _given(derivation: Derivation, sample: int) -> dict:
+    """Exact inputs, targets and parameters of one sample, as mpmath numbers keyed by name."""
+    spec = derivation.spec
+    given = dict(spec.samples[sample].inputs)
+    given.update({naming.target(n): v for n, v in spec.samples[sample].targets})
+    given.update(dict(spec.initial))
+    return {k: mpmath.mpf(v.p) / v.q for k, v in given.items()}
+
+
+class _Direct:
+    """Derivatives of one expression by SymPy's diff, compiled once for evaluation at 50 digits."""
+
+    def __init__(self, expr: sp.Expr, wrt: list[str]):
+        self.names = [naming.d("direct", w) for w in wrt]
+        derivatives = [(symbol(n), sp.diff(expr, symbol(w))) for n, w in zip(self.names, wrt)]
+        free = sorted(set().union(*(e.free_symbols for _, e in derivatives)), key=lambda s: s.name)
+        self.args = [f.name for f in free]
+        self.run = compile_assignments(free, derivatives)
+
+    def __call__(self, env: dict) -> list:
+        result = self.run({a: env[a] for a in self.args})
+        return [result[n] for n in self.names]
 
 
 def check_chain_rule(derivation: Derivation) -> list[Check]:
@@ -102,45 +118,37 @@ def check_chain_rule(derivation: Derivation) -> list[Check]:
     if len(spec.parameters) > SYMBOLIC_LIMIT:
         return checks + check_finite_differences(derivation)
     L = len(spec.layers) - 1
-    for sample in derivation.batch:
-        env = _env(derivation, sample)
-
-        def at(expr, layer_values: dict):
-            subs = {**env, **{symbol(k): sp.Float(mpmath.nstr(v, DPS + 5), DPS + 5) for k, v in layer_values.items()}}
-            return mpmath.mpf(str(sp.N(expr.xreplace(subs), DPS)))
-
-        outs, deltas, douts = [], [], []
-        for k in range(L, 0, -1):
-            if k < L and not original:
-                break  # the post's variant deliberately uses updated weights here: not the gradient
-            names = spec.layers[k].neurons
-            by_out = model.expanded_error("out", k)
-            leaf = {naming.out(n): _computed(derivation, sample, naming.out(n)) for n in names}
-            for n in names:
-                direct = at(sp.diff(by_out, symbol(naming.out(n))), leaf)
-                outs.append((naming.d(naming.E_TOTAL, naming.out(n)), _computed(derivation, sample, naming.d(naming.E_TOTAL, naming.out(n))), direct))
-            by_net = model.expanded_error("net", k)
-            leaf = {naming.net(n): _computed(derivation, sample, naming.net(n)) for n in names}
-            for n in names:
-                direct = at(sp.diff(by_net, symbol(naming.net(n))), leaf)
+    outs, deltas, douts, grads = [], [], [], []
+    for k in range(L, 0, -1):
+        if k < L and not original:
+            break  # the post's variant deliberately uses updated weights here: not the gradient
+        names = spec.layers[k].neurons
+        by_out = _Direct(model.expanded_error("out", k), [naming.out(n) for n in names])
+        by_net = _Direct(model.expanded_error("net", k), [naming.net(n) for n in names])
+        act = [] if spec.layers[k].activation == "softmax" else [
+            (n, _Direct(model.out_definition(n), [naming.net(n)])) for n in names]
+        for sample in derivation.batch:
+            env = _given(derivation, sample)
+            env.update({naming.out(n): _computed(derivation, sample, naming.out(n)) for n in names})
+            env.update({naming.net(n): _computed(derivation, sample, naming.net(n)) for n in names})
+            for n, direct in zip(names, by_out(env)):
+                name = naming.d(naming.E_TOTAL, naming.out(n))
+                outs.append((name, _computed(derivation, sample, name), direct))
+            for n, direct in zip(names, by_net(env)):
                 deltas.append((naming.delta(n), _computed(derivation, sample, naming.delta(n)), direct))
-            for n in names:
-                if spec.layers[k].activation == "softmax":
-                    continue
-                net = symbol(naming.net(n))
-                direct = at(sp.diff(model.out_definition(n), net), {naming.net(n): _computed(derivation, sample, naming.net(n))})
-                douts.append((naming.d(naming.out(n), naming.net(n)), _computed(derivation, sample, naming.d(naming.out(n), naming.net(n))), direct))
-        _record(checks, "dE_total/dout for every neuron", "SymPy diff of E_total expanded to that layer's outputs", outs)
-        _record(checks, "every node delta dE_total/dnet", "SymPy diff of E_total expanded to that layer's nets", deltas)
-        _record(checks, "every activation derivative dout/dnet", "SymPy diff of the activation", douts)
-        if original:
-            full = model.expanded_error("params")
-            grads = []
-            for p in spec.parameters:
-                direct = at(sp.diff(full, symbol(p)), {})
-                grads.append((naming.d(naming.E_TOTAL, p), _computed(derivation, sample, naming.d(naming.E_TOTAL, p)), direct))
-            _record(checks, "dE_total/d(every weight and bias)",
-                    "SymPy diff of the fully expanded error", grads)
+            for n, derivative in act:
+                name = naming.d(naming.out(n), naming.net(n))
+                douts.append((name, _computed(derivation, sample, name), derivative(env)[0]))
+    if original:
+        full = _Direct(model.expanded_error("params"), list(spec.parameters))
+        for sample in derivation.batch:
+            for p, direct in zip(spec.parameters, full(_given(derivation, sample))):
+                name = naming.d(naming.E_TOTAL, p)
+                grads.append((name, _computed(derivation, sample, name), direct))
+    _record(checks, "dE_total/dout for every neuron", "SymPy diff of E_total expanded to that layer's outputs", outs)
+    _record(checks, "every node delta dE_total/dnet", "SymPy diff of E_total expanded to that layer's nets", deltas)
+    _record(checks, "every activation derivative dout/dnet", "SymPy diff of the activation", douts)
+    _record(checks, "dE_total/d(every weight and bias)", "SymPy diff of the fully expanded error", grads)
     return checks
 
 
@@ -181,9 +189,33 @@ def check_finite_differences(derivation: Derivation, count: int = 12) -> list[Ch
     return tolerance_checks
 
 
+def check_closed_forms(derivation: Derivation) -> list[Check]:
+    """Compare each delta's closed form (the delta rule written out) with its chain-rule value."""
+    pairs = []
+    for step in derivation.steps:
+        if step.alt is None:
+            continue
+        for sample in derivation.batch:
+            env = {}
+            for sym in step.alt.free_symbols:
+                key = sym.name
+                if key.startswith("target_"):
+                    value = dict(derivation.spec.samples[sample].targets)[key[len("target_"):]]
+                    env[sym] = sp.Float(mpmath.nstr(mpmath.mpf(value.p) / value.q, DPS + 5), DPS + 5)
+                else:
+                    env[sym] = sp.Float(mpmath.nstr(_computed(derivation, sample, key), DPS + 5), DPS + 5)
+            closed = mpmath.mpf(str(sp.N(step.alt.doit().xreplace(env), DPS)))
+            pairs.append((step.name, _computed(derivation, sample, step.name), closed))
+    checks: list[Check] = []
+    _record(checks, "every output delta's closed form (the delta rule, simplified)",
+            "the chain-rule value", pairs)
+    return checks
+
+
 def verify(derivation: Derivation) -> list[Check]:
     """Run every check; raise DerivationError on any disagreement."""
     with mpmath.workdps(DPS):
-        checks = check_textbook_forms(derivation) + check_chain_rule(derivation)
+        checks = (check_textbook_forms(derivation) + check_chain_rule(derivation)
+                  + check_closed_forms(derivation))
     derivation.checks = checks
     return checks
