@@ -15,7 +15,7 @@ from symbolic import naming
 from symbolic.derive import DerivationError, format_value, full_value, train
 from symbolic.spec import Spec, SpecError, builtin_names, load
 
-from . import files, pdf, pipeline
+from . import document, files, npmodule, pdf, pipeline
 
 FORMATS = ("pdf", "tex", "md")
 #: Pages of each built-in example's PDF also written as PNG, for the README.
@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="PATH", help="output file, '-' for standard output (tex, md); "
                                                          "default: SPEC's name with the format's extension")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--expand", dest="expand", action="store_const", const=True,
+                       help="derive every neuron and weight in full (default for networks of up to "
+                            f"{document.FULL_LIMIT} parameters)")
+    shape.add_argument("--compact", dest="expand", action="store_const", const=False,
+                       help="derive one representative neuron and weight per layer in full, tabulate the rest "
+                            "(default for larger networks)")
     _variant_options(p)
 
     p = sub.add_parser("module", help="write the generated Python gradient module",
@@ -81,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file, '-' for standard output (default: NAME_gradients.py)")
+    p.add_argument("--form", choices=("auto", "scalar", "numpy"), default="auto",
+                   help="scalar: straight-line Python over math (readable, for teaching-size networks); "
+                        "numpy: vectorized per-layer matrix code (any size, batches); auto picks by size")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
     _variant_options(p)
 
@@ -170,7 +180,7 @@ def cmd_derive(args) -> int:
         raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
     if args.format == "pdf" and not pdf.engine_available():
         raise SpecError(pdf.INSTALL_HINT + "; or use --format tex or --format md")
-    worked = pipeline.worked_example(spec, source)
+    worked = pipeline.worked_example(spec, source, args.expand)
     stem = Path(source).stem
     if args.format == "tex":
         data = worked.tex.encode()
@@ -184,7 +194,9 @@ def cmd_derive(args) -> int:
 
 def cmd_module(args) -> int:
     spec, source = _spec(args)
-    _to_stdout_or_file(args, pipeline.module(spec, source).encode(), f"{Path(source).stem}_gradients.py")
+    form = npmodule.choose_form(spec) if args.form == "auto" else args.form
+    text = pipeline.module(spec, source) if form == "scalar" else npmodule.generate(spec, source)
+    _to_stdout_or_file(args, text.encode(), f"{Path(source).stem}_gradients.py")
     return 0
 
 

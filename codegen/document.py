@@ -83,6 +83,9 @@ class Diagram:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     labelled: bool
+    #: Neuron diameter in millimetres, and whether labels need the smallest font.
+    node_mm: float = 10.0
+    tiny: bool = False
     kind: str = "diagram"
 
 
@@ -180,7 +183,8 @@ def diagram(derivation: Derivation) -> Diagram:
     spec, model = derivation.spec, derivation.model
     widest = max(len(layer.neurons) for layer in spec.layers)
     labelled = len(spec.weights) <= 40
-    dx, dy = 4.6, 2.4
+    dx = min(4.6, 15.0 / max(1, len(spec.layers) - 1))
+    dy = min(2.4, 17.0 / max(1, widest - 1))  # the tallest layer fits on the page
     nodes, edges = [], []
     for k, layer in enumerate(spec.layers):
         top = (len(layer.neurons) - 1) * dy / 2
@@ -188,7 +192,9 @@ def diagram(derivation: Derivation) -> Diagram:
             nodes.append(Node(n, naming.latex_name(n), k * dx, round(top - j * dy, 3)))
     values = dict(spec.initial)
     bottom = -(widest - 1) * dy / 2 - dy * 0.9
-    for b in spec.biases:
+    single = [b for b in spec.biases if len(b.neurons) == 1]
+    drawn = [b for b in spec.biases if len(b.neurons) > 1 or len(single) <= 12]
+    for b in drawn:
         x = (b.layer - 1) * dx + (dx / 2 if len(b.neurons) == 1 else 0)
         if len(b.neurons) == 1:
             y = next(nd.y for nd in nodes if nd.name == b.neurons[0]) - dy * 0.45
@@ -204,7 +210,14 @@ def diagram(derivation: Derivation) -> Diagram:
         pos = 0.5 if src_y == dst_y else 0.3
         edges.append(Edge(w.src, w.dst, f"{naming.latex_name(w.name)}={number_text(values[w.name])}" if labelled else "",
                           pos, f"{w.name} = {number_text(values[w.name])}"))
-    return Diagram(tuple(nodes), tuple(edges), labelled)
+    node_mm = round(min(10.0, dy * 7.0), 1)
+    return Diagram(tuple(nodes), tuple(edges), labelled, node_mm, node_mm < 6)
+
+
+#: Networks with more weights than this get no wiring table (the updates table lists every weight).
+WIRING_TABLE_LIMIT = 60
+#: Networks with more neurons than this are described, not drawn.
+DIAGRAM_LIMIT = 120
 
 
 def network_section(inp: Inputs) -> Section:
@@ -229,12 +242,23 @@ def network_section(inp: Inputs) -> Section:
         text.append(para(f"{len(spec.biases)} biases, {trained} of them trained."))
     else:
         text.append(para("The network has no biases."))
-    text.append(para("Every edge in the picture carries its weight's name and initial value; the table "
-                     "below lists the same wiring, so there is no doubt which weight joins which neurons."))
-    rows = tuple((para("", naming.latex_name(w.name)), para(w.src), para(w.dst),
-                  para("", number_text(dict(spec.initial)[w.name]))) for w in spec.weights)
-    table = Table((para("weight"), para("from"), para("to"), para("initial value")), rows, "llll")
-    return Section("The network", tuple(text) + (diagram(d), table), "network")
+    neurons = sum(len(layer.neurons) for layer in layers)
+    blocks = [Paragraph(t) for t in text]
+    if neurons > DIAGRAM_LIMIT:
+        blocks.append(Paragraph(para(f"With {neurons} neurons the network is too large to draw legibly.")))
+    else:
+        if len(spec.weights) <= 40:
+            blocks.append(Paragraph(para("Every edge in the picture carries its weight's name and initial value, "
+                                         "so there is no doubt which weight joins which neurons.")))
+        blocks.append(diagram(d))
+    if len(spec.weights) > WIRING_TABLE_LIMIT:
+        blocks.append(Paragraph(para(f"The {len(spec.weights)} weights, with their initial values, gradients and "
+                                     "updates, are in the table of updated parameters; the spec gives their wiring.")))
+    else:
+        rows = tuple((para("", naming.latex_name(w.name)), para(w.src), para(w.dst),
+                      para("", number_text(dict(spec.initial)[w.name]))) for w in spec.weights)
+        blocks.append(Table((para("weight"), para("from"), para("to"), para("initial value")), rows, "llll"))
+    return Section("The network", tuple(blocks), "network")
 
 
 def initial_section(inp: Inputs) -> Section:
