@@ -178,10 +178,13 @@ def cmd_derive(args) -> int:
     spec, source = _spec(args)
     if args.format == "pdf" and args.output == "-":
         raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
-    if args.format == "pdf" and not pdf.engine_available():
-        raise SpecError(pdf.INSTALL_HINT + "; or use --format tex or --format md")
     worked = pipeline.worked_example(spec, source, args.expand)
     stem = Path(source).stem
+    if args.format == "pdf" and not pdf.engine_available():
+        target = Path(args.output or f"{stem}.pdf").with_suffix(".tex")
+        print(f"stepgrad: {pdf.INSTALL_HINT}; writing the LaTeX source instead", file=sys.stderr)
+        _emit({target: worked.tex.encode()}, args.force)
+        return 0
     if args.format == "tex":
         data = worked.tex.encode()
     elif args.format == "md":
