@@ -83,6 +83,10 @@ class Latex(LatexPrinter):
 
     def _print_Mul(self, expr):
         first, rest = expr.args[0], expr.args[1:]
+        if first == -1 and rest:
+            body = sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0]
+            text = self._print(body)
+            return rf"-\left({text}\right)" if body.is_Add or self._negative(body) else "-" + text
         if rest and first.is_Rational and not first.is_Integer and abs(first.p) == 1:
             sign = "-" if first.p < 0 else ""
             body = sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0]
@@ -94,6 +98,9 @@ class Latex(LatexPrinter):
 
     def _print_softplus(self, expr, exp=None):
         return rf"\ln\left(1+e^{{{self._print(expr.args[0])}}}\right)"
+
+    def _print_log(self, expr, exp=None):
+        return rf"\ln\left({self._print(expr.args[0])}\right)"
 
     def _print_exp(self, expr, exp=None):
         return rf"e^{{{self._print(expr.args[0])}}}"

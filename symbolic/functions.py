@@ -167,7 +167,7 @@ ERRORS: dict[str, ErrorFunction] = {
                       "E = -sum over outputs of target log(out) + (1 - target) log(1 - out)."),
         ErrorFunction("categorical_cross_entropy", "categorical cross-entropy",
                       lambda t, y, p: -t * sp.log(y),
-                      lambda t, y, p: -t / y,
+                      lambda t, y, p: -(t / y),
                       (0.0, 1.0, "between 0 and 1 and summing to 1"),
                       "E = -sum over outputs of target log(out)."),
         ErrorFunction("huber", "Huber loss",
