@@ -17,7 +17,6 @@ from symbolic import naming
 from symbolic.derive import SECTIONS, Derivation, Step, Trajectory, format_value
 from symbolic.naming import latex_sub
 from symbolic.functions import ACTIVATIONS, ERRORS
-from symbolic.model import symbol
 from symbolic.reference import Comparison
 
 from .printers import latex, number_text
@@ -180,7 +179,7 @@ def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
 
 def diagram(derivation: Derivation) -> Diagram:
     """Place neurons in columns, biases under their layer, and label every edge."""
-    spec, model = derivation.spec, derivation.model
+    spec = derivation.spec
     widest = max(len(layer.neurons) for layer in spec.layers)
     labelled = len(spec.weights) <= 40
     dx = min(4.6, 15.0 / max(1, len(spec.layers) - 1))
@@ -222,9 +221,8 @@ DIAGRAM_LIMIT = 120
 
 def network_section(inp: Inputs) -> Section:
     d = inp.derivation
-    spec, model = d.spec, d.model
+    spec = d.spec
     layers = spec.layers
-    acts = sorted({layers[k].activation for k in range(1, len(layers))})
     text = [para(f"The network has {len(layers)} layers: "
                  + ", ".join(f"{len(l.neurons)} {'input' if k == 0 else 'output' if k == len(layers) - 1 else 'hidden'} neurons"
                              for k, l in enumerate(layers))

@@ -12,29 +12,10 @@ import mpmath
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.pycode import PythonCodePrinter
 
 from symbolic import naming
 from symbolic.derive import format_value
-
-
-def exact_decimal(value: sp.Rational) -> str | None:
-    """Write a rational as a terminating decimal (0.15), or None when it does not terminate."""
-    q = value.q
-    twos = fives = 0
-    while q % 2 == 0:
-        q //= 2
-        twos += 1
-    while q % 5 == 0:
-        q //= 5
-        fives += 1
-    if q != 1:
-        return None
-    places = max(twos, fives)
-    scaled = abs(value.p) * 10**places // value.q
-    text = str(scaled).rjust(places + 1, "0")
-    body = f"{text[:-places]}.{text[-places:]}" if places else text
-    return ("-" if value < 0 else "") + body
+from symbolic.evaluate import FloatPrinter, exact_decimal
 
 
 def number_text(value) -> str:
@@ -119,46 +100,14 @@ def latex(expr: sp.Expr, values: Mapping[str, object] | None = None) -> str:
     return Latex(values).doprint(expr)
 
 
-class Python(PythonCodePrinter):
-    """Print expressions as plain Python over ``math``, with stable helpers for sigmoid and softplus."""
+class Python(FloatPrinter):
+    """Print expressions as plain Python over ``math``, with stable helpers for sigmoid and softplus.
+
+    Terms print in SymPy's canonical order, for readable generated code.
+    """
 
     def __init__(self):
-        super().__init__({"fully_qualified_modules": True, "standard": "python3",
-                          "allow_unknown_functions": False})
-
-    def _print_Symbol(self, expr):
-        return naming.ident(expr.name)
-
-    def _print_sigmoid(self, expr):
-        return f"_sigmoid({self._print(expr.args[0])})"
-
-    def _print_softplus(self, expr):
-        return f"_softplus({self._print(expr.args[0])})"
-
-    def _print_Rational(self, expr):
-        text = exact_decimal(expr)
-        return text if text is not None else f"({expr.p}/{expr.q})"
-
-    def _print_Integer(self, expr):
-        return f"{expr.p}.0" if expr.p >= 0 else f"({expr.p}.0)"
-
-    def _print_Float(self, expr):
-        return repr(float(expr))
-
-    def _print_sign(self, expr):
-        arg = self._print(expr.args[0])
-        return f"(({arg} > 0) - ({arg} < 0))"
-
-    def _print_Pow(self, expr, rational=False):
-        base, e = expr.args
-        if e == 2 and base.is_Symbol:
-            b = self._print(base)
-            return f"{b}*{b}"
-        if e.is_Integer and e > 0:
-            return f"{self.parenthesize(base, PRECEDENCE['Pow'])}**{e.p}"
-        if e == -1:
-            return f"1.0/{self.parenthesize(base, PRECEDENCE['Pow'])}"
-        return super()._print_Pow(expr, rational)
+        super().__init__({"order": None})
 
 
 def python(expr: sp.Expr) -> str:

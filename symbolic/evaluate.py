@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 import mpmath
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
 from . import naming
@@ -45,38 +46,81 @@ class _Printer(MpmathPrinter):
         return f"mpmath.sign({self._print(expr.args[0])})"
 
 
-class _FloatPrinter(PythonCodePrinter):
-    """Print stepgrad's expressions as float code over ``math`` (for long training runs)."""
+class FloatPrinter(PythonCodePrinter):
+    """Print stepgrad's expressions as float code over ``math``, with stable sigmoid and softplus.
+
+    The generated gradient module's printer (``codegen.printers.Python``) is this one.
+    """
+
+    def __init__(self, settings=None):
+        super().__init__({"fully_qualified_modules": True, "standard": "python3",
+                          "allow_unknown_functions": False, "order": "none", **(settings or {})})
 
     def _print_Symbol(self, expr):
         return naming.ident(expr.name)
 
     def _print_sigmoid(self, expr):
-        return f"_fsigmoid({self._print(expr.args[0])})"
+        return f"_sigmoid({self._print(expr.args[0])})"
 
     def _print_softplus(self, expr):
-        return f"_fsoftplus({self._print(expr.args[0])})"
+        return f"_softplus({self._print(expr.args[0])})"
 
     def _print_Rational(self, expr):
-        return repr(expr.p / expr.q)
+        text = exact_decimal(expr)
+        return text if text is not None else f"({expr.p}/{expr.q})"
 
     def _print_Integer(self, expr):
-        return repr(float(expr.p))
+        return f"{expr.p}.0" if expr.p >= 0 else f"({expr.p}.0)"
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
 
     def _print_sign(self, expr):
         arg = self._print(expr.args[0])
         return f"(({arg} > 0) - ({arg} < 0))"
 
+    def _print_Pow(self, expr, rational=False):
+        base, e = expr.args
+        if e == 2 and base.is_Symbol:
+            b = self._print(base)
+            return f"{b}*{b}"
+        if e.is_Integer and e > 0:
+            return f"{self.parenthesize(base, PRECEDENCE['Pow'])}**{e.p}"
+        if e == -1:
+            return f"1.0/{self.parenthesize(base, PRECEDENCE['Pow'])}"
+        return super()._print_Pow(expr, rational)
 
-def _fsigmoid(x):
+
+def float_sigmoid(x):
+    """Return 1 / (1 + e^-x) in float64 without overflow."""
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
 
 
-def _fsoftplus(x):
+def float_softplus(x):
+    """Return log(1 + e^x) in float64 without overflow."""
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def exact_decimal(value: sp.Rational) -> str | None:
+    """Write a rational as a terminating decimal (0.15), or None when it does not terminate."""
+    q = value.q
+    twos = fives = 0
+    while q % 2 == 0:
+        q //= 2
+        twos += 1
+    while q % 5 == 0:
+        q //= 5
+        fives += 1
+    if q != 1:
+        return None
+    places = max(twos, fives)
+    scaled = abs(value.p) * 10**places // value.q
+    text = str(scaled).rjust(places + 1, "0")
+    body = f"{text[:-places]}.{text[-places:]}" if places else text
+    return ("-" if value < 0 else "") + body
 
 
 def _sigmoid(x):
@@ -95,8 +139,7 @@ def compile_assignments(args: Sequence[sp.Symbol], assignments: Sequence[tuple[s
     or floats (backend "float").
     """
     if backend == "float":
-        printer = _FloatPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False,
-                                 "order": "none"})
+        printer = FloatPrinter()
     else:
         printer = _Printer({"fully_qualified_modules": False, "inline": True, "order": "none",
                             "allow_unknown_functions": False})
@@ -106,9 +149,11 @@ def compile_assignments(args: Sequence[sp.Symbol], assignments: Sequence[tuple[s
         lines.append(f"    {naming.ident(sym.name)} = {printer.doprint(expr)}")
     pairs = ", ".join(f"{sym.name!r}: {naming.ident(sym.name)}" for sym, _ in assignments)
     lines.append(f"    return {{{pairs}}}")
-    namespace = {name: getattr(mpmath, name) for name in dir(mpmath) if not name.startswith("_")}
-    namespace.update(mpmath=mpmath, mpf=mpmath.mpf, _sigmoid=_sigmoid, _softplus=_softplus,
-                     math=math, _fsigmoid=_fsigmoid, _fsoftplus=_fsoftplus)
+    if backend == "float":
+        namespace = {"math": math, "_sigmoid": float_sigmoid, "_softplus": float_softplus}
+    else:
+        namespace = {name: getattr(mpmath, name) for name in dir(mpmath) if not name.startswith("_")}
+        namespace.update(mpmath=mpmath, mpf=mpmath.mpf, _sigmoid=_sigmoid, _softplus=_softplus)
     exec(compile("\n".join(lines), "<stepgrad program>", "exec"), namespace)  # noqa: S102 - our own printed code
     return namespace["_program"]
 
