@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.precedence import precedence
+from sympy.printing.precedence import PRECEDENCE, precedence
 
 from symbolic import naming
 from symbolic.functions import sigmoid, softplus
@@ -33,10 +33,12 @@ from .printers import exact_decimal
 from .render import render_template, source_line
 
 #: Networks with at most this many parameters get the scalar module from choose_form.
-#: Measured by benchmarks/run.py: the scalar module beats the NumPy one per sample up to
-#: about this size (NumPy's per-call overhead dominates small layers), its generation
-#: stays around a second, and its text stays readable.
-SCALAR_LIMIT = 300
+#: Measured by benchmarks/run.py, one sample per gradient: the scalar module is faster
+#: than the NumPy one at 139 parameters (4-8-8-3) and 4x slower at 544 (16-16-16), its
+#: time growing about linearly with the parameters while NumPy's per-call overhead
+#: stays; they cross near 150-200.  Below this size the scalar module also needs no
+#: numpy and stays readable line by line.
+SCALAR_LIMIT = 200
 
 #: exp overflows float64 above about 709.78; clipping the exponent there keeps the
 #: sigmoid finite and warning-free at the cost of one elementwise minimum.
@@ -45,6 +47,9 @@ EXP_LIMIT = 709.0
 
 def choose_form(spec: Spec) -> str:
     """Return "scalar" for networks of at most SCALAR_LIMIT parameters, else "numpy".
+
+    The scalar module is straight-line Python over ``math``, one line per weight;
+    the NumPy module does one matrix product per layer and needs numpy at run time.
 
     >>> from symbolic.spec import load
     >>> choose_form(load("mazur"))
@@ -67,7 +72,13 @@ class NumPy(NumPyPrinter):
 
     def _print_sigmoid(self, expr):
         minus = self._print(-expr.args[0])
-        return f"numpy.reciprocal(1 + numpy.exp(numpy.minimum({minus}, {EXP_LIMIT})))"
+        return f"1/(1 + numpy.exp(numpy.minimum({minus}, {EXP_LIMIT})))"
+
+    def parenthesize(self, item, level, strict=False):
+        # The sigmoid prints as a quotient, so a product or power must bracket it.
+        if isinstance(item, sigmoid) and level >= PRECEDENCE["Mul"]:
+            return f"({self._print(item)})"
+        return super().parenthesize(item, level, strict)
 
     def _print_softplus(self, expr):
         return f"numpy.logaddexp(0, {self._print(expr.args[0])})"
