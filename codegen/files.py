@@ -13,6 +13,8 @@ from .render import MARKER
 
 #: Bytes that mark a PDF as stepgrad's (its /Creator entry).
 PDF_MARK = b"/Creator(stepgrad)"
+#: The same entry as hyperref writes it without pdfencoding=auto (UTF-16, octal escapes).
+PDF_MARK_UTF16 = b"/Creator(\\376\\377" + b"".join(b"\\000" + bytes([c]) for c in b"stepgrad") + b")"
 
 
 def generated_by_stepgrad(path: Path) -> bool:
@@ -22,7 +24,8 @@ def generated_by_stepgrad(path: Path) -> bool:
             head = fh.read(4096)
             if head.startswith(b"%PDF"):
                 fh.seek(0)
-                return PDF_MARK in fh.read()
+                body = fh.read()
+                return PDF_MARK in body or PDF_MARK_UTF16 in body
             if head.startswith(b"\x89PNG"):
                 return PNG_MARK in head
     except OSError:
@@ -41,21 +44,36 @@ def check_writable(paths: list[Path], force: bool) -> None:
 
 
 def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
-    """Write every output atomically (temporary file, then rename), after checking them all."""
+    """Write every output atomically, after checking them all: all temporary files first, then renames.
+
+    A failure while writing (a full disk, an interrupt) leaves every existing
+    file as it was and no temporary file behind; only the renames, each atomic,
+    come after the last byte is safely on disk.
+    """
     paths = list(outputs)
     check_writable(paths, force)
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    for path, data in outputs.items():
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
+    temps: list[tuple[str, Path]] = []
+    renamed = 0
+    path = paths[0] if paths else Path()
+    try:
+        for path, data in outputs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
+        while temps:
+            tmp, path = temps[0]
             os.replace(tmp, path)
-        except BaseException:
+            temps.pop(0)
+            renamed += 1
+    except OSError as exc:
+        changed = "nothing was changed" if renamed == 0 else f"{renamed} of {len(outputs)} files were replaced"
+        raise SpecError(f"{path}: cannot write: {exc.strerror or exc}; {changed}") from None
+    finally:
+        for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-            raise

@@ -64,6 +64,12 @@ MAX_PAIRS = 12000
 #: Random points (besides the spec's own) at which formulas are compared.
 FORMULA_POINTS = 3
 _NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*\Z")
+#: Bounds that keep a hostile answer from hanging the checker: 10**10**10 or 1e-999999999.
+MAX_NESTING = 30
+MAX_EXPONENT = 100
+MAX_DECIMALS = 40
+MAX_MAGNITUDE = Decimal(10) ** 15
+_POWER = re.compile(r"\*\*|\^")
 
 
 # -- answers ------------------------------------------------------------------
@@ -90,6 +96,8 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
     """
     try:
         doc = tomllib.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise SpecError(f"{where}: not valid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{where}: not valid TOML: {exc}") from None
     answers = []
@@ -111,15 +119,67 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
             if _NUMBER.match(value):
                 value = Decimal(value.strip())
             else:
+                problem = formula_problem(value)
+                if problem:
+                    raise fail(problem)
                 answers.append(Answer(key, value.strip(), None, line))
                 continue
         number = Decimal(value) if isinstance(value, int) else value
         if not number.is_finite():
             raise fail(f"{value} is not a finite number")
+        if abs(number) > MAX_MAGNITUDE or decimals(number) > MAX_DECIMALS:
+            raise fail(f"{value} is out of range: give at most {MAX_DECIMALS} decimal places and "
+                       f"a size below 1e15")
         answers.append(Answer(key, _plain(number), number, line))
     if not answers:
         raise SpecError(f"{where}: has no answers; write one per line, like \"out_h1\" = 0.593269992")
     return tuple(answers)
+
+
+def formula_problem(text: str) -> str | None:
+    """Say why a formula is too deep or too explosive to read safely, or return None.
+
+    >>> formula_problem("10**10**10")
+    'a power of a power (like 10**10**10) is not allowed; write the exponent out'
+    """
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch in "({[") - (ch in ")}]")
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        return f"brackets are nested {deepest} deep; at most {MAX_NESTING} are allowed"
+    growth = 1
+    for m in _POWER.finditer(text):
+        exponent = _operand(text, m.end())
+        if _POWER.search(exponent) or _POWER.match(text, m.end() + len(exponent)):
+            return "a power of a power (like 10**10**10) is not allowed; write the exponent out"
+        literals = [int(d) for d in re.findall(r"\d{1,4}", exponent)]
+        if any(d > MAX_EXPONENT for d in literals):
+            return f"an exponent above {MAX_EXPONENT} is not allowed"
+        # ((10**99)**99)**99... grows without a power in any exponent
+        growth *= max(literals, default=1) or 1
+        if growth > MAX_EXPONENT ** 3:
+            return "the powers in this formula make a number too large to evaluate"
+    return None
+
+
+def _operand(text: str, start: int) -> str:
+    """The operand that starts at *start*: a bracketed group, or a run of name and number characters."""
+    k = start
+    while k < len(text) and text[k] in " \t+-":
+        k += 1
+    if k < len(text) and text[k] in "({[":
+        depth, j = 0, k
+        while j < len(text):
+            depth += (text[j] in "({[") - (text[j] in ")}]")
+            j += 1
+            if depth == 0:
+                break
+        return text[start:j]
+    j = k
+    while j < len(text) and (text[j].isalnum() or text[j] in "_.\\"):
+        j += 1
+    return text[start:j]
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -483,6 +543,12 @@ class _Identifiers(StrPrinter):
 
     def _print_Symbol(self, expr):
         return naming.ident(expr.name)
+
+
+def _gradient_of(name: str) -> str | None:
+    """The parameter of a gradient's name: 'dE_total/dw5' -> 'w5'."""
+    prefix = naming.d(naming.E_TOTAL, "")
+    return name[len(prefix):] if name.startswith(prefix) else None
 
 
 def formula_text(expr: sp.Expr) -> str:
@@ -894,7 +960,10 @@ class Checker:
                 "formula", "Give this one as a number: it is a given or trained value, not a step."),))
         if agrees(x, a.number):
             return Result(a, "correct", expected)
-        d = self._rounding(x, a.number) or self._digit_slip(float(x), a.number)
+        d = self._rounding(x, a.number)
+        if not d and after:
+            d = self._variants_after(after[0], after[1], a.number)
+        d = d or self._digit_slip(float(x), a.number)
         return Result(a, "wrong", expected, tuple(d))
 
     # -- numbers
@@ -963,6 +1032,9 @@ class Checker:
                                       [Diagnosis(c.code, c.message)], c.rank))
                 if found:
                     return found
+        confused = self._other_quantity(name, given, places)
+        if confused:
+            return [(4, confused, 0)]
         early = self._early(i, given, places, within=False)
         if early:
             return [(4, early, 0)]
@@ -970,6 +1042,63 @@ class Checker:
         if slip:
             return [(4, slip, 1)]
         return []
+
+    def _other_quantity(self, name: str, given: Decimal, places: int) -> list[Diagnosis]:
+        """Explain a value that is exactly another quantity's: a gradient of another weight, or a factor."""
+        weights = {w.name: w for w in self.spec.weights}
+        mine = _gradient_of(name)
+        for other, value in self.ev.base.items():
+            if other == name or other in self.ev.leaves or not close(value, given, places):
+                continue
+            theirs = _gradient_of(other)
+            if mine in weights and theirs in weights and weights[mine].layer == weights[theirs].layer:
+                a, b = weights[mine], weights[theirs]
+                post = (" The post's hidden-layer section slips into such a numbering "
+                        "(net_h1 = w1*i1 + w3*i2 + b1*1), while its forward pass and its numbers use "
+                        "w2 for i2 -> h1." if self.spec.name == "mazur" else "")
+                return [Diagnosis("wrong-wiring",
+                                  f"{_plain(given)} is {other}, the gradient of {b.name} ({b.src} -> {b.dst}); "
+                                  f"{name} belongs to {a.name}, which this spec wires {a.src} -> {a.dst}.{post}")]
+            hint = ""
+            if mine in weights and other.startswith("delta_"):
+                w = weights[mine]
+                hint = (f" To get {name}, multiply it by the last factor of the chain rule, "
+                        f"{naming.d(naming.net(w.dst), w.name)} = {'out_' + w.src if w.layer > 1 else w.src}.")
+            return [Diagnosis("wrong-quantity", f"{_plain(given)} is the value of {other}, not of {name}.{hint}")]
+        return []
+
+    def _variants_after(self, name: str, n: int, given: Decimal) -> list[Diagnosis]:
+        """Explain a value after training by the post's variants: updated weights, or rounds counted by passes."""
+        base = self.spec.training
+        found = []
+        for hidden, count in (("updated", base.count_rounds), (base.hidden_deltas, "forward_passes"),
+                              ("updated", "forward_passes"), ("original", base.count_rounds)):
+            if (hidden, count) == (base.hidden_deltas, base.count_rounds):
+                continue
+            if hidden == "updated" and base.batch_size != 1:
+                continue
+            variant = self.spec.with_training(hidden_deltas=hidden, count_rounds=count)
+            updates = at_round(variant, n)
+            if updates < 0:
+                continue
+            trajectory = train(variant, updates, snapshots=(updates,), dps=20)
+            snap = dict(trajectory.snapshots[updates])
+            snap[naming.E_TOTAL] = trajectory.errors[updates]
+            if not agrees(snap[name], given):
+                continue
+            if hidden != base.hidden_deltas:
+                found.append(Diagnosis(
+                    "updated-weights-used",
+                    f"{_plain(given)} is what you get when the hidden deltas use the output weights already "
+                    f"updated in the same round (the post's 0.291027924 after one round comes from this); the "
+                    f"method uses the original weights there."))
+            if count != base.count_rounds:
+                found.append(Diagnosis(
+                    "round-count",
+                    f"{_plain(given)} is the value in round {n}'s forward pass, after {n - 1} updates; "
+                    f"{name}@{n} here means after {n} updates (the post's 0.0000351085 counts this way)."))
+            break
+        return found
 
     def _rounding(self, x, given: Decimal) -> list[Diagnosis]:
         places = decimals(given)
@@ -1034,6 +1163,9 @@ class Checker:
         except formula.FormulaError as exc:
             at = f":{a.line}" if a.line else ""
             raise SpecError(f"{where}{at}: {a.quantity}: {exc}") from None
+        except RecursionError:
+            at = f":{a.line}" if a.line else ""
+            raise SpecError(f"{where}{at}: {a.quantity}: the formula is nested too deeply to read") from None
         expected = formula_text(f.step.rhs)
         if f.sample is not None:
             n = len(self.spec.samples)

@@ -28,7 +28,20 @@ from .functions import ACTIVATIONS, DEFAULT_HUBER_DELTA, DEFAULT_SLOPE, ERRORS
 
 
 class SpecError(ValueError):
-    """A problem in user input, told in one line."""
+    """A problem in user input, told in one line.
+
+    Control, format and line-separator characters in the message (from a
+    hostile key or file name) are shown escaped, so the message stays one line.
+    """
+
+    def __init__(self, message: object = ""):
+        super().__init__(one_line(str(message)))
+
+
+def one_line(text: str) -> str:
+    """Show non-printable characters (newlines, RTL marks, NUL) as escapes, keeping text on one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 # -- the data --------------------------------------------------------------
@@ -149,6 +162,15 @@ INIT_SCHEMES = ("uniform", "xavier_uniform", "he_uniform")
 MAX_STEPS = 1_000_000
 MAX_WIDTH = 4096
 MAX_LAYERS = 64
+#: Weights and biases a spec may have at all; symbolic.limits sets each command's smaller budget.
+MAX_PARAMETERS = 20_000
+MAX_SAMPLES = 10_000
+#: Decimal places a number may be written with (values are exact; 1e-999999 would not be).
+MAX_DECIMALS = 50
+MAX_TITLE = 200
+MAX_SOURCE = 300
+#: A canonical quantity name as reference.figures keys use it: net_h1, dE_total/dw5, w5+, E_total@10000.
+_CANONICAL = re.compile(r"[A-Za-z][A-Za-z0-9_/]*\+?(\[\d{1,5}\])?(@\d{1,7})?\Z")
 
 
 def builtin_names() -> list[str]:
@@ -195,6 +217,8 @@ def parse_toml(text: str, where: str) -> dict:
     """Parse TOML text, floats kept exact, or raise SpecError with the line."""
     try:
         return tomllib.loads(text, parse_float=Decimal)
+    except RecursionError:
+        raise SpecError(f"{where}: not valid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
@@ -283,6 +307,9 @@ class _Reader:
             raise self.fail(key, f"must be a finite number, not {value}")
         if abs(value) > 10**6:
             raise self.fail(key, f"{value} is too large (at most 1e6 in size)")
+        if isinstance(value, Decimal) and -value.as_tuple().exponent > MAX_DECIMALS:
+            raise self.fail(key, f"{value} has more than {MAX_DECIMALS} decimal places; "
+                                 "write it with fewer digits")
         result = exact(value)
         if positive and result <= 0:
             raise self.fail(key, f"must be positive, not {value}")
@@ -312,14 +339,17 @@ class _Reader:
     # -- the document
     def spec(self, doc: dict, default_name: str) -> Spec:
         self.check_keys(doc, _TOP_KEYS, "")
-        title = doc.get("title", default_name)
-        if not isinstance(title, str) or len(title) > 200 or any(c in title for c in "\n\r"):
-            raise self.fail("title", "must be one line of text, at most 200 characters")
+        title = self.plain_text(doc.get("title", default_name), "title", MAX_TITLE)
+        if any(c in title for c in '"\\') or "-->" in title:
+            raise self.fail("title", 'must not contain a double quote, a backslash or "-->" (they would end '
+                                     "the comment or docstring of generated files); use single quotes")
         layers = self.layers(doc)
+        names = [n for layer in layers for n in layer.neurons]
+        self.unique(names)
+        self.count_parameters(doc, layers)
         weights = self.wiring(doc, layers)
         biases = self.biases(doc, layers)
         error, error_params = self.error(doc, layers)
-        names = [n for layer in layers for n in layer.neurons]
         self.unique(names + [w.name for w in weights] + [b.name for b in biases])
         initial = self.initial(doc, layers, weights, biases)
         samples = self.samples(doc, layers, error, error_params)
@@ -328,6 +358,27 @@ class _Reader:
         return Spec(default_name if naming.SAFE_NAME.match(default_name) else "network",
                     title, layers, weights, biases, error, error_params, initial,
                     samples, training, reference, source)
+
+    def plain_text(self, value: Any, key: str, limit: int) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be text in quotes, not {_kind(value)}")
+        if len(value) > limit:
+            raise self.fail(key, f"must be one line of text, at most {limit} characters, not {len(value)}")
+        bad = next((c for c in value if not (c.isprintable() or c == " ")), None)
+        if bad is not None:
+            what = "a line break" if bad in "\n\r" else f"the invisible or control character U+{ord(bad):04X}"
+            raise self.fail(key, f"contains {what}; write one line of plain printable text")
+        return value
+
+    def count_parameters(self, doc: dict, layers: tuple[Layer, ...]) -> None:
+        """Refuse, before building them, more weights than MAX_PARAMETERS."""
+        widths = [len(layer.neurons) for layer in layers]
+        wiring = doc.get("wiring")
+        count = len(wiring) if isinstance(wiring, dict) else sum(a * b for a, b in zip(widths, widths[1:]))
+        count += sum(widths[1:])
+        if count > MAX_PARAMETERS:
+            raise self.fail("layers", f"the network has about {count} weights and biases; stepgrad handles "
+                                      f"at most {MAX_PARAMETERS} (use fewer or narrower layers)")
 
     def layers(self, doc: dict) -> tuple[Layer, ...]:
         raw = doc.get("layers")
@@ -404,13 +455,16 @@ class _Reader:
                 raise self.fail(key, f"{src} -> {dst} is already wired as {edges[src, dst]}")
             edges[src, dst] = wname
             weights.append(Weight(wname, src, dst, layer_of[dst]))
+        sources, targets = {w.src for w in weights}, {w.dst for w in weights}
         for k in range(1, len(layers)):
             for n in layers[k].neurons:
-                if not any(w.dst == n for w in weights):
-                    raise self.fail("wiring", f"neuron {n} has no incoming weight")
+                if n not in targets:
+                    raise self.fail("wiring", f"neuron {n} has no incoming weight; add a line like "
+                                              f'wNAME = "{layers[k - 1].neurons[0]} -> {n}"')
             for n in layers[k - 1].neurons:
-                if not any(w.src == n for w in weights):
-                    raise self.fail("wiring", f"neuron {n} has no outgoing weight")
+                if n not in sources:
+                    raise self.fail("wiring", f"neuron {n} has no outgoing weight; add a line like "
+                                              f'wNAME = "{n} -> {layers[k].neurons[0]}"')
         weights.sort(key=lambda w: w.layer)
         return tuple(weights)
 
@@ -518,8 +572,8 @@ class _Reader:
             raise self.fail("samples", "missing: give at least one [[samples]] with inputs and targets")
         if not isinstance(raw, list) or not raw or not all(isinstance(x, dict) for x in raw):
             raise self.fail("samples", "must be a non-empty array of tables ([[samples]])")
-        if len(raw) > 10000:
-            raise self.fail("samples", "at most 10000 samples")
+        if len(raw) > MAX_SAMPLES:
+            raise self.fail("samples", f"at most {MAX_SAMPLES} samples, not {len(raw)}")
         out = []
         for k, table in enumerate(raw):
             key = f"samples[{k}]"
@@ -591,14 +645,18 @@ class _Reader:
     def reference(self, doc) -> tuple[tuple[tuple[str, str], ...], str]:
         table = self.table(doc, "reference")
         self.check_keys(table, _REFERENCE_KEYS, "reference.")
-        source = table.get("source", "")
-        if not isinstance(source, str) or len(source) > 300 or "\n" in source:
-            raise self.fail("reference.source", "must be one line of text")
+        source = self.plain_text(table.get("source", ""), "reference.source", MAX_SOURCE)
         figs = table.get("figures", {})
         if not isinstance(figs, dict):
             raise self.fail("reference.figures", "must be a table of name = \"printed value\"")
         out = []
         for k, v in figs.items():
+            m = _CANONICAL.match(k)
+            if not m or len(k) > 80:
+                raise self.fail(f"reference.figures.{k}", "must be a quantity name stepgrad prints, like "
+                                                          '"out_h1", "dE_total/dw5", "w5+" or "E_total@10000"')
+            if m.group(2) and int(m.group(2)[1:]) > MAX_STEPS:
+                raise self.fail(f"reference.figures.{k}", f"rounds go up to {MAX_STEPS}")
             if not isinstance(v, str) or not re.fullmatch(r"-?\d+(\.\d+)?", v):
                 raise self.fail(f"reference.figures.{k}", 'must be a decimal written as a string, like "0.291027924"')
             out.append((k, v))
