@@ -40,6 +40,9 @@ class sigmoid(sp.Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
 
 class softplus(sp.Function):
     """The softplus function log(1 + e^x), kept whole so printers can make it stable."""
@@ -60,6 +63,12 @@ class softplus(sp.Function):
 
     def _eval_evalf(self, prec):
         return sp.log(1 + sp.exp(self.args[0])).evalf(prec_to_dps(prec))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
 
 
 @dataclass(frozen=True)

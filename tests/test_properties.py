@@ -13,7 +13,6 @@ import itertools
 import pytest
 import sympy as sp
 from hypothesis import Phase, event, given, settings
-from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 from codegen import pdf, pipeline, pymodule
 from symbolic import naming
@@ -157,22 +156,14 @@ def test_gradients_agree_with_central_differences_and_the_derivation(build, text
 
 # -- small networks: direct differentiation ---------------------------------
 
-def _softplus_with_huber(spec) -> bool:
-    """Whether the spec meets the known bug: verify() cannot differentiate Huber's |r| through softplus."""
-    return spec.error == "huber" and any(layer.activation == "softplus" for layer in spec.layers[1:])
-
-
 @settings(derandomize=True, deadline=None, max_examples=12, phases=NO_EXPLAIN)
 @given(small_networks(max_parameters=12))
 def test_small_networks_agree_with_direct_differentiation(build, text):
     """verify() checks every gradient by SymPy diff, and the module matches diff of the expanded error."""
     spec, derivation, module = build(text)
-    if _softplus_with_huber(spec):
-        event("softplus with Huber: verify() skipped (known bug, see test_softplus_with_huber_verifies)")
-    else:
-        check = {c.what: c for c in verify(derivation)}["dE_total/d(every weight and bias)"]
-        assert check.count == len(spec.parameters) * len(derivation.batch)
-        assert check.worst < 1e-30
+    check = {c.what: c for c in verify(derivation)}["dE_total/d(every weight and bias)"]
+    assert check.count == len(spec.parameters) * len(derivation.batch)
+    assert check.worst < 1e-30
 
     # The module against SymPy's diff of the fully expanded error, at the exact sample values.
     full = Model(spec).expanded_error("params")
@@ -213,9 +204,6 @@ learning_rate = 0.1
 """
 
 
-@pytest.mark.xfail(strict=True, raises=PrintMethodNotImplementedError,
-                   reason="bug: softplus is not known to be real, so SymPy differentiates Huber's |r| into "
-                          "re()/im() terms that symbolic.evaluate cannot print")
 def test_softplus_with_huber_verifies():
     """A softplus layer under a Huber error verifies by direct differentiation like any other network."""
     derivation = derive(parse(SOFTPLUS_HUBER, "<softplus-huber>"))
@@ -248,13 +236,8 @@ def test_forward_values_agree_with_the_derivation(build, text):
 
 # -- documents ---------------------------------------------------------------
 
-def _without_known_bugs(strategy):
-    """Leave out specs that meet a known, separately xfailed bug, so every drawn example is checked whole."""
-    return strategy.filter(lambda text: not _softplus_with_huber(parse(text, "<hypothesis>")))
-
-
 @settings(derandomize=True, deadline=None, max_examples=8, phases=NO_EXPLAIN)
-@given(_without_known_bugs(networks(hidden_layers=(1, 2), widths=(1, 3))))
+@given(networks(hidden_layers=(1, 2), widths=(1, 3)))
 def test_worked_example_renders(build, text):
     """The worked example renders to LaTeX and Markdown that print the first gradient and the error."""
     spec, derivation, _ = build(text)
@@ -269,7 +252,7 @@ def test_worked_example_renders(build, text):
 
 @pytest.mark.tex
 @settings(derandomize=True, deadline=None, max_examples=3, phases=NO_EXPLAIN)
-@given(_without_known_bugs(networks(hidden_layers=(1, 2), widths=(1, 3))))
+@given(networks(hidden_layers=(1, 2), widths=(1, 3)))
 def test_worked_example_compiles(text):
     """The worked example's LaTeX compiles to a PDF with a real TeX engine."""
     if not pdf.engine_available():
