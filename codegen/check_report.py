@@ -16,7 +16,7 @@ from typing import Callable
 
 from codegen.printers import Latex
 from codegen.render import render_template, source_line
-from symbolic import naming
+from symbolic import limits, naming
 from symbolic.check import Report, Result, check_text
 from symbolic.derive import derive, format_value
 from symbolic.spec import SpecError, load
@@ -208,6 +208,8 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
             raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
         spec = load(spec_arg)
         text = read_answers(answers_path)
+        rounds = max((int(n) for n in re.findall(r"@(\d{1,7})", text)), default=0)
+        limits.check_size(spec, "check", {"rounds": rounds})
         report = check_text(derive(spec), text, answers_path)
         output = render(report, fmt, as_json, spec.name)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:

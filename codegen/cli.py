@@ -13,6 +13,7 @@ from pathlib import Path
 
 from symbolic import naming
 from symbolic.derive import DerivationError, format_value, full_value, train
+from symbolic import limits
 from symbolic.spec import Spec, SpecError, builtin_names, load
 
 from . import document, files, npmodule, pdf, pipeline
@@ -143,26 +144,34 @@ def cmd_example(args) -> int:
     for name in names:
         if name not in builtin_names():
             raise SpecError(f"{name}: no such built-in example; built-in examples are: {', '.join(builtin_names())}")
-    outputs: dict[Path, bytes] = {}
-    want_pdf = not args.no_pdf
-    if want_pdf and not pdf.engine_available():
+    want_pdf = not args.no_pdf and pdf.engine_available()
+    previews = want_pdf and pdf.preview_available()
+    targets = {}
+    for name in names:
+        folder = Path(args.output) / name
+        paths = [folder / f"{name}.tex", folder / f"{name}.md", folder / "gradients.py"]
+        paths += [folder / f"{name}.pdf"] if want_pdf else []
+        paths += [folder / f"{name}-page{page}.png" for page in PREVIEW_PAGES] if previews else []
+        targets[name] = paths
+    files.check_writable([p for paths in targets.values() for p in paths], args.force)
+    if not args.no_pdf and not want_pdf:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing .tex, .md and gradients.py only", file=sys.stderr)
-        want_pdf = False
+    outputs: dict[Path, bytes] = {}
     for name in names:
         spec = load(name)
-        folder = Path(args.output) / name
+        limits.check_size(spec, "example", {"summary": len(spec.parameters) > document.FULL_LIMIT})
         print(f"stepgrad: deriving {name} ({len(spec.parameters)} parameters, {spec.training.steps} updates)...",
               file=sys.stderr)
         worked = pipeline.worked_example(spec, name)
-        outputs[folder / f"{name}.tex"] = worked.tex.encode()
-        outputs[folder / f"{name}.md"] = worked.markdown.encode()
-        outputs[folder / "gradients.py"] = pipeline.module(spec, name).encode()
+        tex, md, module, *rest = targets[name]
+        outputs[tex] = worked.tex.encode()
+        outputs[md] = worked.markdown.encode()
+        outputs[module] = pipeline.module(spec, name).encode()
         if want_pdf:
-            document = pdf.compile_pdf(worked.tex, name)
-            outputs[folder / f"{name}.pdf"] = document
-            if pdf.preview_available():
-                for page in PREVIEW_PAGES:
-                    outputs[folder / f"{name}-page{page}.png"] = pdf.preview_png(document, page)
+            document_pdf = pdf.compile_pdf(worked.tex, name)
+            outputs[rest[0]] = document_pdf
+            for page, path in zip(PREVIEW_PAGES, rest[1:]):
+                outputs[path] = pdf.preview_png(document_pdf, page)
     _emit(outputs, args.force)
     return 0
 
@@ -176,9 +185,11 @@ def _to_stdout_or_file(args, data: bytes, default: str) -> None:
 
 def cmd_derive(args) -> int:
     spec, source = _spec(args)
+    expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
+    limits.check_size(spec, "derive", {"format": args.format, "summary": not expand})
     if args.format == "pdf" and args.output == "-":
         raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
-    worked = pipeline.worked_example(spec, source, args.expand)
+    worked = pipeline.worked_example(spec, source, expand)
     stem = Path(source).stem
     if args.format == "pdf" and not pdf.engine_available():
         target = Path(args.output or f"{stem}.pdf").with_suffix(".tex")
@@ -198,6 +209,7 @@ def cmd_derive(args) -> int:
 def cmd_module(args) -> int:
     spec, source = _spec(args)
     form = npmodule.choose_form(spec) if args.form == "auto" else args.form
+    limits.check_size(spec, "module", {"form": form})
     text = pipeline.module(spec, source) if form == "scalar" else npmodule.generate(spec, source)
     _to_stdout_or_file(args, text.encode(), f"{Path(source).stem}_gradients.py")
     return 0
@@ -225,6 +237,7 @@ def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
 
 def cmd_values(args) -> int:
     spec, _ = _spec(args)
+    limits.check_size(spec, "values", {"steps": args.steps})
     values = all_values(spec, args.steps)
     if args.json:
         print(json.dumps({k: full_value(v) for k, v in values.items()}, indent=2))

@@ -13,6 +13,7 @@ from symbolic.spec import Spec
 from symbolic.verify import verify
 
 from . import document, formats, pymodule
+from .progress import progress
 from .render import source_line
 
 
@@ -36,7 +37,8 @@ def worked_example(spec: Spec, source: str, expand: bool | None = None) -> Worke
     """Build the worked example's LaTeX and Markdown; *expand* None chooses by size."""
     d = derivation(spec)
     n = spec.training.steps
-    trajectory = train(spec, n, snapshots=(1, n))
+    with progress(f"training {spec.name}", n) as tick:
+        trajectory = train(spec, n, snapshots=(1, n), tick=tick)
     comparisons = reference.compare(spec) if spec.reference else []
     if expand is None:
         expand = len(spec.parameters) <= document.FULL_LIMIT

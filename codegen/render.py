@@ -7,6 +7,7 @@ braces stay LaTeX's.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import jinja2
@@ -40,6 +41,15 @@ def render_template(name: str, **context) -> str:
     return _environment(name.endswith(".tex.j2")).get_template(name).render(**context)
 
 
+#: A spec's name as it may appear in a generated file's header.
+_SAFE_SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}\Z")
+
+
 def source_line(spec: Spec, source: str) -> str:
-    """The provenance line: what generated the file, from which spec; never a path or a time."""
-    return f"{MARKER} {VERSION} from the spec {source!r} ({spec.title}). Do not edit."
+    """The provenance line: what generated the file, from which spec; never a path or a time.
+
+    The spec's file name appears only when it is plainly safe (letters, digits, '.', '_', '-'),
+    since it lands in a Python docstring, a LaTeX comment and a Markdown comment.
+    """
+    shown = f"'{source}'" if _SAFE_SOURCE.match(source) else "file"
+    return f"{MARKER} {VERSION} from the spec {shown} ({spec.title}). Do not edit."

@@ -20,7 +20,7 @@ import sympy as sp
 from . import naming
 from .evaluate import DPS, compile_assignments, mp
 from .model import ETA, Model, symbol
-from .spec import Spec
+from .spec import Spec, SpecError
 
 SECTIONS = {
     "forward": "The forward pass",
@@ -35,6 +35,33 @@ SECTIONS = {
 
 class DerivationError(RuntimeError):
     """The chain rule and direct differentiation disagree: a bug, never printed as a result."""
+
+
+class SaturationError(SpecError):
+    """A value is infinite or undefined at the spec's numbers (an output of exactly 0 or 1 under
+    cross-entropy, an overflow): said in one line instead of printing inf or nan."""
+
+
+def _finite(x) -> bool:
+    """Whether an mpmath number or a float is finite (inf - inf and nan - nan are nan)."""
+    return x - x == 0
+
+
+def _run_checked(program: "Program", params: dict, sample: int, when: str) -> dict:
+    """Run the per-sample program; refuse to go on with an infinite or undefined value."""
+    spec = program.model.spec
+    try:
+        values = program.run(program.env(params, sample))
+    except (ZeroDivisionError, ValueError, OverflowError) as exc:
+        why = f" ({exc})" if str(exc) else ""
+        raise SaturationError(f"{spec.name}: {when}, sample {sample + 1}: a value is undefined{why}; an "
+                              "output probably saturated at exactly 0 or 1: use smaller weights, inputs "
+                              "or learning rate") from None
+    bad = next((k for k, v in values.items() if not _finite(v)), None)
+    if bad is not None:
+        raise SaturationError(f"{spec.name}: {when}, sample {sample + 1}: {bad} is {values[bad]}; an output "
+                              "probably saturated at exactly 0 or 1: use smaller weights, inputs or learning rate")
+    return values
 
 
 @dataclass(frozen=True)
@@ -346,10 +373,11 @@ def batches(spec: Spec) -> list[tuple[int, ...]]:
     return [tuple(range(i, i + k)) for i in range(0, len(spec.samples), k)]
 
 
-def evaluate_batch(model: Model, program: Program, params: dict, batch: tuple[int, ...]):
+def evaluate_batch(model: Model, program: Program, params: dict, batch: tuple[int, ...],
+                   when: str = "the first update"):
     """Return (per-sample value dicts, batch value dict with gradients and updates)."""
     spec = model.spec
-    per = [program.run(program.env(params, s)) for s in batch]
+    per = [_run_checked(program, params, s, when) for s in batch]
     if program.single:
         return per, dict(per[0])
     combined = {}
@@ -415,10 +443,11 @@ def training_precision(spec: Spec, steps: int) -> str:
 
 
 def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30,
-          precision: str | None = None) -> Trajectory:
+          precision: str | None = None, tick=None) -> Trajectory:
     """Train for *steps* updates; record the error after each and the requested snapshots.
 
     Small runs use *dps* significant digits; large ones float64 (see :func:`training_precision`).
+    *tick*, if given, is called with the number of updates done, for progress reports.
     """
     precision = precision or training_precision(spec, steps)
     model = Model(spec)
@@ -450,7 +479,9 @@ def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30
             if u == steps:
                 break
             batch = order[u % len(order)]
-            _, combined = evaluate_batch(model, program, params, batch)
+            _, combined = evaluate_batch(model, program, params, batch, f"update {u + 1}")
+            if tick is not None:
+                tick(u + 1)
             params = {p: combined[naming.updated(p)] for p in spec.parameters}
             forwards = [program.run_forward(program.env(params, s)) for s in all_samples]
     return Trajectory(errors, snaps, precision)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .derive import training_precision
 from .spec import Spec, SpecError
 
 #: At most this many parameters for any command (derivation, verification, module: about 15 s).
@@ -34,8 +35,10 @@ MAX_PARAMETERS = 5000
 MAX_EXPANDED = 300
 #: Training at 30 digits: parameters x samples x steps, about 100 s at 20 µs each.
 TRAIN_BUDGET = 5_000_000
-#: Microseconds per parameter-sample-step, to say how long a refused run would have taken.
+#: Microseconds per parameter-sample-step at 30 digits, and in float64 (which training
+#: switches to for large runs, see symbolic.derive.training_precision).
 TRAIN_US = 20
+TRAIN_US_FLOAT = 2
 #: The checker's mistake search tries every single mistake and pairs of them: with three wrong
 #: answers a 4-8-4 network (76 parameters) takes 9 s, an 8-16-8 one (280) more than 5 minutes.
 MAX_CHECK_PARAMETERS = 100
@@ -54,13 +57,16 @@ def _option(options: Any, name: str, default: Any = None) -> Any:
 
 
 def training_cost(spec: Spec, steps: int) -> int:
-    """Parameter-sample-steps of training *spec* for *steps* updates.
+    """Training *spec* for *steps* updates, in 30-digit parameter-sample-steps (float64 ones cost less).
 
     >>> from symbolic.spec import load
     >>> training_cost(load("mazur"), 10000)
     100000
     """
-    return len(spec.parameters) * len(spec.samples) * steps
+    units = len(spec.parameters) * len(spec.samples) * steps
+    if training_precision(spec, steps) == "float":
+        return units * TRAIN_US_FLOAT // TRAIN_US
+    return units
 
 
 def expanded_size(spec: Spec) -> int:
@@ -96,9 +102,13 @@ def check_size(spec: Spec, command: str, options: Any = None) -> None:
         raise ValueError(f"unknown command {command!r}")
     n = len(spec.parameters)
     where = spec.name
+    if command == "module" and _option(options, "form", "scalar") == "numpy":
+        return  # the vectorized module's generation does not grow with the network
     if n > MAX_PARAMETERS:
+        instead = ("; 'stepgrad module --form numpy' writes a vectorized gradient module for any size"
+                   if command != "check" else "")
         raise SpecError(f"{where}: {n} weights and biases; stepgrad derives and verifies at most "
-                        f"{MAX_PARAMETERS} (use fewer or narrower layers)")
+                        f"{MAX_PARAMETERS}{instead}")
     if command in ("example", "derive"):
         size = expanded_size(spec)
         if size > MAX_EXPANDED and not _option(options, "summary", False):

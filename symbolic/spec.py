@@ -10,6 +10,7 @@ and, where it can be found, the line.
 
 from __future__ import annotations
 
+import collections
 import difflib
 import math
 import random
@@ -163,7 +164,8 @@ MAX_STEPS = 1_000_000
 MAX_WIDTH = 4096
 MAX_LAYERS = 64
 #: Weights and biases a spec may have at all; symbolic.limits sets each command's smaller budget.
-MAX_PARAMETERS = 20_000
+#: (The vectorized module handles the benchmark's 784-256-256-10, 269,322 parameters.)
+MAX_PARAMETERS = 1_000_000
 MAX_SAMPLES = 10_000
 #: Decimal places a number may be written with (values are exact; 1e-999999 would not be).
 MAX_DECIMALS = 50
@@ -551,8 +553,8 @@ class _Reader:
         if "limit" in table and scheme != "uniform":
             raise self.fail("initializer.limit", 'limit goes with scheme = "uniform" only')
         rng = random.Random(seed)
-        fan_in = {n: sum(1 for w in weights if w.dst == n) for layer in layers for n in layer.neurons}
-        fan_out = {n: sum(1 for w in weights if w.src == n) for layer in layers for n in layer.neurons}
+        fan_in = collections.Counter(w.dst for w in weights)
+        fan_out = collections.Counter(w.src for w in weights)
         values = {}
         for w in weights:
             if scheme == "uniform":

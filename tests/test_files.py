@@ -101,8 +101,6 @@ def test_foreign_files_are_kept_unless_force(tmp_path, capsys, argv, target):
     assert main(argv) == 0  # now it is stepgrad's own, so it may be regenerated
 
 
-@pytest.mark.xfail(strict=True, reason="cli.cmd_example prints 'stepgrad: deriving ...' before the error: "
-                                        "two stderr lines; and it derives everything before checking the outputs")
 def test_example_refusal_is_one_line(tmp_path, capsys):
     """example refusing a foreign file prints exactly one stderr line."""
     _foreign(tmp_path / "mazur" / "mazur.md")

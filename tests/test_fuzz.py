@@ -156,8 +156,6 @@ def test_deadline_stops_a_hang():
             time.sleep(5)
 
 
-@pytest.mark.xfail(strict=True, reason="symbolic/derive.py evaluate_batch: ZeroDivisionError when a sigmoid output "
-                                        "saturates to exactly 1 at working precision under binary_cross_entropy")
 def test_saturated_cross_entropy_is_a_clean_answer(tmp_path):
     """Cross-entropy on an output that rounds to exactly 1 gives a value or a clean error, not a crash."""
     from .strategies import base_texts

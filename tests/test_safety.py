@@ -156,8 +156,6 @@ def test_generated_modules_are_only_arithmetic(tmp_path):
         assert callable(load_module(out.read_text("utf-8"), f"{name}_g", tmp_path).gradients)
 
 
-@pytest.mark.xfail(strict=True, reason="render.source_line puts the spec's file name (repr) into the module "
-                                        "docstring: a file named x\"\"\".toml ends the docstring early")
 def test_spec_file_name_cannot_break_the_docstring(tmp_path):
     """A spec file whose name holds triple quotes still gives a module that is only arithmetic."""
     spec = tmp_path / 'hw"""+__import__("os").getcwd()+""".toml'
