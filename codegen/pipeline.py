@@ -5,10 +5,11 @@ Nothing here touches the file system; :mod:`codegen.files` writes what this retu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from symbolic import reference
-from symbolic.derive import Derivation, derive, train
+from symbolic.derive import Derivation, Trajectory, derive, train
 from symbolic.spec import Spec
 from symbolic.verify import verify
 
@@ -26,6 +27,13 @@ class WorkedExample:
     markdown: str
 
 
+@functools.lru_cache(maxsize=8)
+def trained(spec: Spec, steps: int) -> Trajectory:
+    """Train for the worked example, with progress on a terminal; cached per spec."""
+    with progress(f"training {spec.name}", steps) as tick:
+        return train(spec, steps, snapshots=(1, steps), tick=tick)
+
+
 def derivation(spec: Spec) -> Derivation:
     """Derive and verify: a disagreement raises instead of returning."""
     d = derive(spec)
@@ -37,9 +45,8 @@ def worked_example(spec: Spec, source: str, expand: bool | None = None) -> Worke
     """Build the worked example's LaTeX and Markdown; *expand* None chooses by size."""
     d = derivation(spec)
     n = spec.training.steps
-    with progress(f"training {spec.name}", n) as tick:
-        trajectory = train(spec, n, snapshots=(1, n), tick=tick)
-    comparisons = reference.compare(spec) if spec.reference else []
+    trajectory = trained(spec, n)
+    comparisons = list(reference.compare(spec))
     if expand is None:
         expand = len(spec.parameters) <= document.FULL_LIMIT
     doc = document.build(document.Inputs(d, source, source_line(spec, source), trajectory, n,

@@ -10,6 +10,7 @@ and reports, for each printed figure, which ones agree with it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -58,13 +59,14 @@ def split_name(name: str) -> tuple[str, int | None]:
     return (m.group(1), int(m.group(2))) if m else (name, None)
 
 
-def compare(spec: Spec, own: dict | None = None) -> list[Comparison]:
+@functools.lru_cache(maxsize=8)
+def compare(spec: Spec) -> tuple[Comparison, ...]:
     """Compare every reference figure of *spec* with stepgrad's values under each variant.
 
-    *own* may give the first-step values already derived for the spec itself.
+    Cached: the same spec (a frozen value) always gives the same comparisons.
     """
     if not spec.reference:
-        return []
+        return ()
     rounds = sorted({n for _, n in (split_name(k) for k, _ in spec.reference) if n is not None})
     derivations = {h: derive(spec.with_training(hidden_deltas=h)) for h in ("original", "updated")}
     first_step = {h: d.values for h, d in derivations.items()}
@@ -106,7 +108,7 @@ def compare(spec: Spec, own: dict | None = None) -> list[Comparison]:
             if rounded is not None and not agrees(rounded, printed):
                 rounded = None
         rows.append(Comparison(name, printed, mine, ok, tuple(variants), rounded))
-    return rows
+    return tuple(rows)
 
 
 def from_rounded_inputs(derivation, name: str):
