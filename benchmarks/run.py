@@ -133,15 +133,8 @@ def make_problem(network: Network) -> dict:
 
 
 def parse_spec(text: str):
-    """Parse a spec; the issue's 784-wide networks exceed the spec reader's parameter budget."""
-    # symbolic.spec refuses more than MAX_PARAMETERS weights and biases (20,000); the
-    # 784-30-10 and 784-256-256-10 networks of the issue have 23,860 and 269,322.
-    saved = spec_mod.MAX_PARAMETERS
-    spec_mod.MAX_PARAMETERS = max(saved, 10**6)
-    try:
-        return spec_mod.parse(text, "<benchmark>")
-    finally:
-        spec_mod.MAX_PARAMETERS = saved
+    """Parse a benchmark network's spec."""
+    return spec_mod.parse(text, "<benchmark>")
 
 
 def load(text: str, name: str, folder: Path):
