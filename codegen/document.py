@@ -143,13 +143,23 @@ def given_values(derivation: Derivation, sample: int) -> dict:
 
 
 def sample_values(derivation: Derivation, sample: int) -> dict:
-    """Every value a step of *sample* may mention, keyed by plain canonical name."""
+    """Every value a per-sample step of *sample* may mention, keyed by plain canonical name.
+
+    With a batch of several samples, a per-sample step's name (dE_total/dw5) also names the
+    batch's combined value; here it always means this sample's own.
+    """
     values = given_values(derivation, sample)
+    single = len(derivation.batch) == 1
     for step in derivation.steps:
-        key = derivation.value_name(step, sample)
-        if key in derivation.values:
-            values[step.name] = derivation.values[key]
+        if step.per_sample or single:
+            values[step.name] = derivation.values[derivation.value_name(step, sample)]
     return values
+
+
+def batch_values(derivation: Derivation) -> dict:
+    """Every value a batch step may mention: per-sample values under their [s] names, combined ones plain."""
+    return {**given_values(derivation, derivation.batch[0]), **derivation.values}
+
 
 
 def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
@@ -406,8 +416,9 @@ def derivation_sections(inp: Inputs) -> list[Section]:
         per_sample = any(st.per_sample for st in d.steps if st.section == sec)
         samples = d.batch if per_sample else (d.batch[0],)
         shown_samples = samples if chosen is None else samples[:1]
+        combined = batch_values(d)
         for s in shown_samples:
-            values = sample_values(d, s)
+            own = sample_values(d, s)
             tag = f"^{{({s + 1})}}" if not single and sec not in ("batch", "update") else ""
             chosen_steps = [st for st in d.steps if st.section == sec and _shown(st, chosen)]
             if not chosen_steps:
@@ -417,7 +428,7 @@ def derivation_sections(inp: Inputs) -> list[Section]:
             for st in chosen_steps:
                 if st.per_sample is False and not single and sec not in ("batch", "update"):
                     continue
-                eq = equation(st, values, tag if st.per_sample else "")
+                eq = equation(st, own if st.per_sample or single else combined, tag if st.per_sample else "")
                 c = notes.get(st.name)
                 if c is not None and single:
                     eq = Equation(eq.lhs, eq.forms, eq.note + discrepancy_note(c, inp, bool(eq.note)))

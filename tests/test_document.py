@@ -1,0 +1,50 @@
+"""The worked example's equations are consistent: each numbers line evaluates to the value it prints."""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+import sympy as sp
+
+from codegen import document
+from symbolic.derive import derive
+from symbolic.spec import load
+
+from .conftest import ROOT
+
+SPECS = ["mazur", "softmax_batch", str(ROOT / "tests" / "data" / "tanh232.toml")]
+
+
+def _number(value) -> sp.Float:
+    if isinstance(value, sp.Rational):
+        return sp.Float(value, 60)
+    return sp.Float(mpmath.nstr(value, 55), 60)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_equation_evaluates_to_its_printed_value(name):
+    """Substituting the document's numbers into each step's formula gives the value the step prints."""
+    d = derive(load(name))
+    combined = document.batch_values(d)
+    checked = 0
+    with mpmath.workdps(50):
+        for s in d.batch:
+            own = document.sample_values(d, s)
+            for step in d.steps:
+                values = own if step.per_sample or len(d.batch) == 1 else combined
+                expr = step.rhs.doit()
+                env = {sym: _number(values[sym.name]) for sym in expr.free_symbols}
+                got = mpmath.mpf(str(sp.N(expr.xreplace(env), 50)))
+                want = mpmath.mpf(values[step.name]) if not isinstance(values[step.name], sp.Rational) else \
+                    mpmath.mpf(values[step.name].p) / values[step.name].q
+                assert abs(got - want) <= mpmath.mpf(10) ** -40 * max(1, abs(want)), (name, s, step.name)
+                checked += 1
+    assert checked >= len(d.steps)
+
+
+def test_per_sample_gradient_is_not_the_batch_gradient():
+    """In a batch, a sample's dE_total/dw prints that sample's value, not the batch's combination."""
+    d = derive(load("softmax_batch"))
+    own = document.sample_values(d, d.batch[0])
+    assert own["dE_total/dw16"] == d.values["dE_total/dw16[1]"]
+    assert own["dE_total/dw16"] != d.values["dE_total/dw16"]
