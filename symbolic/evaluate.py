@@ -21,8 +21,8 @@ from . import naming
 DPS = 50
 
 
-class _Printer(MpmathPrinter):
-    """Print stepgrad's expressions as mpmath code over identifier names."""
+class _Names:
+    """Symbols print as identifiers; sigmoid and softplus as calls of the stable helpers."""
 
     def _print_Symbol(self, expr):
         return naming.ident(expr.name)
@@ -32,6 +32,10 @@ class _Printer(MpmathPrinter):
 
     def _print_softplus(self, expr):
         return f"_softplus({self._print(expr.args[0])})"
+
+
+class _Printer(_Names, MpmathPrinter):
+    """Print stepgrad's expressions as mpmath code over identifier names."""
 
     def _print_Rational(self, expr):
         return f"mpf({expr.p})/mpf({expr.q})"
@@ -46,7 +50,7 @@ class _Printer(MpmathPrinter):
         return f"mpmath.sign({self._print(expr.args[0])})"
 
 
-class FloatPrinter(PythonCodePrinter):
+class FloatPrinter(_Names, PythonCodePrinter):
     """Print stepgrad's expressions as float code over ``math``, with stable sigmoid and softplus.
 
     The generated gradient module's printer (``codegen.printers.Python``) is this one.
@@ -55,15 +59,6 @@ class FloatPrinter(PythonCodePrinter):
     def __init__(self, settings=None):
         super().__init__({"fully_qualified_modules": True, "standard": "python3",
                           "allow_unknown_functions": False, "order": "none", **(settings or {})})
-
-    def _print_Symbol(self, expr):
-        return naming.ident(expr.name)
-
-    def _print_sigmoid(self, expr):
-        return f"_sigmoid({self._print(expr.args[0])})"
-
-    def _print_softplus(self, expr):
-        return f"_softplus({self._print(expr.args[0])})"
 
     def _print_Rational(self, expr):
         text = exact_decimal(expr)
