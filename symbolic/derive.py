@@ -290,7 +290,11 @@ def format_value(x) -> str:
     >>> format_value(mpmath.mpf("0.5932699921071872"))
     '0.593269992'
     """
-    x = mpmath.mpf(x)
+    with mpmath.workdps(DPS):
+        return _format(mpmath.mpf(x))
+
+
+def _format(x) -> str:
     if x == 0:
         return "0"
     magnitude = int(mpmath.floor(mpmath.log10(abs(x))))
@@ -305,7 +309,8 @@ def format_value(x) -> str:
 
 def full_value(x) -> str:
     """Format a value with 20 significant digits, for machines (JSON) and comparisons."""
-    return mpmath.nstr(mpmath.mpf(x), 20, min_fixed=-30, max_fixed=30, strip_zeros=False)
+    with mpmath.workdps(DPS):
+        return mpmath.nstr(mpmath.mpf(x), 20, min_fixed=-30, max_fixed=30, strip_zeros=False)
 
 
 @dataclass

@@ -117,3 +117,15 @@ def test_derive_pdf_without_tex_writes_the_latex(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "x.pdf").exists()
     hints = [line for line in capsys.readouterr().err.splitlines() if "apt-get install" in line]
     assert len(hints) == 1 and "texlive-latex-base" in hints[0]
+
+
+def test_values_json_digits_are_all_correct(capsys):
+    """All 20 printed digits are right: net_h1 is exactly 0.3775, out_h1 matches a 40-digit sigmoid."""
+    import mpmath
+
+    assert main(["values", "mazur", "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert values["net_h1"] == "0.37750000000000000000"
+    with mpmath.workdps(40):
+        reference = mpmath.nstr(1 / (1 + mpmath.exp(-mpmath.mpf("0.3775"))), 20, strip_zeros=False)
+    assert values["out_h1"] == reference
