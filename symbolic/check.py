@@ -202,7 +202,8 @@ def decimals(number: Decimal) -> int:
 
 
 def _decimal(x) -> Decimal:
-    return Decimal(mpmath.nstr(mpmath.mpf(x), 45, strip_zeros=False))
+    with mpmath.workdps(50):  # mpf(x) at the default 15 digits would round x first
+        return Decimal(mpmath.nstr(mpmath.mpf(x), 45, strip_zeros=False))
 
 
 def rounded(x, places: int, mode: str = ROUND_HALF_UP) -> Decimal:
