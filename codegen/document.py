@@ -182,6 +182,8 @@ def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
     note = para(step.note) if step.note and step.kind == "delta" else ()
     if step.alt_note:
         note += para(("; " if note else "") + step.alt_note + ".")
+    if step.kind == "update" and step.note == "frozen":
+        note += para(f"{step.name[:-1]} is frozen (the spec does not train it), so it keeps its value.")
     return Equation(lhs, tuple(unique), note)
 
 
