@@ -497,9 +497,13 @@ def training_section(inp: Inputs) -> Section:
                          para("", number_text(final[key])), para("", number_text(t))))
     stride = max(1, n // 200)
     marks = list(range(0, n + 1, stride)) + ([n] if n % stride else [])
-    plot = Plot(tuple((u, mpmath.nstr(errors[u], 6, min_fixed=-30, max_fixed=30)) for u in marks),
+    plot = Plot(tuple((u, mpmath.nstr(mpmath.mpf(errors[u]), 6, min_fixed=-30, max_fixed=30)) for u in marks),
                 "updates", m(naming.E_TOTAL))
-    blocks = (
+    precision = (Paragraph(para("Training this network at 30 digits would take too long, so it ran in float64 "
+                                "(about 16 significant digits); the first update above is exact to 50 digits.")),)
+    if inp.trajectory.precision != "float":
+        precision = ()
+    blocks = precision + (
         Paragraph(para(f"Repeating the forward pass, the backward pass and the update {n} times "
                        f"({'online, one sample per update' if spec.training.batch_size == 1 else 'one batch per update'}):")),
         plot,

@@ -308,7 +308,13 @@ def _format(x) -> str:
 
 
 def full_value(x) -> str:
-    """Format a value with 20 significant digits, for machines (JSON) and comparisons."""
+    """Format a value with 20 significant digits, for machines (JSON) and comparisons.
+
+    A float64 value (from float64 training of a large network) prints only the digits it
+    has: the shortest text that reads back as the same float.
+    """
+    if isinstance(x, float):
+        return repr(x)
     with mpmath.workdps(DPS):
         return mpmath.nstr(mpmath.mpf(x), 20, min_fixed=-30, max_fixed=30, strip_zeros=False)
 
@@ -425,7 +431,7 @@ def derive(spec: Spec) -> Derivation:
 
 
 #: Training runs at high precision while steps x samples x program lines stays under this.
-HIGH_PRECISION_BUDGET = 3_000_000
+HIGH_PRECISION_BUDGET = 4_000_000
 
 
 @dataclass
