@@ -89,3 +89,20 @@ def test_canonical_names_cover_every_quantity(mazur_derivation):
         assert n in names, n
     for p in ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2"):
         assert naming.d("E_total", p) in names and naming.updated(p) in names
+
+
+def test_float_values_print_only_their_own_digits():
+    """A float64 value prints as its shortest round-trip text, never as 20 made-up digits."""
+    from symbolic.derive import full_value
+
+    assert full_value(0.1483) == "0.1483"
+    with mpmath.workdps(50):
+        assert full_value(mpmath.mpf(1) / 3) == "0.33333333333333333333"
+
+
+def test_large_training_runs_switch_to_float64(mazur):
+    """Long runs of large networks train in float64; the post's 10,000 rounds stay at 30 digits."""
+    from symbolic.derive import training_precision
+
+    assert training_precision(mazur, 10000) == "mpmath"
+    assert training_precision(mazur, 1_000_000) == "float"
