@@ -34,8 +34,10 @@ def trained(spec: Spec, steps: int) -> Trajectory:
         return train(spec, steps, snapshots=(1, steps), tick=tick)
 
 
+@functools.lru_cache(maxsize=8)
 def derivation(spec: Spec) -> Derivation:
-    """Derive and verify: a disagreement raises instead of returning."""
+    """Derive and verify: a disagreement raises instead of returning. Cached per spec, since
+    the worked example, the module and the values of one command all start from it."""
     d = derive(spec)
     verify(d)
     return d
