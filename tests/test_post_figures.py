@@ -85,3 +85,15 @@ def test_worked_example_prints_every_post_figure(mazur, mazur_worked):
     for _, printed in mazur.reference:
         assert printed in mazur_worked.markdown
         assert printed in mazur_worked.tex
+
+
+def test_readme_states_the_computed_figures(comparisons):
+    """The README's table of the post's closing figures quotes stepgrad's own computed values."""
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name in ("E_total@1", "E_total@10000"):
+        assert format_value(comparisons[name].value) in readme, name
+    c = comparisons["dE_o2/dout_h1"]
+    for value in (c.value, c.from_rounded):
+        assert "−" + mpmath.nstr(abs(value), 9) in readme  # the README writes a real minus sign
