@@ -42,12 +42,11 @@ from typing import Callable
 
 import mpmath
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.str import StrPrinter
 
 from . import formula, naming
 from .derive import Derivation, Step, at_round, format_value, train
-from .evaluate import mp
+from .evaluate import FloatPrinter, float_sigmoid, float_softplus, mp
 from .model import symbol
 from .spec import SpecError, Spec, locate
 
@@ -279,42 +278,17 @@ class Report:
 
 # -- evaluating the derivation with floats ------------------------------------
 
-class _Floats(PythonCodePrinter):
+class _Floats(FloatPrinter):
     """Print an expression as Python over floats, reading symbols from a dict ``v``."""
-
-    def __init__(self):
-        super().__init__({"fully_qualified_modules": False, "inline": True,
-                          "allow_unknown_functions": False})
 
     def _print_Symbol(self, expr):
         return f"v[{expr.name!r}]"
 
-    def _print_sigmoid(self, expr):
-        return f"_sigmoid({self._print(expr.args[0])})"
-
-    def _print_softplus(self, expr):
-        return f"_softplus({self._print(expr.args[0])})"
-
     def _print_Heaviside(self, expr):
         return f"(1.0 if {self._print(expr.args[0])} > 0 else 0.0)"
 
-    def _print_Exp1(self, expr):
-        return "_e"
 
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _softplus(x: float) -> float:
-    return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
-
-
-_NAMESPACE = {name: getattr(math, name) for name in ("exp", "log", "tanh", "sqrt", "copysign", "pi")}
-_NAMESPACE.update(_sigmoid=_sigmoid, _softplus=_softplus, _e=math.e)
+_NAMESPACE = {"math": math, "_sigmoid": float_sigmoid, "_softplus": float_softplus}
 _FAIL = (ArithmeticError, ValueError, TypeError, KeyError)
 
 
@@ -1003,11 +977,7 @@ class Checker:
             return [Diagnosis("early-rounding",
                               f"This follows from your own rounded answers ({names}); keep more digits "
                               f"in intermediate results.")]
-        origins = []
-        for n in wrong_up:
-            r = verdicts[n]
-            origins.append(n)
-        given = ", ".join(f"{n} = {verdicts[n].answer.text}" for n in origins)
+        given = ", ".join(f"{n} = {verdicts[n].answer.text}" for n in wrong_up)
         return [Diagnosis("carried-error",
                           f"Right for your own earlier answer ({given}), which was wrong: the mistake "
                           f"is counted there, not again here.")]
