@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Callable
 
 
+from codegen import escape
 from codegen.printers import Latex
 from codegen.render import render_template, source_line
-from symbolic import limits, naming
+from symbolic import inputs, limits, naming
 from symbolic.check import Report, Result, check_text
 from symbolic.derive import derive, format_value
 from symbolic.spec import SpecError, load
@@ -108,7 +109,7 @@ def summary(report: Report) -> str:
 
 
 def render_text(report: Report) -> str:
-    """One line per answer: mark, quantity, given, true value, diagnosis."""
+    """One line per answer: mark, quantity, given, true value, diagnosis; control characters escaped."""
     lines = [f"Checking {Path(report.where).name} against {report.spec.name} ({report.spec.title})"]
     for r in report.results:
         mark = MARKS[r.verdict]
@@ -119,52 +120,54 @@ def render_text(report: Report) -> str:
         else:
             lines.append(f"{mark} {r.quantity} = {r.answer.text} (expected {r.expected}): {explanation(r)}")
     lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(as_records(report), ensure_ascii=False, indent=2) + "\n"
+    """The records as JSON; control and invisible characters stay \\u-escaped, as JSON allows."""
+    return "".join(map(_json_char, json.dumps(as_records(report), ensure_ascii=False, indent=2))) + "\n"
 
 
-def _sheet(report: Report, source: str, escape: Callable[[str], str]) -> dict:
-    """The feedback sheet's rows and items; only the answers file's name, never its path."""
+def _json_char(ch: str) -> str:
+    if ch.isprintable() or ch in " \n":
+        return ch
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callable[[str], str],
+           cell_code: Callable[[str], str], cell: Callable[[str], str]) -> dict:
+    """The feedback sheet's rows and items, every user string escaped; the answers file's name, never its path.
+
+    *text* escapes running text, *code* makes a code span, and *cell_code*
+    and *cell* do the same inside a table cell.
+    """
     rows, items = [], []
     for r in report.results:
-        rows.append({"mark": MARKS[r.verdict], "quantity": escape(r.quantity), "given": escape(r.answer.text),
-                     "expected": escape(r.expected), "verdict": r.verdict})
+        rows.append({"mark": text(MARKS[r.verdict]), "quantity": cell_code(r.quantity),
+                     "given": cell_code(r.answer.text), "expected": cell(r.expected), "verdict": r.verdict})
         if r.verdict == "correct":
             continue
-        items.append({"quantity": escape(r.quantity), "given": escape(r.answer.text),
-                      "text": escape(explanation(r)),
-                      "codes": escape(", ".join(r.codes)),
+        items.append({"quantity": code(r.quantity), "given": code(r.answer.text),
+                      "text": text(explanation(r)),
+                      "codes": text(", ".join(r.codes)),
                       "line": derivation_line(report, r) if r.step is not None else ""})
-    return {"header": source_line(report.spec, source), "title": escape(report.spec.title),
-            "where": escape(Path(report.where).name), "summary": summary(report), "rows": rows, "items": items}
-
-
-def _md(text: str) -> str:
-    return text.replace("|", r"\|")
-
-
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                "✓": r"$\checkmark$", "✗": r"$\times$", "<": r"\textless{}", ">": r"\textgreater{}"}
-
-
-def tex_escape(text: str) -> str:
-    """Escape text for LaTeX's text mode."""
-    return "".join(_TEX_SPECIAL.get(c, c) for c in text)
+    return {"header": source_line(report.spec, source), "title": text(report.spec.title),
+            "where": text(Path(report.where).name), "summary": summary(report), "rows": rows, "items": items}
 
 
 def render_markdown(report: Report, source: str) -> str:
-    return render_template("check.md.j2", **_sheet(report, source, _md))
+    """The feedback sheet in Markdown: answers in code spans no backtick can close, no raw HTML."""
+    return render_template("check.md.j2", **_sheet(report, source, escape.markdown, escape.md_code,
+                                                   lambda t: escape.md_code(t, table=True), escape.markdown))
 
 
 def render_latex(report: Report, source: str) -> str:
-    sheet = _sheet(report, source, tex_escape)
-    for row in sheet["rows"]:
-        row["mark"] = tex_escape(row["mark"])
-    return render_template("check.tex.j2", **sheet)
+    """The feedback sheet in LaTeX (the template puts answers in \\texttt)."""
+    return render_template("check.tex.j2", **_sheet(report, source, escape.tex, escape.tex, escape.tex, escape.tex))
 
 
 def render(report: Report, fmt: str = "text", as_json: bool = False, source: str = "") -> str:
@@ -181,18 +184,8 @@ def render(report: Report, fmt: str = "text", as_json: bool = False, source: str
 
 
 def read_answers(path: str) -> str:
-    """Read an answers file's text, or raise SpecError saying why not."""
-    p = Path(path)
-    if not p.exists():
-        raise SpecError(f"{path}: no such answers file")
-    if p.is_dir():
-        raise SpecError(f"{path}: is a folder, not an answers file")
-    try:
-        return p.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text") from None
+    """Read an answers file's text: a regular UTF-8 file within the size caps, or SpecError saying why not."""
+    return inputs.read_text(path, "answers file", inputs.ANSWERS_CAPS.max_bytes, shown=inputs.shorten(path, 200))
 
 
 def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = False,
@@ -209,7 +202,7 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
         spec = load(spec_arg)
         text = read_answers(answers_path)
         rounds = max((int(n) for n in re.findall(r"@(\d{1,7})", text)), default=0)
-        limits.check_size(spec, "check", {"rounds": rounds})
+        limits.check_size(spec, "check", rounds=rounds)
         report = check_text(derive(spec), text, answers_path)
         output = render(report, fmt, as_json, spec.name)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:

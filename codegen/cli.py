@@ -1,22 +1,60 @@
 """The stepgrad command line: the only layer that reads arguments and touches files.
 
 Exit codes: 0 success, 1 the checker found a wrong answer, 2 bad input or usage,
-3 an internal disagreement (a bug: please report it), 130 interrupted.
+3 an internal disagreement (a bug: please report it), 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM, as ``timeout`` sends; SIGHUP too).
+
+Every output is checked (writable, not a folder, not a special file, not a
+file stepgrad did not write) before any work starts.  SIGTERM and SIGHUP are
+turned into an exception that unwinds like Ctrl-C, so temporary files and
+folders are removed on the way out; an interrupt while stepgrad is still
+starting up ends it with one line and no traceback.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import os
+import signal
 import sys
-from pathlib import Path
 
-from symbolic import naming
-from symbolic.derive import DerivationError, format_value, full_value, train
-from symbolic import limits
-from symbolic.spec import Spec, SpecError, builtin_names, load
 
-from . import document, files, npmodule, pdf, pipeline
+def _interrupted_at_startup(signum, frame):  # pragma: no cover - needs a real signal while importing
+    """Before any work (imports only), an interrupt just ends the run, with one line and no traceback."""
+    sys.stderr.write("stepgrad: interrupted while starting; nothing was written\n")
+    sys.stderr.flush()
+    os._exit(130 if signum == signal.SIGINT else 128 + signum)
+
+
+try:
+    _STARTUP_HANDLER = signal.signal(signal.SIGINT, _interrupted_at_startup)
+except ValueError:  # not the main thread: leave signals alone
+    _STARTUP_HANDLER = None
+
+import argparse  # noqa: E402 - after the start-up handler, on purpose
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from symbolic import limits, naming  # noqa: E402
+from symbolic.derive import DerivationError, format_value, full_value, train  # noqa: E402
+from symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
+
+from . import document, escape, files, npmodule, pdf, pipeline  # noqa: E402
+
+if _STARTUP_HANDLER is not None:
+    signal.signal(signal.SIGINT, _STARTUP_HANDLER)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so every temporary file and folder is removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
 
 FORMATS = ("pdf", "tex", "md")
 #: Pages of each built-in example's PDF also written as PNG, for the README.
@@ -114,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _spec(args) -> tuple[Spec, str]:
-    """Load the spec and apply the variant options."""
+    """Load the spec and apply the variant options; return it and the name shown in generated files."""
     spec = load(args.spec)
     changes = {}
     if getattr(args, "steps", None):
@@ -129,21 +167,48 @@ def _spec(args) -> tuple[Spec, str]:
         spec = spec.with_training(**changes)
     if getattr(args, "train_biases", False):
         spec = spec.with_biases_trainable()
-    source = args.spec if args.spec in builtin_names() and not Path(args.spec).exists() else Path(args.spec).name
+    source = Path(args.spec).name if is_path(args.spec) else args.spec
     return spec, source
+
+
+def spec_note(spec_arg: str) -> str | None:
+    """The line saying which spec was used, when a built-in name is also a file or folder here."""
+    if is_path(spec_arg) or spec_arg not in builtin_names() or not os.path.lexists(spec_arg):
+        return None
+    return (f"stepgrad: used the built-in example {spec_arg!r}, not the file or folder ./{spec_arg} "
+            f"(to use that, write ./{spec_arg})")
 
 
 def _emit(outputs: dict[Path, bytes], force: bool) -> None:
     files.write_all(outputs, force)
     for path in outputs:
-        print(f"wrote {path}", file=sys.stderr)
+        print(escape.terminal(f"wrote {path}"), file=sys.stderr)
+
+
+def _outputs_checked(paths: list[Path], force: bool, *inputs: str) -> None:
+    """Refuse, before any work, an output that may not be written, or one that is an input file.
+
+    *inputs* are the command's input arguments; a built-in example's name is no file.
+    """
+    for path in paths:
+        for given in inputs:
+            if not is_path(given) and given in builtin_names():
+                continue
+            try:
+                same = os.path.samefile(path, given)
+            except OSError:
+                same = False
+            if same:
+                raise SpecError(f"{path}: is the input file {given}; give another output name")
+    files.check_writable(paths, force)
 
 
 def cmd_example(args) -> int:
     names = builtin_names() if args.all else [args.name]
     for name in names:
         if name not in builtin_names():
-            raise SpecError(f"{name}: no such built-in example; built-in examples are: {', '.join(builtin_names())}")
+            raise SpecError(f"{escape.terminal(name)[:60]}: no such built-in example; built-in examples are: "
+                            f"{', '.join(builtin_names())}")
     want_pdf = not args.no_pdf and pdf.engine_available()
     previews = want_pdf and pdf.preview_available()
     targets = {}
@@ -159,7 +224,7 @@ def cmd_example(args) -> int:
     outputs: dict[Path, bytes] = {}
     for name in names:
         spec = load(name)
-        limits.check_size(spec, "example", {"summary": len(spec.parameters) > document.FULL_LIMIT})
+        limits.check_size(spec, "example", summary=len(spec.parameters) > document.FULL_LIMIT)
         print(f"stepgrad: deriving {name} ({len(spec.parameters)} parameters, {spec.training.steps} updates)...",
               file=sys.stderr)
         worked = pipeline.worked_example(spec, name)
@@ -176,23 +241,33 @@ def cmd_example(args) -> int:
     return 0
 
 
-def _to_stdout_or_file(args, data: bytes, default: str) -> None:
-    if args.output == "-":
+def _output_path(args, default: str) -> Path | None:
+    """Where the command writes (None: standard output)."""
+    return None if args.output == "-" else Path(args.output or default)
+
+
+def _to_stdout_or_file(args, data: bytes, target: Path | None) -> None:
+    if target is None:
         sys.stdout.write(data.decode())
         return
-    _emit({Path(args.output or default): data}, args.force)
+    _emit({target: data}, args.force)
 
 
 def cmd_derive(args) -> int:
-    spec, source = _spec(args)
-    expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
-    limits.check_size(spec, "derive", {"format": args.format, "summary": not expand})
     if args.format == "pdf" and args.output == "-":
         raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
-    worked = pipeline.worked_example(spec, source, expand)
+    spec, source = _spec(args)
     stem = Path(source).stem
-    if args.format == "pdf" and not pdf.engine_available():
-        target = Path(args.output or f"{stem}.pdf").with_suffix(".tex")
+    tex_only = args.format == "pdf" and not pdf.engine_available()
+    target = _output_path(args, f"{stem}.{args.format}")
+    if tex_only:
+        target = target.with_suffix(".tex")
+    if target is not None:
+        _outputs_checked([target], args.force, args.spec)
+    expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
+    limits.check_size(spec, "derive", summary=not expand)
+    worked = pipeline.worked_example(spec, source, expand)
+    if tex_only:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing the LaTeX source instead", file=sys.stderr)
         _emit({target: worked.tex.encode()}, args.force)
         return 0
@@ -201,17 +276,20 @@ def cmd_derive(args) -> int:
     elif args.format == "md":
         data = worked.markdown.encode()
     else:
-        data = pdf.compile_pdf(worked.tex, stem)
-    _to_stdout_or_file(args, data, f"{stem}.{args.format}")
+        data = pdf.compile_pdf(worked.tex)
+    _to_stdout_or_file(args, data, target)
     return 0
 
 
 def cmd_module(args) -> int:
     spec, source = _spec(args)
+    target = _output_path(args, f"{Path(source).stem}_gradients.py")
+    if target is not None:
+        _outputs_checked([target], args.force, args.spec)
     form = npmodule.choose_form(spec) if args.form == "auto" else args.form
-    limits.check_size(spec, "module", {"form": form})
+    limits.check_size(spec, "module", form=form)
     text = pipeline.module(spec, source) if form == "scalar" else npmodule.generate(spec, source)
-    _to_stdout_or_file(args, text.encode(), f"{Path(source).stem}_gradients.py")
+    _to_stdout_or_file(args, text.encode(), target)
     return 0
 
 
@@ -237,7 +315,7 @@ def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
 
 def cmd_values(args) -> int:
     spec, _ = _spec(args)
-    limits.check_size(spec, "values", {"steps": args.steps})
+    limits.check_size(spec, "values", steps=args.steps)
     values = all_values(spec, args.steps)
     if args.json:
         print(json.dumps({k: full_value(v) for k, v in values.items()}, indent=2))
@@ -251,14 +329,18 @@ def cmd_values(args) -> int:
 def cmd_check(args) -> int:
     from . import check_report
 
-    text, code = check_report.run(args.spec, args.answers, args.format, args.json)
-    if code == 2:
-        raise SpecError(text.strip().removeprefix("stepgrad check: "))
+    out = None
     if args.format == "pdf" and not args.json:
         if not pdf.engine_available():
             raise SpecError(pdf.INSTALL_HINT + "; or use --format md")
-        out = Path(args.output or Path(args.answers).with_suffix(".pdf").name)
-        _emit({out: pdf.compile_pdf(text, out.stem)}, args.force)
+        # beside the answers file, so s1/answers.toml and s2/answers.toml keep their own sheets
+        out = Path(args.output or Path(args.answers).with_suffix(".pdf"))
+        _outputs_checked([out], args.force, args.spec, args.answers)
+    text, code = check_report.run(args.spec, args.answers, args.format, args.json)
+    if code == 2:
+        raise SpecError(text.strip().removeprefix("stepgrad check: "))
+    if out is not None:
+        _emit({out: pdf.compile_pdf(text)}, args.force)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return code
@@ -269,24 +351,59 @@ COMMANDS = {"example": cmd_example, "derive": cmd_derive, "module": cmd_module,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    SIGTERM and SIGHUP raise :class:`Terminated` while it runs (the previous
+    handlers come back afterwards), so cleanups in ``finally`` blocks and
+    temporary folders run before stepgrad ends.
+    """
+    previous = {}
+    try:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, _terminate)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread (an embedding program): leave its signals alone
+        pass
+    try:
+        return _main(argv)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _main(argv: list[str] | None) -> int:
+    notes: list[str] = []
     try:
         args = _parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        for name in ("spec",):
+            note = spec_note(getattr(args, name, "") or "")
+            if note:
+                notes.append(note)
+        code = COMMANDS[args.command](args)
+        for note in notes:
+            print(escape.terminal(note), file=sys.stderr)
+        return code
     except SpecError as exc:
         print(f"stepgrad: error: {exc}", file=sys.stderr)
         return 2
     except pdf.TexError as exc:
-        print(f"stepgrad: error: {exc}", file=sys.stderr)
+        print(escape.terminal(f"stepgrad: error: {exc}"), file=sys.stderr)
         return 2
     except DerivationError as exc:
-        print(f"stepgrad: internal error (please report it): {exc}", file=sys.stderr)
+        print(escape.terminal(f"stepgrad: internal error (please report it): {exc}")[:500], file=sys.stderr)
         return 3
+    except Terminated as exc:
+        print("stepgrad: terminated; no file was changed by the unfinished step", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("stepgrad: interrupted; no file was changed by the unfinished step", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except (MemoryError, RecursionError) as exc:
+        print(f"stepgrad: error: the input needs more {'memory' if isinstance(exc, MemoryError) else 'nesting'} "
+              "than stepgrad allows", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

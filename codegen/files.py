@@ -1,54 +1,188 @@
-"""The one place stepgrad writes files: atomically, and never over a file it did not make."""
+"""The one place stepgrad writes files: atomically, and never over a file it did not make.
+
+A file is stepgrad's only when it starts the way stepgrad starts every file
+it writes (:func:`generated_by_stepgrad`): the exact header line at the very
+top (for the Python module, the line after its docstring's first line), the
+PDF's own creator entry in its trailer, the PNG's own text chunk right after
+its header.  A file that merely mentions stepgrad is not.
+
+Only regular files are ever read or replaced: a device, FIFO, socket or
+folder is refused, even with ``--force``, and so is a symbolic link unless
+``--force`` is given (then the link itself is replaced, never its target).
+Everything is checked before the first byte is written, and
+:func:`check_writable` can be called before any expensive work.  A replaced
+file keeps its permissions; a new one gets the user's umask.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
+from symbolic.inputs import shorten
 from symbolic.spec import SpecError
 
 from .pdf import PNG_MARK
 from .render import MARKER
 
-#: Bytes that mark a PDF as stepgrad's (its /Creator entry).
-PDF_MARK = b"/Creator(stepgrad)"
-#: The same entry as hyperref writes it without pdfencoding=auto (UTF-16, octal escapes).
-PDF_MARK_UTF16 = b"/Creator(\\376\\377" + b"".join(b"\\000" + bytes([c]) for c in b"stepgrad") + b")"
+#: The header line stepgrad writes (codegen.render.source_line), as a pattern.
+HEADER = re.compile(re.escape(MARKER) + r" \d+\.\d+\.\d+ from the spec ('[A-Za-z0-9][A-Za-z0-9._-]{0,80}'|file) "
+                    r"\(.*\)\. Do not edit\.")
+#: The first line of each kind of text file stepgrad writes: LaTeX and Markdown carry the header there.
+_FIRST_LINES = (re.compile(r"% (?P<h>.*)"), re.compile(r"<!-- (?P<h>.*) -->"))
+#: The generated Python module: its docstring's first line, an empty line, then the header.
+_PY_FIRST = re.compile(r'"""[^"\\]*(?:"[^"\\]*"[^"\\]*)?')
+
+#: The PDF's trailer entries hyperref writes for stepgrad: plain, or UTF-16 with octal escapes.
+_PDF_MARKS = (b"/Creator(stepgrad)/Producer(stepgrad)",
+              b"/Creator(\\376\\377" + b"".join(b"\\000" + bytes([c]) for c in b"stepgrad") + b")/Producer(\\376\\377"
+              + b"".join(b"\\000" + bytes([c]) for c in b"stepgrad") + b")")
+#: A PDF's trailer (its /Info entries) lies within this many bytes of its end.
+_PDF_TAIL = 16384
+#: The PNG signature and header chunk, then stepgrad's tEXt chunk (codegen.pdf.mark_png).
+_PNG_AT = 8 + 8 + 13 + 4
+_PNG_CHUNK = len(PNG_MARK).to_bytes(4, "big") + b"tEXt" + PNG_MARK
+
+
+def _shown(path: Path) -> str:
+    return shorten(str(path), 200)
 
 
 def generated_by_stepgrad(path: Path) -> bool:
-    """Whether an existing file carries stepgrad's header (or, for a PDF, its creator entry)."""
+    """Whether an existing regular file starts the way every file stepgrad writes starts.
+
+    Never blocks: only a regular file is opened, without following a FIFO.
+    """
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096)
-            if head.startswith(b"%PDF"):
-                fh.seek(0)
-                body = fh.read()
-                return PDF_MARK in body or PDF_MARK_UTF16 in body
-            if head.startswith(b"\x89PNG"):
-                return PNG_MARK in head
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError:
         return False
-    return MARKER.encode() in head
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        head = os.pread(fd, 4096, 0)
+        if head.startswith(b"%PDF-"):
+            start = max(0, st.st_size - _PDF_TAIL)
+            tail = os.pread(fd, st.st_size - start, start)
+            return tail.rstrip().endswith(b"%%EOF") and any(mark in tail for mark in _PDF_MARKS)
+        if head.startswith(b"\x89PNG\r\n\x1a\n"):
+            return head[_PNG_AT:_PNG_AT + len(_PNG_CHUNK)] == _PNG_CHUNK
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    try:
+        lines = head.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return False
+    if len(lines) < 2:
+        return False
+    for pattern in _FIRST_LINES:
+        m = pattern.fullmatch(lines[0])
+        if m and HEADER.fullmatch(m.group("h")):
+            return True
+    return (len(lines) > 3 and bool(_PY_FIRST.fullmatch(lines[0])) and lines[1] == ""
+            and bool(HEADER.fullmatch(lines[2])))
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _check_folder(path: Path) -> None:
+    """The folder *path* goes in must be a folder we may write in, or creatable there."""
+    parent = path.parent
+    while True:
+        try:
+            st = os.stat(parent)
+        except FileNotFoundError:
+            if parent.parent == parent:
+                raise SpecError(f"{_shown(path)}: cannot write: no such folder") from None
+            parent = parent.parent
+            continue
+        except OSError as exc:
+            raise SpecError(f"{_shown(path)}: cannot write: {exc.strerror or exc}") from None
+        break
+    if not stat.S_ISDIR(st.st_mode):
+        raise SpecError(f"{_shown(path)}: cannot write: {_shown(parent)} is {_kind(st.st_mode)}, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SpecError(f"{_shown(path)}: cannot write: no permission to write in the folder {_shown(parent)}")
 
 
 def check_writable(paths: list[Path], force: bool) -> None:
-    """Refuse, before anything is written, to overwrite a file stepgrad did not generate."""
+    """Refuse, before anything is written (and before any work), an output stepgrad may not write.
+
+    Refused: two outputs to one file, a folder or a special file (device,
+    FIFO, socket, or a link to one) in the way, a folder that cannot hold the
+    file, and, without *force*, a symbolic link or a file stepgrad did not write.
+    """
+    seen: dict[str, Path] = {}
     for path in paths:
-        if path.is_dir():
-            raise SpecError(f"{path}: is a folder; give a file name")
-        if path.exists() and not force and not generated_by_stepgrad(path):
-            raise SpecError(f"{path}: exists and was not generated by stepgrad; "
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            raise SpecError(f"{_shown(path)}: two outputs would go to the same file")
+        seen[key] = path
+        try:
+            link = os.lstat(path)
+        except FileNotFoundError:
+            _check_folder(Path(path))
+            continue
+        except OSError as exc:
+            raise SpecError(f"{_shown(path)}: cannot write: {exc.strerror or exc}") from None
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = link  # a dangling link: the link itself would be replaced
+        if stat.S_ISDIR(st.st_mode):
+            raise SpecError(f"{_shown(path)}: is a folder; give a file name")
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+            raise SpecError(f"{_shown(path)}: is {_kind(st.st_mode)}; stepgrad writes only regular files, "
+                            "even with --force")
+        _check_folder(Path(path))
+        if stat.S_ISLNK(link.st_mode) and not force:
+            raise SpecError(f"{_shown(path)}: is a symbolic link; use --force to replace the link "
+                            "(its target is left alone)")
+        if not force and not generated_by_stepgrad(Path(path)):
+            raise SpecError(f"{_shown(path)}: exists and was not generated by stepgrad; "
                             "use --force to overwrite it")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a file written at *path* gets: those of the regular file it replaces, else the umask's."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode) & 0o777
+    except OSError:
+        pass
+    return 0o666 & ~_umask()
 
 
 def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
     """Write every output atomically, after checking them all: all temporary files first, then renames.
 
-    A failure while writing (a full disk, an interrupt) leaves every existing
-    file as it was and no temporary file behind; only the renames, each atomic,
-    come after the last byte is safely on disk.
+    A failure while writing (a full disk, an interrupt, SIGTERM turned into an
+    exception by the command line) leaves every existing file as it was and no
+    temporary file behind; only the renames, each atomic, come after the last
+    byte is safely on disk.
     """
     paths = list(outputs)
     check_writable(paths, force)
@@ -58,13 +192,14 @@ def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
     try:
         for path, data in outputs.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            mode = _mode_for(path)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
             temps.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
+                os.fchmod(fh.fileno(), mode)
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
         while temps:
             tmp, path = temps[0]
             os.replace(tmp, path)
@@ -72,8 +207,10 @@ def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
             renamed += 1
     except OSError as exc:
         changed = "nothing was changed" if renamed == 0 else f"{renamed} of {len(outputs)} files were replaced"
-        raise SpecError(f"{path}: cannot write: {exc.strerror or exc}; {changed}") from None
+        raise SpecError(f"{_shown(path)}: cannot write: {exc.strerror or exc}; {changed}") from None
     finally:
         for tmp, _ in temps:
-            if os.path.exists(tmp):
+            try:
                 os.unlink(tmp)
+            except FileNotFoundError:
+                pass

@@ -9,30 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import escape
 from .document import Diagram, Document, Equation, Paragraph, Plot, Segments, Table
 from .render import render_template
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
-                "#": r"\#", "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}",
-                "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
-                "−": "-", "–": "--", "—": "---", "’": "'", "“": "``", "”": "''"}
-
-
-def tex_escape(text: str) -> str:
-    """Escape plain text for LaTeX; characters outside ASCII become '?'."""
-    out = []
-    for ch in text:
-        ch = _TEX_SPECIAL.get(ch, ch)
-        out.append(ch if ch.isascii() else "?")
-    return "".join(out)
-
-
-_MD_SPECIAL = set("\\`*_[]<>#|$")
-
-
-def md_escape(text: str) -> str:
-    """Escape plain text for Markdown."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+#: The one TeX and Markdown escapers (codegen.escape), under the names the renderers use.
+tex_escape = escape.tex
+md_escape = escape.markdown
 
 
 def tex_segments(segments: Segments) -> str:
@@ -55,7 +38,7 @@ def md_segments(segments: Segments) -> str:
         if kind == "text":
             out.append(md_escape(t))
         elif kind == "code":
-            out.append(f"`{t}`")
+            out.append(escape.md_code(t, table=True))
         else:
             out.append(f"${t}$")
     return "".join(out)
@@ -102,7 +85,7 @@ def equation_lines(b: Equation) -> list[str]:
     return lines
 
 
-def _flatten(doc: Document, seg) -> list:
+def _flatten(doc: Document, seg, text) -> list:
     sections = []
     for sec in doc.sections:
         blocks: list[Block] = []
@@ -122,17 +105,17 @@ def _flatten(doc: Document, seg) -> list:
                                     rows=tuple(tuple(seg(c) for c in row) for row in b.rows), align=b.align))
             elif isinstance(b, (Diagram, Plot)):
                 blocks.append(Block(b.kind, data=b))
-        sections.append((sec.title, sec.anchor, tuple(blocks)))
+        sections.append((text(sec.title), sec.anchor, tuple(blocks)))
     return sections
 
 
 def to_latex(doc: Document) -> str:
     """Render the document as a complete LaTeX file."""
     return render_template("worked_example.tex.j2", title=tex_escape(doc.title), header=doc.header,
-                           sections=_flatten(doc, tex_segments))
+                           sections=_flatten(doc, tex_segments, tex_escape))
 
 
 def to_markdown(doc: Document) -> str:
     """Render the document as Markdown with $$ math (GitHub, Jupyter)."""
     return render_template("worked_example.md.j2", title=md_escape(doc.title), header=doc.header,
-                           sections=_flatten(doc, md_segments))
+                           sections=_flatten(doc, md_segments, md_escape))

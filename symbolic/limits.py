@@ -1,17 +1,19 @@
-"""Refuse, before any work starts, a network too large for what a command was asked to do.
+"""Refuse, before any work starts, a network or a run too large for what a command was asked to do.
 
 A teaching tool is run on whatever a student has at hand; a fully expanded
 worked example for thousands of weights, or 30-digit training of a large
 network for a million steps, would run for an hour and then produce a
 document nobody can read.  :func:`check_size` compares a cheap estimate of the
-work with a documented budget and raises :class:`SpecError` saying why and
-what to do instead.
+work with a documented budget and raises :class:`SpecError` saying why, the
+estimate, and what to do instead.  It takes plain values, not a command line.
 
-The budgets were measured on one core (CPython 3.11, SymPy 1.12, mpmath):
+The costs it estimates with are measured, and live in one place,
+:data:`TRAINING_COSTS` (re-measure them with ``benchmarks/training_costs.py``
+whenever training changes):
 
-* training (``symbolic.derive.train``, 30 digits) costs about 20 µs per
-  parameter per sample per step (mazur, 10 parameters: 0.22 ms a step;
-  a 16-32-16 network, 1072 parameters: 22 ms a step);
+* training costs a fixed time per update plus a time per parameter per
+  sample, different at 30 digits (mpmath) and in float64 (which training
+  switches to for large runs, see :func:`symbolic.derive.training_precision`);
 * the derivation and its verification cost about 1 s per 1000 parameters
   (4192 parameters: derive 3.7 s, verify 0.5 s); the gradient module 2.3 s
   per 1000 parameters;
@@ -22,8 +24,7 @@ The budgets were measured on one core (CPython 3.11, SymPy 1.12, mpmath):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from .derive import training_precision
 from .spec import Spec, SpecError
@@ -33,40 +34,55 @@ MAX_PARAMETERS = 5000
 #: The fully expanded worked example (every step of every weight written out, for every
 #: sample of the first batch) up to this many parameter-samples: about 80 pages of PDF.
 MAX_EXPANDED = 300
-#: Training at 30 digits: parameters x samples x steps, about 100 s at 20 µs each.
-TRAIN_BUDGET = 5_000_000
-#: Microseconds per parameter-sample-step at 30 digits, and in float64 (which training
-#: switches to for large runs, see symbolic.derive.training_precision).
-TRAIN_US = 20
-TRAIN_US_FLOAT = 2
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Seconds of training: *per_update* for each update, plus *per_unit* per parameter per sample."""
+
+    per_update: float
+    per_unit: float
+
+
+#: Measured costs of symbolic.derive.train, by precision (benchmarks/training_costs.py, 2 cores
+#: shared with other work, CPython 3.11): mazur (10 parameters, 1 sample) 0.10 ms an update in
+#: float64 and 0.84 ms at 30 digits; tanh232 (17 parameters, 2 samples) 0.14 and 1.26 ms; an
+#: 8-16-8 network (280 parameters) 0.94 and 10.1 ms.  Rounded up, so estimates err long.
+TRAINING_COSTS = {"float": Cost(per_update=80e-6, per_unit=4e-6),
+                  "mpmath": Cost(per_update=600e-6, per_unit=40e-6)}
+#: Seconds of estimated training a command may start; more is refused up front with the estimate.
+TRAIN_BUDGET_S = 30.0
 #: The checker's mistake search tries every single mistake and pairs of them: with three wrong
 #: answers a 4-8-4 network (76 parameters) takes 9 s, an 8-16-8 one (280) more than 5 minutes.
 MAX_CHECK_PARAMETERS = 100
 COMMANDS = ("example", "derive", "module", "values", "check")
 
 
-def _option(options: Any, name: str, default: Any = None) -> Any:
-    """Read an option from a mapping or an argparse namespace."""
-    if options is None:
-        return default
-    if isinstance(options, Mapping):
-        value = options.get(name, default)
-    else:
-        value = getattr(options, name, default)
-    return default if value is None else value
-
-
-def training_cost(spec: Spec, steps: int) -> int:
-    """Training *spec* for *steps* updates, in 30-digit parameter-sample-steps (float64 ones cost less).
+def training_seconds(spec: Spec, steps: int) -> float:
+    """Estimated seconds to train *spec* for *steps* updates, at the precision training would choose.
 
     >>> from symbolic.spec import load
-    >>> training_cost(load("mazur"), 10000)
-    100000
+    >>> 0.5 < training_seconds(load("mazur"), 10000) < 30
+    True
     """
-    units = len(spec.parameters) * len(spec.samples) * steps
-    if training_precision(spec, steps) == "float":
-        return units * TRAIN_US_FLOAT // TRAIN_US
-    return units
+    if steps <= 0:
+        return 0.0
+    cost = TRAINING_COSTS[training_precision(spec, steps)]
+    return steps * (cost.per_update + cost.per_unit * len(spec.parameters) * len(spec.samples))
+
+
+def affordable_steps(spec: Spec, budget_s: float = TRAIN_BUDGET_S) -> int:
+    """The most updates of *spec* that fit in *budget_s* seconds (at least 1)."""
+    low, high = 1, 1
+    while high < 10**7 and training_seconds(spec, high) <= budget_s:
+        low, high = high, high * 2
+    while low + 1 < high:
+        mid = (low + high) // 2
+        if training_seconds(spec, mid) <= budget_s:
+            low = mid
+        else:
+            high = mid
+    return low
 
 
 def expanded_size(spec: Spec) -> int:
@@ -80,29 +96,29 @@ def _reference_rounds(spec: Spec) -> int:
     return max(rounds, default=0)
 
 
-def _minutes(cost: int) -> str:
-    seconds = cost * TRAIN_US / 1e6
+def _duration(seconds: float) -> str:
     return f"about {seconds / 60:.0f} minutes" if seconds >= 90 else f"about {seconds:.0f} s"
 
 
-def check_size(spec: Spec, command: str, options: Any = None) -> None:
+def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: bool = False,
+               rounds: int = 0, form: str = "scalar") -> None:
     """Raise SpecError when *command* on *spec* would exceed a budget; say why and what instead.
 
     *spec* has the command line's variants already applied (``--steps`` in
-    ``spec.training.steps``).  *options* (a mapping or an argparse namespace)
-    may give ``format`` (derive: pdf, tex or md), ``steps`` (values: the
-    ``--steps`` given, or None), ``summary`` (true when the large-network
-    document mode is asked for, which does not expand every step) and
-    ``rounds`` (check: the largest N of the answers' ``X@N`` names).
+    ``spec.training.steps``).  *steps* is the number of updates ``values``
+    trains for (None: only the first); *summary* is true when the
+    large-network document (which does not expand every step) is asked for;
+    *rounds* is the largest N of the answers' ``X@N`` names (check); *form*
+    is the module's form (``numpy`` has no size limit).
 
     >>> from symbolic.spec import load
-    >>> check_size(load("mazur"), "derive", {"format": "pdf"})
+    >>> check_size(load("mazur"), "derive")
     """
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}")
     n = len(spec.parameters)
     where = spec.name
-    if command == "module" and _option(options, "form", "scalar") == "numpy":
+    if command == "module" and form == "numpy":
         return  # the vectorized module's generation does not grow with the network
     if n > MAX_PARAMETERS:
         instead = ("; 'stepgrad module --form numpy' writes a vectorized gradient module for any size"
@@ -111,30 +127,33 @@ def check_size(spec: Spec, command: str, options: Any = None) -> None:
                         f"{MAX_PARAMETERS}{instead}")
     if command in ("example", "derive"):
         size = expanded_size(spec)
-        if size > MAX_EXPANDED and not _option(options, "summary", False):
+        if size > MAX_EXPANDED and not summary:
             per = f" x {spec.training.batch_size} samples a batch" if spec.training.batch_size > 1 else ""
             raise SpecError(f"{where}: {n} parameters{per} are too many for a fully expanded worked example "
                             f"(at most {MAX_EXPANDED}); use 'stepgrad module' or 'stepgrad values' for this "
                             f"network, or a smaller one to learn from")
-        steps = max(spec.training.steps, _reference_rounds(spec))
-        cost = training_cost(spec, steps) * (2 if spec.reference else 1)
-        if cost > TRAIN_BUDGET:
-            raise SpecError(f"{where}: training {n} parameters on {len(spec.samples)} samples for {steps} "
-                            f"updates at 30 digits would take {_minutes(cost)}; give --steps "
-                            f"{max(1, TRAIN_BUDGET // max(1, cost // steps))} or fewer")
+        total = max(spec.training.steps, _reference_rounds(spec))
+        trainings = 2 if spec.reference else 1
+        _refuse_long_training(spec, total, trainings, f"training {n} parameters on {len(spec.samples)} samples "
+                                                      f"for {total} updates")
     elif command == "values":
-        steps = _option(options, "steps", 0) or 1
-        cost = training_cost(spec, steps)
-        if cost > TRAIN_BUDGET:
-            raise SpecError(f"{where}: training {n} parameters on {len(spec.samples)} samples for {steps} "
-                            f"updates at 30 digits would take {_minutes(cost)}; give --steps "
-                            f"{max(1, TRAIN_BUDGET // (cost // steps))} or fewer")
+        total = steps or 1
+        _refuse_long_training(spec, total, 1, f"training {n} parameters on {len(spec.samples)} samples for "
+                                              f"{total} updates")
     elif command == "check":
         if n > MAX_CHECK_PARAMETERS:
             raise SpecError(f"{where}: {n} parameters; the checker's mistake search handles at most "
                             f"{MAX_CHECK_PARAMETERS}; check answers on a smaller network")
-        rounds = int(_option(options, "rounds", 0))
-        cost = training_cost(spec, rounds)
-        if cost > TRAIN_BUDGET:
-            raise SpecError(f"{where}: answers after {rounds} updates need {_minutes(cost)} of training; "
-                            f"ask about an earlier round")
+        seconds = training_seconds(spec, int(rounds))
+        if seconds > TRAIN_BUDGET_S:
+            raise SpecError(f"{where}: answers after {rounds} updates need {_duration(seconds)} of training "
+                            f"(the budget is {TRAIN_BUDGET_S:.0f} s); ask about round "
+                            f"{affordable_steps(spec)} or earlier")
+
+
+def _refuse_long_training(spec: Spec, steps: int, trainings: int, what: str) -> None:
+    seconds = trainings * training_seconds(spec, steps)
+    if seconds > TRAIN_BUDGET_S:
+        fit = affordable_steps(spec, TRAIN_BUDGET_S / trainings)
+        raise SpecError(f"{spec.name}: {what} would take {_duration(seconds)} (the budget is "
+                        f"{TRAIN_BUDGET_S:.0f} s); give --steps {fit} or fewer")

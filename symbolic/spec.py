@@ -13,9 +13,9 @@ from __future__ import annotations
 import collections
 import difflib
 import math
+import os
 import random
 import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -24,25 +24,11 @@ from typing import Any
 
 import sympy as sp
 
-from . import naming
+from . import inputs, naming
 from .functions import ACTIVATIONS, DEFAULT_HUBER_DELTA, DEFAULT_SLOPE, ERRORS
+from .inputs import SpecError, one_line, shorten
 
-
-class SpecError(ValueError):
-    """A problem in user input, told in one line.
-
-    Control, format and line-separator characters in the message (from a
-    hostile key or file name) are shown escaped, so the message stays one line.
-    """
-
-    def __init__(self, message: object = ""):
-        super().__init__(one_line(str(message)))
-
-
-def one_line(text: str) -> str:
-    """Show non-printable characters (newlines, RTL marks, NUL) as escapes, keeping text on one line."""
-    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+__all__ = ["SpecError", "one_line", "Spec", "load", "parse", "resolve", "builtin_names"]
 
 
 # -- the data --------------------------------------------------------------
@@ -172,6 +158,9 @@ MAX_DECIMALS = 50
 MAX_TITLE = 200
 MAX_SOURCE = 300
 #: A canonical quantity name as reference.figures keys use it: net_h1, dE_total/dw5, w5+, E_total@10000.
+#: Prefixes of the names stepgrad gives derived quantities (net_h1, out_h1, E_o1, delta_o1,
+#: target_o1); a neuron, weight or bias may not start with one.
+DERIVED_PREFIXES = ("net_", "out_", "E_", "delta_", "target_")
 _CANONICAL = re.compile(r"[A-Za-z][A-Za-z0-9_/]*\+?(\[\d{1,5}\])?(@\d{1,7})?\Z")
 
 
@@ -181,27 +170,35 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in files if p.name.endswith(".toml"))
 
 
+def is_path(spec_arg: str) -> bool:
+    """Whether a spec argument names a file: it holds a path separator or ends in '.toml'.
+
+    Anything else is a built-in example's name, even when a file or folder of
+    that name exists in the current folder: a student's file called ``mazur``
+    can never stand in for the reference.
+    """
+    seps = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return any(sep in spec_arg for sep in seps) or spec_arg.lower().endswith(".toml")
+
+
 def resolve(spec_arg: str) -> tuple[str, str]:
-    """Return (display name, TOML text) for a spec path or a built-in example's name."""
-    path = Path(spec_arg)
-    if spec_arg in builtin_names() and not path.exists():
-        text = resources.files(BUILTIN_DIR).joinpath(f"{spec_arg}.toml").read_text("utf-8")
-        return spec_arg, text
-    if not path.exists():
+    """Return (display name, TOML text) for a built-in example's name or a spec file's path.
+
+    A built-in name always means the built-in example (see :func:`is_path`);
+    a file is read with :func:`symbolic.inputs.read_text`: a regular file of
+    at most ``inputs.SPEC_CAPS.max_bytes``, never a device or a FIFO.
+    """
+    if not is_path(spec_arg):
+        if spec_arg in builtin_names():
+            text = resources.files(BUILTIN_DIR).joinpath(f"{spec_arg}.toml").read_text("utf-8")
+            return spec_arg, text
         hint = difflib.get_close_matches(spec_arg, builtin_names(), n=1)
         extra = f"; did you mean the built-in example {hint[0]!r}?" if hint else (
             f"; built-in examples are: {', '.join(builtin_names())}")
-        raise SpecError(f"{spec_arg}: no such file or built-in example{extra}")
-    if path.is_dir():
-        raise SpecError(f"{spec_arg}: is a folder, not a spec file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"{spec_arg}: cannot read: {exc.strerror}") from None
-    try:
-        return spec_arg, raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(f"{spec_arg}: not UTF-8 text") from None
+        local = (f"; to use the file of that name, write ./{shorten(spec_arg)}"
+                 if os.path.lexists(spec_arg) else "; a spec file's name ends in .toml or holds a '/'")
+        raise SpecError(f"{shorten(spec_arg)}: no such file or built-in example{extra}{local}")
+    return spec_arg, inputs.read_text(spec_arg, "spec file", inputs.SPEC_CAPS.max_bytes, shown=shorten(spec_arg, 200))
 
 
 def load(spec_arg: str) -> Spec:
@@ -216,20 +213,8 @@ def load(spec_arg: str) -> Spec:
 
 
 def parse_toml(text: str, where: str) -> dict:
-    """Parse TOML text, floats kept exact, or raise SpecError with the line."""
-    try:
-        return tomllib.loads(text, parse_float=Decimal)
-    except RecursionError:
-        raise SpecError(f"{where}: not valid TOML: arrays or tables nested too deeply") from None
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        m = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
-        if m:
-            line, message = m.group(1), message[:m.start()] + message[m.end():]
-        else:
-            line = str(max(1, len(text.splitlines())))
-            message = message.replace(" (at end of document)", " at the end of the file")
-        raise SpecError(f"{where}:{line}: not valid TOML: {message}") from None
+    """Pre-scan, then parse TOML text, floats kept exact, or raise SpecError with the line."""
+    return inputs.parse_toml(text, where, inputs.SPEC_CAPS)
 
 
 def parse(text: str, where: str = "<spec>", default_name: str = "network") -> Spec:
@@ -238,8 +223,13 @@ def parse(text: str, where: str = "<spec>", default_name: str = "network") -> Sp
 
 
 def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    """Return '; did you mean X?' for the closest choice, or ''."""
-    hint = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    """Return '; did you mean X?' for the closest choice, or the choices (at most 12 of them)."""
+    word = str(word)
+    if len(word) > 80 or len(choices) > 2000:
+        return f"; expected one of: {', '.join(list(choices)[:12])}" + (" …" if len(choices) > 12 else "")
+    hint = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not hint and len(choices) > 12:
+        return f"; expected one of: {', '.join(list(choices)[:12])} …"
     return f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(choices)}"
 
 
@@ -283,14 +273,14 @@ class _Reader:
 
     # -- reporting
     def fail(self, key: str, message: str) -> SpecError:
-        line = locate(self.text, key)
+        line = locate(self.text, key) if len(key) <= 200 else None
         at = f":{line}" if line else ""
-        return SpecError(f"{self.where}{at}: {key}: {message}")
+        return SpecError(f"{self.where}{at}: {shorten(key, 80)}: {message}")
 
     def check_keys(self, table: dict, allowed: tuple[str, ...], prefix: str) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail(f"{prefix}{key}", "unknown key" + did_you_mean(key, allowed))
+                raise self.fail(f"{prefix}{key}", "unknown key" + did_you_mean(shorten(key), allowed))
 
     def table(self, doc: dict, key: str, required: bool = False) -> dict:
         value = doc.get(key, None)
@@ -333,8 +323,11 @@ class _Reader:
 
     def name(self, value: Any, key: str) -> str:
         problem = naming.name_problem(value)
+        if problem is None and value.startswith(DERIVED_PREFIXES):
+            problem = (f"starts with {value.split('_', 1)[0] + '_'!r}, which stepgrad keeps for the quantities it "
+                       "derives (out_h1 is the output of neuron h1); choose another name")
         if problem:
-            raise self.fail(key, f"name {value!r} {problem}" if isinstance(value, str)
+            raise self.fail(key, f"name {shorten(value)!r} {problem}" if isinstance(value, str)
                             else f"name {problem}")
         return value
 

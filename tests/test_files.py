@@ -16,7 +16,7 @@ from symbolic.spec import SpecError
 
 from .conftest import ROOT
 
-OURS = f"<!-- {MARKER} 0.1.0 -->\nold\n".encode()
+OURS = f"<!-- {MARKER} 0.1.0 from the spec 'mazur' (old). Do not edit. -->\nold\n".encode()
 
 
 def test_interrupted_write_changes_nothing(tmp_path, monkeypatch):
