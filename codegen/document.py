@@ -20,6 +20,7 @@ from symbolic.functions import ACTIVATIONS, ERRORS
 from symbolic.reference import Comparison
 
 from .printers import latex, number_text
+from .diagram import Diagram, Edge, Node, layout as layout_diagram  # noqa: F401 (re-exported)
 
 #: A paragraph is a tuple of ("text", plain words) and ("math", LaTeX) segments.
 Segments = tuple[tuple[str, str], ...]
@@ -57,35 +58,6 @@ class Table:
     rows: tuple[tuple[Segments, ...], ...]
     align: str
     kind: str = "table"
-
-
-@dataclass(frozen=True)
-class Node:
-    name: str
-    label: str
-    x: float
-    y: float
-    bias: bool = False
-
-
-@dataclass(frozen=True)
-class Edge:
-    src: str
-    dst: str
-    label: str
-    pos: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Diagram:
-    nodes: tuple[Node, ...]
-    edges: tuple[Edge, ...]
-    labelled: bool
-    #: Neuron diameter in millimetres, and whether labels need the smallest font.
-    node_mm: float = 10.0
-    tiny: bool = False
-    kind: str = "diagram"
 
 
 @dataclass(frozen=True)
@@ -190,39 +162,8 @@ def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
 # -- the network ------------------------------------------------------------
 
 def diagram(derivation: Derivation) -> Diagram:
-    """Place neurons in columns, biases under their layer, and label every edge."""
-    spec = derivation.spec
-    widest = max(len(layer.neurons) for layer in spec.layers)
-    labelled = len(spec.weights) <= 40
-    dx = min(4.6, 15.0 / max(1, len(spec.layers) - 1))
-    dy = min(2.4, 17.0 / max(1, widest - 1))  # the tallest layer fits on the page
-    nodes, edges = [], []
-    for k, layer in enumerate(spec.layers):
-        top = (len(layer.neurons) - 1) * dy / 2
-        for j, n in enumerate(layer.neurons):
-            nodes.append(Node(n, naming.latex_name(n), k * dx, round(top - j * dy, 3)))
-    values = dict(spec.initial)
-    bottom = -(widest - 1) * dy / 2 - dy * 0.9
-    single = [b for b in spec.biases if len(b.neurons) == 1]
-    drawn = [b for b in spec.biases if len(b.neurons) > 1 or len(single) <= 12]
-    for b in drawn:
-        x = (b.layer - 1) * dx + (dx / 2 if len(b.neurons) == 1 else 0)
-        if len(b.neurons) == 1:
-            y = next(nd.y for nd in nodes if nd.name == b.neurons[0]) - dy * 0.45
-            x = b.layer * dx - dx * 0.45
-        else:
-            y = bottom
-        nodes.append(Node(b.name, f"{naming.latex_name(b.name)}={number_text(values[b.name])}", x, round(y, 3), True))
-        for n in b.neurons:
-            edges.append(Edge(b.name, n, "", 0.5, ""))
-    for w in spec.weights:
-        src_y = next(nd.y for nd in nodes if nd.name == w.src)
-        dst_y = next(nd.y for nd in nodes if nd.name == w.dst)
-        pos = 0.5 if src_y == dst_y else 0.3
-        edges.append(Edge(w.src, w.dst, f"{naming.latex_name(w.name)}={number_text(values[w.name])}" if labelled else "",
-                          pos, f"{w.name} = {number_text(values[w.name])}"))
-    node_mm = round(min(10.0, dy * 7.0), 1)
-    return Diagram(tuple(nodes), tuple(edges), labelled, node_mm, node_mm < 6)
+    """Place neurons in columns, biases beside them, and label every edge where labels fit."""
+    return layout_diagram(derivation.spec)
 
 
 #: Networks with more weights than this get no wiring table (the updates table lists every weight).
@@ -257,10 +198,18 @@ def network_section(inp: Inputs) -> Section:
     if neurons > DIAGRAM_LIMIT:
         blocks.append(Paragraph(para(f"With {neurons} neurons the network is too large to draw legibly.")))
     else:
-        if len(spec.weights) <= 40:
+        picture = diagram(d)
+        if picture.labelled:
             blocks.append(Paragraph(para("Every edge in the picture carries its weight's name and initial value, "
                                          "so there is no doubt which weight joins which neurons.")))
-        blocks.append(diagram(d))
+        else:
+            blocks.append(Paragraph(para("The weights' labels would overlap in the picture, so its edges are "
+                                         "unlabelled; the table lists every weight" if len(spec.weights) <= WIRING_TABLE_LIMIT
+                                         else "The weights' labels would overlap in the picture, so its edges are "
+                                         "unlabelled; the table of updated parameters lists every weight")
+                                    + para(" and the table of initial values every bias." if not picture.biases_drawn
+                                           else ".")))
+        blocks.append(picture)
     if len(spec.weights) > WIRING_TABLE_LIMIT:
         blocks.append(Paragraph(para(f"The {len(spec.weights)} weights, with their initial values, gradients and "
                                      "updates, are in the table of updated parameters; the spec gives their wiring.")))
