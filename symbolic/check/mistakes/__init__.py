@@ -1,0 +1,156 @@
+"""The registry of mistakes: one small module each, with a stable code.
+
+A mistake is a function of the network's structure that yields
+:class:`~symbolic.check.program.Candidate` changes of the computation (a step's
+right-hand side edited, a step's result transformed, a given value read
+differently).  Nothing here knows a particular network: every candidate is
+generated from the spec's layers, weights, biases, activations, error and
+training options.  Adding a mistake is one module here, registered with
+:func:`mistake`, and one test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from ...derive import format_value
+from ...model import symbol
+from ..program import Candidate, Evaluator
+
+STRUCTURAL, SUBSTITUTION = 0, 1
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A registered mistake: code, rank (lower is simpler), one line for the README, generator."""
+
+    code: str
+    rank: int
+    description: str
+    generate: Callable[["Context"], Iterable[Candidate]]
+
+
+REGISTRY: dict[str, Mistake] = {}
+
+
+def mistake(code: str, rank: int, description: str):
+    """Register a generator of candidates under a stable code."""
+    def register(fn):
+        REGISTRY[code] = Mistake(code, rank, description, fn)
+        return fn
+    return register
+
+
+class Context:
+    """What a mistake's generator may use: the flat program and words for its quantities."""
+
+    def __init__(self, ev: Evaluator):
+        self.ev = ev
+        self.spec = ev.spec
+        self.flat = ev.flat
+        self.weight = {w.name: w for w in self.spec.weights}
+        self.bias = {b.name: b for b in self.spec.biases}
+        self.last_layer = len(self.spec.layers) - 1
+
+    def value(self, name: str) -> str:
+        x = self.ev.base.get(name)
+        if x is None:
+            return "?"
+        if name in self.ev.leaves:
+            return f"{x:.12g}"
+        return format_value(self.ev.truth.get(name, x))
+
+    def describe(self, p: str) -> str:
+        base = p.split("[")[0]
+        if base in self.weight:
+            w = self.weight[base]
+            return f"{p} ({w.src} -> {w.dst})"
+        if base in self.bias:
+            return f"{p} (the bias of layer {self.bias[base].layer})"
+        return p
+
+    def using(self, name: str) -> list[int]:
+        return list(self.ev.users.get(name, ()))
+
+    def of_kind(self, *kinds: str):
+        for i, f in enumerate(self.flat):
+            if f.kind in kinds:
+                yield i, f
+
+
+def all_candidates(ev: Evaluator) -> list[Candidate]:
+    """Every candidate of every registered mistake, most plausible first, without duplicates."""
+    ctx = Context(ev)
+    out, seen = [], set()
+    for m in sorted(REGISTRY.values(), key=lambda m: (m.rank, m.code)):
+        for c in m.generate(ctx):
+            if c.key not in seen:
+                seen.add(c.key)
+                out.append(c)
+    return out
+
+
+# -- shared rhs transforms ------------------------------------------------------------
+
+def terms(rhs: sp.Expr) -> tuple[sp.Expr, ...]:
+    return rhs.args if isinstance(rhs, sp.Add) else ()
+
+
+def drop(j: int) -> Callable:
+    def fn(rhs):
+        kept = [t for k, t in enumerate(terms(rhs)) if k != j]
+        return kept[0] if len(kept) == 1 else sp.Add(*kept, evaluate=False)
+    return fn
+
+
+def negate_term(j: int) -> Callable:
+    def fn(rhs):
+        return sp.Add(*[sp.Mul(-1, t, evaluate=False) if k == j else t for k, t in enumerate(terms(rhs))],
+                      evaluate=False)
+    return fn
+
+
+def swap(table: dict) -> Callable:
+    mapping = {symbol(a): symbol(b) for a, b in table.items()}
+    return lambda rhs: rhs.xreplace(mapping)
+
+
+def replace_with(expr: sp.Expr) -> Callable:
+    return lambda rhs: expr
+
+
+def constant(value) -> Callable:
+    return lambda rhs: sp.Integer(value)
+
+
+def negate(rhs):
+    return sp.Mul(-1, rhs, evaluate=False)
+
+
+def scale(factor) -> Callable:
+    """Wrap a step's float function to multiply its result."""
+    return lambda fn: (lambda v: factor * fn(v))
+
+
+class _Canonical(StrPrinter):
+    def _print_Symbol(self, expr):
+        return expr.name
+
+
+def expr_text(expr: sp.Expr) -> str:
+    """Write a rhs with canonical names, in the order written."""
+    return _Canonical({"order": "none"}).doprint(expr)
+
+
+def _load() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load()

@@ -1,0 +1,30 @@
+"""missing-activation-derivative: the dout/dnet factor taken as 1."""
+
+import sympy as sp
+
+from ...derive import format_value
+from ..program import Candidate
+from . import STRUCTURAL, SUBSTITUTION, constant, expr_text, mistake
+
+
+@mistake("missing-activation-derivative", 2, "The activation's derivative dout/dnet left out (taken as 1).")
+def generate(ctx):
+    ev = ctx.ev
+    for i, f in ctx.of_kind("dout/dnet"):
+        if f.rhs != 1:
+            yield Candidate("missing-activation-derivative", 2,
+                            f"You left out the activation's derivative {f.name} = {expr_text(f.step.rhs)} "
+                            f"(it is {format_value(ev.truth[f.name])}, not 1).",
+                            f"act:{i}", edits=((i, STRUCTURAL, constant(1)),))
+    for i, f in enumerate(ctx.flat):
+        if f.kind == "dout/dnet":
+            continue
+        for name in sorted(f.deps):
+            j = ev.index.get(name)
+            if j is None or ctx.flat[j].kind != "dout/dnet":
+                continue
+            mapping = {sp.Symbol(name, real=True): sp.Integer(1)}
+            yield Candidate("missing-activation-derivative", 2,
+                            f"In {f.name} you left out the factor {ctx.flat[j].step.name} = "
+                            f"{expr_text(ctx.flat[j].step.rhs)}, the activation's derivative.",
+                            f"actin:{i}:{name}", edits=((i, SUBSTITUTION, lambda rhs, m=mapping: rhs.xreplace(m)),))

@@ -1,0 +1,45 @@
+"""net-for-out / out-for-net: a neuron's net input used where its output belongs, or the reverse."""
+
+from ..program import Candidate
+from . import SUBSTITUTION, mistake, swap
+
+
+def _pairs(ctx, frm: str, to: str):
+    for i, f in enumerate(ctx.flat):
+        for a in sorted(f.deps):
+            if not a.startswith(frm):
+                continue
+            b = to + a[len(frm):]
+            if b not in ctx.ev.base or b == f.name:
+                continue
+            yield i, f, a, b
+
+
+@mistake("net-for-out", 3, "A neuron's net input used where its output belongs (the activation skipped).")
+def net_for_out(ctx):
+    for i, f, a, b in _pairs(ctx, "out_", "net_"):
+        if f.kind == "out":
+            continue
+        yield Candidate("net-for-out", 3,
+                        f"In {f.name} you used {b} = {ctx.value(b)} where the output {a} = {ctx.value(a)} belongs.",
+                        f"netforout:{i}:{a}", edits=((i, SUBSTITUTION, swap({a: b})),))
+    # the activation skipped altogether: out = net, carried onward
+    for i, f in ctx.of_kind("out"):
+        net = "net_" + f.name[len("out_"):]
+        if net in ctx.ev.base and ctx.spec.layers[f.step.layer].activation not in ("identity", "softmax"):
+            from ...model import symbol
+            from . import replace_with, STRUCTURAL
+            yield Candidate("net-for-out", 3,
+                            f"You took {f.name} = {net} = {ctx.value(net)}, skipping the activation; "
+                            f"{f.name} = {f.step.rhs} = {ctx.value(f.name)}.",
+                            f"skipact:{i}", edits=((i, STRUCTURAL, replace_with(symbol(net))),))
+
+
+@mistake("out-for-net", 3, "A neuron's output used where its net input belongs.")
+def out_for_net(ctx):
+    for i, f, a, b in _pairs(ctx, "net_", "out_"):
+        if f.kind == "out":
+            continue
+        yield Candidate("out-for-net", 3,
+                        f"In {f.name} you used {b} = {ctx.value(b)} where the net input {a} = {ctx.value(a)} belongs.",
+                        f"outfornet:{i}:{a}", edits=((i, SUBSTITUTION, swap({a: b})),))
