@@ -18,12 +18,12 @@ from codegen import escape
 from codegen.printers import Latex
 from codegen.render import render_template, source_line
 from symbolic import inputs, limits, naming
-from symbolic.check import Report, Result, check_text
+from symbolic.check import Options, Report, Result, check_text
 from symbolic.derive import derive, format_value
 from symbolic.spec import SpecError, load
 
 FORMATS = ("text", "md", "pdf")
-MARKS = {"correct": "✓", "wrong": "✗", "unknown": "✗"}
+MARKS = {"correct": "✓", "consistent": "✓", "wrong": "✗", "unknown": "✗"}
 _SAMPLE = re.compile(r"(.+)\[(\d+)\]\Z")
 
 
@@ -189,8 +189,8 @@ def read_answers(path: str) -> str:
 
 
 def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = False,
-        compile_pdf: Callable[[str, str], object] | None = None, out_path: str | None = None
-        ) -> tuple[str, int]:
+        compile_pdf: Callable[[str, str], object] | None = None, out_path: str | None = None,
+        options: Options | None = None) -> tuple[str, int]:
     """Check an answers file; return (output text, exit code 0 all correct / 1 not / 2 input error).
 
     For ``fmt="pdf"`` the output is the LaTeX source; with *compile_pdf* and
@@ -203,7 +203,7 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
         text = read_answers(answers_path)
         rounds = max((int(n) for n in re.findall(r"@(\d{1,7})", text)), default=0)
         limits.check_size(spec, "check", rounds=rounds)
-        report = check_text(derive(spec), text, answers_path)
+        report = check_text(derive(spec), text, answers_path, options)
         output = render(report, fmt, as_json, spec.name)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
             compile_pdf(output, out_path)

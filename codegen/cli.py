@@ -145,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("answers", metavar="ANSWERS")
     p.add_argument("--json", action="store_true", help="print a JSON list of verdicts")
+    p.add_argument("--min-digits", type=int, default=3, metavar="N",
+                   help="significant digits an answer needs unless it is exact (default 3)")
+    p.add_argument("--rtol", type=float, default=None, metavar="R",
+                   help="also accept answers within this relative tolerance of the true value")
     p.add_argument("--format", choices=("text", "md", "pdf"), default="text")
     p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: ANSWERS' name + .pdf)")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
@@ -336,7 +340,11 @@ def cmd_check(args) -> int:
         # beside the answers file, so s1/answers.toml and s2/answers.toml keep their own sheets
         out = Path(args.output or Path(args.answers).with_suffix(".pdf"))
         _outputs_checked([out], args.force, args.spec, args.answers)
-    text, code = check_report.run(args.spec, args.answers, args.format, args.json)
+    from symbolic.check import Options
+    if not 1 <= args.min_digits <= 20 or (args.rtol is not None and not 0 <= args.rtol < 1):
+        raise SpecError("--min-digits must be 1 to 20 and --rtol between 0 and 1")
+    text, code = check_report.run(args.spec, args.answers, args.format, args.json,
+                                  options=Options(min_digits=args.min_digits, rtol=args.rtol))
     if code == 2:
         raise SpecError(text.strip().removeprefix("stepgrad check: "))
     if out is not None:
