@@ -39,6 +39,10 @@ class FormulaError(ValueError):
     """A formula that cannot be read, told in one line."""
 
 
+class FormulaTooLarge(FormulaError):
+    """A formula whose numbers are too large to evaluate: refused, never read another way."""
+
+
 #: Functions a formula may call, by the names students write.
 FUNCTIONS: dict[str, Callable] = {
     "exp": sp.exp, "log": sp.log, "ln": sp.log, "tanh": sp.tanh, "sigmoid": sigmoid,
@@ -47,6 +51,7 @@ FUNCTIONS: dict[str, Callable] = {
 
 _TRANSFORMS = (auto_symbol, auto_number, implicit_multiplication, convert_xor, rationalize)
 _GLOBALS = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational}
+_UNEVALUATED = {**_GLOBALS, "Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow, "Symbol": sp.Symbol}
 _OPS = {"+", "-", "*", "/", "**", "^", "(", ")"}
 
 
@@ -68,6 +73,8 @@ def parse(text: str, names: Iterable[str]) -> sp.Expr:
         return parse_latex(text, names)
     try:
         return parse_sympy(text, names)
+    except FormulaTooLarge:
+        raise
     except FormulaError as first:
         # "w_1 i_1 + w_2 i_2" is LaTeX without a backslash; try it before giving up.
         try:
@@ -103,15 +110,83 @@ def parse_sympy(text: str, names: Iterable[str]) -> sp.Expr:
         elif tok.type == tokenize.NUMBER:
             if not re.fullmatch(r"\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?", tok.string):
                 raise FormulaError(f"{tok.string!r} is not a decimal number")
+            _number_ok(tok.string)
         elif tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER,
                               tokenize.INDENT, tokenize.DEDENT):
             raise FormulaError(f"{tok.string!r} is not allowed in a formula")
     try:
+        # read unevaluated first, so a power that would take SymPy hours (10**(100*100*100)) is refused
+        _bounded(parse_expr(text, local_dict=dict(table), global_dict=dict(_UNEVALUATED),
+                            transformations=_TRANSFORMS, evaluate=False))
         expr = parse_expr(text, local_dict=dict(table), global_dict=dict(_GLOBALS),
                           transformations=_TRANSFORMS, evaluate=True)
-    except (SyntaxError, TypeError, ValueError, AttributeError, ZeroDivisionError):
+    except FormulaError:
+        raise
+    except (SyntaxError, TypeError, ValueError, AttributeError, ZeroDivisionError, NameError):
         raise FormulaError("not a formula SymPy can read") from None
     return _checked(expr)
+
+
+#: The largest exponent a formula may write, and the largest number (as a power of 10) it may make.
+MAX_EXPONENT = 100
+MAX_DIGITS = 50
+MAX_MAGNITUDE = 1000
+
+
+def _number_ok(text: str) -> None:
+    """Refuse a literal whose exact value would be huge to hold: 1e999999999, or 200 digits."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if len(mantissa.replace(".", "")) > MAX_DIGITS:
+        raise FormulaTooLarge(f"a number has more than {MAX_DIGITS} digits")
+    if exponent and (len(exponent.lstrip("+-")) > 4 or abs(int(exponent)) > MAX_EXPONENT):
+        shown = text if len(text) <= 30 else text[:27] + "..."
+        raise FormulaTooLarge(f"the number {shown} is out of range: exponents may be at most {MAX_EXPONENT}")
+
+
+def _log10_bound(expr) -> float | None:
+    """An upper bound of log10 |value| of a number-only subtree, or None when it has symbols."""
+    import math
+    if expr.free_symbols:
+        return None
+    if expr.is_Number:
+        if expr == 0:
+            return 0.0
+        if expr.is_Rational:
+            return max(len(str(abs(expr.p))), len(str(expr.q)))
+        return math.log10(abs(float(expr))) if abs(float(expr)) > 0 else 0.0
+    parts = [b for b in (_log10_bound(a) for a in expr.args) if b is not None]
+    if isinstance(expr, sp.Pow):
+        base, exponent = expr.args
+        e = _log10_bound(exponent)
+        if e is not None and e > 3:
+            raise FormulaTooLarge(f"an exponent above {MAX_EXPONENT} is not allowed")
+        try:
+            power = abs(float(exponent))
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if power > MAX_EXPONENT:
+            raise FormulaTooLarge(f"an exponent above {MAX_EXPONENT} is not allowed")
+        return power * max(_log10_bound(base) or 0.0, 1.0)
+    if isinstance(expr, sp.Mul):
+        return sum(parts)
+    if isinstance(expr, sp.Add):
+        return max(parts, default=0.0) + 1
+    return max(parts, default=0.0)
+
+
+def _bounded(expr) -> None:
+    """Refuse a formula whose numbers SymPy would make astronomically large when evaluating it."""
+    if not isinstance(expr, sp.Basic):
+        return
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and not node.free_symbols:
+            bound = _log10_bound(node)
+            if bound is not None and bound > MAX_MAGNITUDE:
+                raise FormulaTooLarge("the powers in this formula make a number too large to evaluate")
+        elif isinstance(node, sp.Pow):
+            exponent = node.args[1]
+            if exponent.is_Number and abs(float(exponent)) > MAX_EXPONENT:
+                raise FormulaTooLarge(f"an exponent above {MAX_EXPONENT} is not allowed")
 
 
 def _hint(word: str, choices: Iterable[str]) -> str:
@@ -261,6 +336,7 @@ class _LatexParser:
             exponent = self.exponent()
             if base is sp.E:
                 return sp.exp(exponent)
+            _bounded(sp.Pow(base, exponent, evaluate=False))
             return base ** exponent
         return base
 
@@ -294,6 +370,7 @@ class _LatexParser:
             raise FormulaError("the formula ends too early")
         if tok.kind == "number":
             self.take()
+            _number_ok(tok.text)
             return sp.Rational(tok.text)
         if tok.text == "(":
             self.take()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from codegen import check_report
 from symbolic import derive, naming, spec
-from symbolic.check import CODES, check_text, parse_answers
+from symbolic.check import CODES, check_text, parse_answers, significant
 from symbolic.evaluate import mp
 from symbolic.spec import SpecError
 
@@ -160,9 +160,14 @@ def test_unknown_quantity_gets_a_suggestion():
 
 # -- correct answers and rounding --------------------------------------------------------
 
-def test_the_posts_printed_figures_are_correct_but_one():
-    """Every figure the post prints checks as correct, except one computed from rounded intermediates."""
+def test_the_posts_printed_figures_are_correct():
+    """Every figure the post prints checks as correct: the one it computed from its own rounded
+    figures (dE_o2/dout_h1) is correct work from the printed inputs; without the printed figures
+    in the spec, the same number is early rounding."""
     report = check_text(MAZUR, (ANSWERS / "blog.toml").read_text(), "blog.toml")
+    assert [r.quantity for r in report.results if r.verdict != "correct"] == []
+    bare = derive.derive(dataclasses.replace(MAZUR.spec, reference=()))
+    report = check_text(bare, (ANSWERS / "blog.toml").read_text(), "blog.toml")
     wrong = {r.quantity: r.codes for r in report.results if r.verdict != "correct"}
     assert wrong == {"dE_o2/dout_h1": ("early-rounding",)}
 
@@ -170,10 +175,13 @@ def test_the_posts_printed_figures_are_correct_but_one():
 @pytest.mark.parametrize("d", [MAZUR, TANH], ids=["mazur", "tanh232"])
 @pytest.mark.parametrize("places", [1, 2, 3, 4, 5, 6, 7, 8, 9, 12])
 def test_rounding_to_the_written_digits(d, places):
-    """Rounded values are correct at any precision; truncated ones are a rounding slip."""
+    """Rounded values are correct with at least 3 significant digits, and never correct with fewer
+    (unless exact); truncated ones are a rounding slip."""
     names = ["out_h1", "delta_o1", "dE_total/dw1", "w1+"]
     answers = {n: written(d.values[n], places) for n in names}
-    assert all(r.verdict == "correct" for r in check(d, answers).values())
+    for name, result in check(d, answers).items():
+        digits = significant(Decimal(answers[name]))
+        assert (result.verdict == "correct") == (digits >= 3), (name, answers[name], result.codes)
     cut = {n: written(d.values[n], places, ROUND_DOWN) for n in names}
     cut = {n: v for n, v in cut.items() if Decimal(v) != Decimal(answers[n])}
     for name, result in check(d, cut).items():
@@ -192,8 +200,13 @@ def test_a_last_digit_one_off_is_a_rounding_slip():
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(sorted(MAZUR.values)), st.integers(0, 14))
 def test_any_correct_rounding_is_accepted(name, places):
-    """Any quantity rounded to any number of decimals is judged correct."""
-    assert check(MAZUR, {name: written(MAZUR.values[name], places)})[name].verdict == "correct"
+    """Any quantity rounded to at least 3 significant digits is judged correct."""
+    text = written(MAZUR.values[name], places)
+    result = check(MAZUR, {name: text})[name]
+    if significant(Decimal(text)) >= 3:
+        assert result.verdict == "correct"
+    elif abs(Decimal(text) - Decimal(mpmath.nstr(MAZUR.values[name], 40))) > Decimal("1e-35"):
+        assert result.verdict == "wrong"
 
 
 def test_values_after_training_are_checked():
@@ -231,12 +244,12 @@ def test_mazur_missing_activation_derivative():
 
 
 def test_mazur_sign_error():
-    """target - out for out - target, and w + eta*g for w - eta*g, are sign errors."""
+    """target - out for out - target is a sign error; w + eta*g for w - eta*g is the update's sign."""
     d = MAZUR
     value = V(d, "target_o1") - V(d, "out_o1")
     assert codes(d, {"dE_total/dout_o1": written(value)}, "dE_total/dout_o1") == ("sign-error",)
     plus = V(d, "w5") + V(d, "eta") * V(d, "dE_total/dw5")
-    assert codes(d, {"w5+": written(plus)}, "w5+") == ("sign-error",)
+    assert codes(d, {"w5+": written(plus)}, "w5+") == ("update-sign",)
 
 
 def test_mazur_wrong_target():
@@ -247,9 +260,10 @@ def test_mazur_wrong_target():
 
 
 def test_mazur_wrong_input():
-    """dE_total/dw1 with i2 in place of i1 (w2's input) is wrong-input."""
-    value = V(MAZUR, "dE_total/dout_h1") * V(MAZUR, "dout_h1/dnet_h1") * V(MAZUR, "i2")
-    assert codes(MAZUR, {"dE_total/dw1": written(value)}, "dE_total/dw1") == ("wrong-input",)
+    """dE_total/dw2 with i1 in place of i2 (w1's input) is wrong-input.  (dE_total/dw1 with i2 is
+    exactly twice the true value, as a missing 1/2 would make it, since i2 = 2 i1 here.)"""
+    value = V(MAZUR, "dE_total/dout_h1") * V(MAZUR, "dout_h1/dnet_h1") * V(MAZUR, "i1")
+    assert codes(MAZUR, {"dE_total/dw2": written(value)}, "dE_total/dw2") == ("wrong-input",)
 
 
 def test_mazur_updated_weights_used():
@@ -428,9 +442,10 @@ def test_tanh_pair_of_mistakes():
         "missing-activation-derivative", "sign-error"]
 
 
-def test_every_code_is_exercised_on_both_networks():
-    """The codes the tests above exercise are exactly the documented ones."""
-    assert set(CODES) == {"rounding", "carried-error", "wrong-wiring", "wrong-weight",
+def test_the_codes_of_the_tests_above_are_still_codes():
+    """The codes the tests above exercise are all still documented codes (test_check_codes.py
+    exercises every registered mistake on random networks)."""
+    assert set(CODES) >= {"rounding", "carried-error", "wrong-wiring", "wrong-weight",
                           "missing-activation-derivative", "sign-error", "wrong-target", "wrong-input",
                           "updated-weights-used", "missing-sum-term", "early-rounding", "digit-slip"}
 
@@ -509,7 +524,7 @@ def test_text_report(tmp_path):
     lines = out.splitlines()
     assert code == 1 and len(lines) == 6
     assert lines[1] == "✓ out_h1 = 0.593269992"
-    assert lines[2].startswith("✗ net_h1 = 0.382500000 (expected ") and "different wiring" in lines[2]
+    assert lines[2].startswith("✗ net_h1 = 0.382500000 (expected ") and "numbered the weights" in lines[2]
     assert lines[-1] == "1 of 4 correct."
 
 
