@@ -66,6 +66,8 @@ class Plot:
     xlabel: str
     ylabel: str
     kind: str = "plot"
+    #: The SVG file beside a Markdown document that shows this plot; "" when none is written.
+    figure: str = ""
 
 
 @dataclass(frozen=True)
