@@ -177,18 +177,100 @@ def latex_sub(neuron: str) -> str:
 
 def latex_symbol(canonical: str) -> str:
     """Typeset a canonical quantity name the way the post writes it."""
+    return latex_quantity(canonical)
+
+
+# -- parsing canonical names ----------------------------------------------------
+
+_AFTER = re.compile(r"(.+)@(\d+)\Z")
+_SAMPLE = re.compile(r"(.+)\[(\d+)\]\Z")
+_PREFIXES = (("net_", "net"), ("out_", "out"), ("target_", "target"), ("delta_", "delta"), ("E_", "E"))
+
+
+def split_after(name: str) -> tuple[str, int | None]:
+    """Split 'E_total@10000' into ('E_total', 10000); a name without '@N' gives (name, None).
+
+    >>> split_after("out_o1@10000"), split_after("w5+")
+    (('out_o1', 10000), ('w5+', None))
+    """
+    m = _AFTER.match(name)
+    return (m.group(1), int(m.group(2))) if m else (name, None)
+
+
+def split_sample(name: str) -> tuple[str, int | None]:
+    """Split 'dE_total/dw5[2]' into ('dE_total/dw5', 2); a name without '[s]' gives (name, None)."""
+    m = _SAMPLE.match(name)
+    return (m.group(1), int(m.group(2))) if m else (name, None)
+
+
+def split_d(name: str) -> tuple[str, str] | None:
+    """Split 'dE_total/dw5' into ('E_total', 'w5'); None when *name* is not a derivative.
+
+    >>> split_d("dout_h1/dnet_h1")
+    ('out_h1', 'net_h1')
+    """
+    if not name.startswith("d") or "/d" not in name:
+        return None
+    num, den = name[1:].split("/d", 1)
+    return num, den
+
+
+def split_updated(name: str) -> str | None:
+    """The parameter *name* is the update of ('w5+' gives 'w5'), or None."""
+    return name[:-1] if name.endswith("+") else None
+
+
+def split_neuron(name: str) -> tuple[str, str] | None:
+    """Split a per-neuron quantity into (kind, neuron): 'net_h1' gives ('net', 'h1'); E_total gives None.
+
+    >>> split_neuron("delta_h2_1"), split_neuron("E_o1"), split_neuron("E_total")
+    (('delta', 'h2_1'), ('E', 'o1'), None)
+    """
+    if name == E_TOTAL:
+        return None
+    for prefix, kind in _PREFIXES:
+        if name.startswith(prefix):
+            return kind, name[len(prefix):]
+    return None
+
+
+def derivative_by(name: str) -> str | None:
+    """What a derivative's name differentiates by: 'dE_total/dw5' gives 'w5'; None if not a derivative."""
+    parts = split_d(name)
+    return parts[1] if parts else None
+
+
+def is_helper(name: str) -> bool:
+    """Whether *name* is a helper variable of generated code (_max_2, _f0), not a quantity."""
+    return name.startswith("_")
+
+
+# -- LaTeX from the parsed name --------------------------------------------------
+
+def latex_quantity(canonical: str, neuron_text: dict[str, str] | None = None) -> str:
+    """Typeset a canonical name, writing each neuron in *neuron_text* as given (for table headers).
+
+    >>> latex_quantity("dout_a/dnet_a", {"a": r"\\cdot"})
+    '\\\\frac{\\\\partial out_{\\\\cdot}}{\\\\partial net_{\\\\cdot}}'
+    """
+    neuron_text = neuron_text or {}
     if canonical == "eta":
         return r"\eta"
-    sample = re.fullmatch(r"(.+)\[(\d+)\]", canonical)
-    if sample:
-        return f"{{{latex_symbol(sample.group(1))}}}^{{({sample.group(2)})}}"
-    if canonical.endswith("+"):
-        return latex_name(canonical[:-1]) + "^{+}"
-    if canonical.startswith("d") and "/d" in canonical:
-        num, den = canonical[1:].split("/d", 1)
-        return rf"\frac{{\partial {latex_symbol(num)}}}{{\partial {latex_symbol(den)}}}"
-    for prefix, shown in (("net_", "net"), ("out_", "out"), ("target_", "target"),
-                          ("E_", "E"), ("delta_", r"\delta")):
-        if canonical.startswith(prefix):
-            return f"{shown}_{{{latex_sub(canonical[len(prefix):])}}}"
+    base, sample = split_sample(canonical)
+    if sample is not None:
+        return f"{{{latex_quantity(base, neuron_text)}}}^{{({sample})}}"
+    param = split_updated(canonical)
+    if param is not None:
+        return latex_name(param) + "^{+}"
+    parts = split_d(canonical)
+    if parts is not None:
+        num, den = (latex_quantity(p, neuron_text) for p in parts)
+        return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+    if canonical == E_TOTAL:
+        return "E_{total}"
+    per_neuron = split_neuron(canonical)
+    if per_neuron is not None:
+        kind, neuron = per_neuron
+        shown = {"net": "net", "out": "out", "target": "target", "E": "E", "delta": r"\delta"}[kind]
+        return f"{shown}_{{{neuron_text.get(neuron, latex_sub(neuron))}}}"
     return latex_name(canonical)
