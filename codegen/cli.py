@@ -34,8 +34,8 @@ import argparse  # noqa: E402 - after the start-up handler, on purpose
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from symbolic import limits, naming  # noqa: E402
-from symbolic.derive import DerivationError, format_value, full_value, train  # noqa: E402
+from symbolic import limits  # noqa: E402
+from symbolic.derive import DerivationError, format_value, full_value  # noqa: E402
 from symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
 
 from . import document, escape, files, npmodule, pdf, pipeline  # noqa: E402
@@ -292,29 +292,14 @@ def cmd_module(args) -> int:
         _outputs_checked([target], args.force, args.spec)
     form = npmodule.choose_form(spec) if args.form == "auto" else args.form
     limits.check_size(spec, "module", form=form)
-    text = pipeline.module(spec, source) if form == "scalar" else npmodule.generate(spec, source)
+    text = pipeline.module(spec, source, form)
     _to_stdout_or_file(args, text.encode(), target)
     return 0
 
 
 def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
     """Every canonical quantity of the first update, E_total@1, and with *steps* the state after it."""
-    d = pipeline.derivation(spec)
-    values: dict[str, object] = {}
-    for step in d.steps:
-        for s in d.batch:
-            key = d.value_name(step, s)
-            values.setdefault(key, d.values[key])
-    wanted = sorted({1} | ({steps} if steps else set()))
-    trajectory = train(spec, max(wanted), snapshots=tuple(wanted))
-    for n in wanted:
-        snap = trajectory.snapshots[n]
-        if n == 1:
-            values[naming.after(naming.E_TOTAL, 1)] = snap[naming.E_TOTAL]
-            continue
-        for name, value in snap.items():
-            values[naming.after(name, n)] = value
-    return values
+    return pipeline.values(spec, steps)
 
 
 def cmd_values(args) -> int:

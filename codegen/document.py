@@ -14,8 +14,7 @@ import mpmath
 import sympy as sp
 
 from symbolic import naming
-from symbolic.derive import SECTIONS, Derivation, Step, Trajectory, format_value
-from symbolic.naming import latex_sub
+from symbolic.derive import SECTIONS, Derivation, Kind, Step, Trajectory, format_value, given_values as _given
 from symbolic.functions import ACTIVATIONS, ERRORS
 from symbolic.reference import Comparison
 
@@ -97,6 +96,8 @@ class Inputs:
     comparisons: list[Comparison] = field(default_factory=list)
     #: Derive every neuron in full (True), or a representative of each layer (False).
     expand: bool = True
+    #: The checks that verified the derivation (symbolic.verify), for the table of checks.
+    checks: tuple = ()
 
 
 def m(name: str) -> str:
@@ -108,12 +109,7 @@ def m(name: str) -> str:
 
 def given_values(derivation: Derivation, sample: int) -> dict:
     """Exact values of one sample's inputs and targets, the parameters and eta."""
-    spec = derivation.spec
-    values: dict = {n: v for n, v in spec.samples[sample].inputs}
-    values.update({naming.target(n): v for n, v in spec.samples[sample].targets})
-    values.update(dict(spec.initial))
-    values["eta"] = spec.training.learning_rate
-    return values
+    return _given(derivation.spec, sample)
 
 
 def sample_values(derivation: Derivation, sample: int) -> dict:
@@ -153,11 +149,11 @@ def equation(step: Step, values: dict, sample_tag: str = "") -> Equation:
     for f in forms:
         if not unique or unique[-1] != f:
             unique.append(f)
-    note = para(step.note) if step.note and step.kind == "delta" else ()
+    note = para(step.note) if step.note and step.kind == Kind.DELTA else ()
     if step.alt_note:
         note += para(("; " if note else "") + step.alt_note + ".")
-    if step.kind == "update" and step.note == "frozen":
-        note += para(f"{step.name[:-1]} is frozen (the spec does not train it), so it keeps its value.")
+    if step.kind == Kind.UPDATE and step.frozen:
+        note += para(f"{step.param} is frozen (the spec does not train it), so it keeps its value.")
     return Equation(lhs, tuple(unique), note)
 
 
@@ -301,8 +297,8 @@ def representatives(d: Derivation) -> set:
 def _shown(step: Step, chosen: set | None) -> bool:
     if chosen is None or step.section in ("batch", "update", "error"):
         return True
-    if step.kind in ("grad", "dnet/dw"):
-        return (step.note or step.name.split("/d")[-1]) in chosen
+    if step.kind in (Kind.GRAD, Kind.DNET_DW):
+        return (step.param or naming.derivative_by(step.name)) in chosen
     return step.neuron in chosen
 
 
@@ -322,7 +318,9 @@ def neuron_table(d: Derivation, sec: str, samples) -> Table | None:
     present = [k for k in kinds if any(k in row for row in by_neuron.values())]
     first = next(iter(by_neuron.values()))
     header = [para("neuron")] + ([para("sample")] if len(samples) > 1 else [])
-    header += [para("", m(first[k].name).replace(latex_sub(next(iter(by_neuron))), "\\cdot")) for k in present]
+    # the column's quantity with its neuron written as a dot, typeset from the parsed name
+    neuron = next(iter(by_neuron))
+    header += [para("", naming.latex_quantity(first[k].name, {neuron: r"\cdot"})) for k in present]
     rows = []
     for n, row in by_neuron.items():
         for s in samples:
@@ -396,7 +394,8 @@ def derivation_sections(inp: Inputs) -> list[Section]:
 
 
 def split(name: str) -> bool:
-    return "@" not in name
+    """Whether a reference figure names a first-update value (no '@N')."""
+    return naming.split_after(name)[1] is None
 
 
 def discrepancy_note(c: Comparison, inp: Inputs, note_present: bool = False) -> Segments:
@@ -432,13 +431,17 @@ def updates_section(inp: Inputs) -> Section:
     return Section("The updated parameters", tuple(blocks), "updated")
 
 
+def checkpoints(n: int) -> list[int]:
+    """The update counts whose error the training table prints: 0, 1, the powers of ten, and n."""
+    return sorted({0, 1} | {10**k for k in range(1, 8) if 10**k < n} | {n})
+
+
 def training_section(inp: Inputs) -> Section:
     d = inp.derivation
     spec = d.spec
     n = inp.steps
     errors = inp.trajectory.errors
-    checkpoints = sorted({0, 1} | {10**k for k in range(1, 8) if 10**k < n} | {n})
-    rows = tuple((para(str(u)), para("", number_text(errors[u]))) for u in checkpoints)
+    rows = tuple((para(str(u)), para("", number_text(errors[u]))) for u in checkpoints(n))
     final = inp.trajectory.snapshots[n]
     outs = []
     for s, sample in enumerate(spec.samples):
@@ -448,13 +451,10 @@ def training_section(inp: Inputs) -> Section:
                          para("", number_text(final[key])), para("", number_text(t))))
     stride = max(1, n // 200)
     marks = list(range(0, n + 1, stride)) + ([n] if n % stride else [])
-    plot = Plot(tuple((u, mpmath.nstr(mpmath.mpf(errors[u]), 6, min_fixed=-30, max_fixed=30)) for u in marks),
+    digits = max(1, min(6, inp.trajectory.curve_digits))  # never more than training proved
+    plot = Plot(tuple((u, mpmath.nstr(mpmath.mpf(errors[u]), digits, min_fixed=-30, max_fixed=30)) for u in marks),
                 "updates", m(naming.E_TOTAL))
-    precision = (Paragraph(para("Training this network at 30 digits would take too long, so it ran in float64 "
-                                "(about 16 significant digits); the first update above is exact to 50 digits.")),)
-    if inp.trajectory.precision != "float":
-        precision = ()
-    blocks = precision + (
+    blocks = (
         Paragraph(para(f"Repeating the forward pass, the backward pass and the update {n} times "
                        f"({'online, one sample per update' if spec.training.batch_size == 1 else 'one batch per update'}):")),
         plot,
@@ -480,6 +480,12 @@ VARIANT_OPTION = {
 }
 
 
+def _figure_name(name: str) -> str:
+    """LaTeX of a reference figure's name: out_o1@10000 as out_{o1}@10000."""
+    base, n = naming.split_after(name)
+    return m(base) + (f"@{n}" if n is not None else "")
+
+
 def reference_section(inp: Inputs) -> Section | None:
     comps = inp.comparisons
     if not comps:
@@ -495,7 +501,7 @@ def reference_section(inp: Inputs) -> Section | None:
             verdict = para("from rounded intermediates (" + mpmath.nstr(c.from_rounded, 12) + ")")
         else:
             verdict = para("not reproduced")
-        rows.append((para("", m(c.name.split("@")[0]) + (f"@{c.name.split('@')[1]}" if "@" in c.name else "")),
+        rows.append((para("", _figure_name(c.name)),
                      para(c.printed), para("", number_text(c.value)), verdict))
     blocks = [Paragraph(para(f"Every figure {src} prints, next to the value computed here by the method its text "
                              "describes. A figure agrees when the exact value rounds to it at the digits printed."))]
@@ -508,7 +514,7 @@ def reference_section(inp: Inputs) -> Section | None:
             ways: Segments = ()
             for k, v in enumerate(c.matching):
                 ways += para(("; or " if k else "") + VARIANT_TEXT[v] + " (") + code(VARIANT_OPTION[v]) + para(")")
-            blocks.append(Paragraph(para("", m(c.name.split("@")[0]) + f"@{c.name.split('@')[1]}" if "@" in c.name else m(c.name),
+            blocks.append(Paragraph(para("", _figure_name(c.name),
                                          f" = {c.printed}: ") + ways
                                     + para(f". The text's own method gives {format_value(c.value)}.")))
         blocks.append(Paragraph(para("So the post's hidden-layer numbers follow its text (original weights), "
@@ -523,10 +529,14 @@ def reference_section(inp: Inputs) -> Section | None:
 
 def checks_section(inp: Inputs) -> Section:
     rows = tuple((para(c.what), para(c.method), para(str(c.count)),
-                  para("", latex(sp.Float(c.worst, 2)) if c.worst else "0")) for c in inp.derivation.checks)
+                  para("", latex(sp.Float(c.worst, 2)) if c.worst else "0"))
+                 for c in tuple(inp.checks) + ((inp.trajectory.check,) if inp.trajectory.check else ()))
     return Section("How every number was checked", (
         Paragraph(para("Every chain-rule result above was recomputed by an independent route, at 50 significant "
-                       "digits. A disagreement would have stopped stepgrad instead of printing a result.")),
+                       "digits. A disagreement would have stopped stepgrad instead of printing a result."
+                       + (" Training ran in float64, and a second time with every update perturbed by more than "
+                          "float64's rounding; each value after training is printed only to the digits on which "
+                          "both runs agree, with a margin." if inp.trajectory.precision == "float" else ""))),
         Table((para("what"), para("compared with"), para("count"), para("largest relative difference")), rows, "LLrr"),
     ), "checks")
 

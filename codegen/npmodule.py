@@ -27,6 +27,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from symbolic import naming
 from symbolic.functions import sigmoid, softplus
 from symbolic.model import Model
+from symbolic.program import cancel_division
 from symbolic.spec import Spec
 
 from .printers import exact_decimal
@@ -121,9 +122,7 @@ def _cancelled(expr: sp.Expr) -> sp.Expr:
 
     factor_terms also takes a constant back out of a sum (mse's 2/n), saving array passes.
     """
-    if any(p.exp.is_negative for p in expr.atoms(sp.Pow)):
-        expr = sp.cancel(expr)
-    return sp.factor_terms(expr)
+    return sp.factor_terms(cancel_division(expr))
 
 
 def _print(expr: sp.Expr, **names: str) -> str:
@@ -345,16 +344,20 @@ def _list_text(names) -> str:
     return "[" + ", ".join(names) + "]"
 
 
-def generate(spec: Spec, source: str) -> str:
-    """Generate the NumPy gradient module's source for a spec.
+def generate(model: Model | Spec, source: str) -> str:
+    """Generate the NumPy gradient module's source from a spec's model (the pipeline's stage
+    before the derivation: this module is written per layer and needs no derivation).
 
-    *source* names the spec in the header (a built-in name or the path as given).
+    *source* names the spec in the header (a built-in name or the path as given).  A spec
+    is accepted too, and turned into its model.
 
     >>> from symbolic.spec import load
-    >>> "def gradients_arrays(Ws, bs, X, T)" in generate(load("mazur"), "mazur")
+    >>> "def gradients_arrays(Ws, bs, X, T)" in generate(Model(load("mazur")), "mazur")
     True
     """
-    model = Model(spec)
+    if not isinstance(model, Model):
+        model = Model(model)
+    spec = model.spec
     layouts = [_layout(model, k) for k in range(1, len(spec.layers))]
     uses_eta = spec.training.hidden_deltas == "updated" and len(layouts) > 1
     mean = spec.training.reduction == "mean"

@@ -11,8 +11,10 @@ This module knows nothing about LaTeX or files.
 
 from __future__ import annotations
 
+import math
+import random
 from dataclasses import dataclass, field
-from functools import cached_property
+from enum import StrEnum
 
 import mpmath
 import sympy as sp
@@ -20,6 +22,7 @@ import sympy as sp
 from . import naming
 from .evaluate import DPS, compile_assignments, mp
 from .model import ETA, Model, symbol
+from .program import FloatTrainer, cancel_division, float_trainer
 from .spec import Spec, SpecError
 
 SECTIONS = {
@@ -64,6 +67,24 @@ def _run_checked(program: "Program", params: dict, sample: int, when: str) -> di
     return values
 
 
+class Kind(StrEnum):
+    """What a step computes; each member equals the short name used in tables and the checker."""
+
+    NET = "net"
+    OUT = "out"
+    E = "E"
+    E_TOTAL = "E_total"
+    DE_DOUT = "dE/dout"
+    DOUT_DNET = "dout/dnet"
+    DELTA = "delta"
+    DNET_DW = "dnet/dw"
+    GRAD = "grad"
+    DNET_DOUT = "dnet/dout"
+    TERM = "term"
+    BATCH = "batch"
+    UPDATE = "update"
+
+
 @dataclass(frozen=True)
 class Step:
     """One line of the worked example: name = rhs (in other quantities' symbols)."""
@@ -72,13 +93,18 @@ class Step:
     section: str
     rhs: sp.Expr
     layer: int
-    kind: str
+    kind: Kind
     neuron: str | None = None
     per_sample: bool = True
+    #: An explanation shown beside the step (why delta sums over the outputs), or "".
     note: str = ""
     #: A closed form of the same quantity (the delta rule written out), shown after rhs.
     alt: sp.Expr | None = None
     alt_note: str = ""
+    #: The weight or bias a GRAD or DNET_DW step differentiates by, or an UPDATE step updates.
+    param: str | None = None
+    #: An UPDATE step of a frozen parameter (p+ = p).
+    frozen: bool = False
 
 
 def _mul(*factors: sp.Expr) -> sp.Expr:
@@ -105,17 +131,17 @@ def backward_steps(model: Model) -> list[Step]:
 
     # forward pass
     for k in range(1, L + 1):
-        nets = [Step(naming.net(n), "forward", model.net_definition(n, evaluate=False), k, "net", n)
+        nets = [Step(naming.net(n), "forward", model.net_definition(n, evaluate=False), k, Kind.NET, n)
                 for n in spec.layers[k].neurons]
-        outs = [Step(naming.out(n), "forward", model.out_definition(n), k, "out", n) for n in spec.layers[k].neurons]
+        outs = [Step(naming.out(n), "forward", model.out_definition(n), k, Kind.OUT, n) for n in spec.layers[k].neurons]
         if spec.layers[k].activation == "softmax":
             steps += nets + outs  # each output needs every net of the layer
         else:
             steps += [s for pair in zip(nets, outs) for s in pair]
     # error
     for o in spec.outputs:
-        steps.append(Step(naming.err(o), "error", model.error_definition(o, evaluate=False), L, "E", o))
-    steps.append(Step(naming.E_TOTAL, "error", _add(*[_sym(naming.err(o)) for o in spec.outputs]), L, "E_total"))
+        steps.append(Step(naming.err(o), "error", model.error_definition(o, evaluate=False), L, Kind.E, o))
+    steps.append(Step(naming.E_TOTAL, "error", _add(*[_sym(naming.err(o)) for o in spec.outputs]), L, Kind.E_TOTAL))
 
     def dname(num: str, den: str) -> str:
         return naming.d(num, den)
@@ -123,14 +149,15 @@ def backward_steps(model: Model) -> list[Step]:
     def weight_grads(k: int, n: str) -> None:
         for w in model.incoming[n]:
             dnet = dname(naming.net(n), w.name)
-            steps.append(Step(dnet, "output" if k == L else "hidden", model.out_symbol(w.src), k, "dnet/dw", n))
+            steps.append(Step(dnet, "output" if k == L else "hidden", model.out_symbol(w.src), k, Kind.DNET_DW, n,
+                              param=w.name))
             if k == L and model.softmax_output:
                 chain = _mul(_sym(naming.delta(n)), _sym(dnet))
             else:
                 chain = _mul(_sym(dname(naming.E_TOTAL, naming.out(n))),
                              _sym(dname(naming.out(n), naming.net(n))), _sym(dnet))
             steps.append(Step(dname(naming.E_TOTAL, w.name), "output" if k == L else "hidden",
-                              chain, k, "grad", n, note=w.name))
+                              chain, k, Kind.GRAD, n, param=w.name))
 
     def updates(k: int) -> None:
         if single:
@@ -143,7 +170,7 @@ def backward_steps(model: Model) -> list[Step]:
         t, y = _sym(naming.target(o)), _sym(naming.out(o))
         with sp.evaluate(False):
             dEdy = model.error_function.derivative(t, y, model.error_params)
-        return Step(dname(naming.E_TOTAL, naming.out(o)), "output", dEdy, L, "dE/dout", o)
+        return Step(dname(naming.E_TOTAL, naming.out(o)), "output", dEdy, L, Kind.DE_DOUT, o)
 
     if model.softmax_output:
         steps.extend(error_derivative(o) for o in spec.outputs)
@@ -152,12 +179,12 @@ def backward_steps(model: Model) -> list[Step]:
                 y_o, y_j = _sym(naming.out(o)), _sym(naming.out(j))
                 with sp.evaluate(False):
                     rhs = y_o * (1 - y_j) if o == j else -y_o * y_j
-                steps.append(Step(dname(naming.out(o), naming.net(j)), "output", rhs, L, "dout/dnet", o))
+                steps.append(Step(dname(naming.out(o), naming.net(j)), "output", rhs, L, Kind.DOUT_DNET, o))
         for j in spec.outputs:
             terms = [_mul(_sym(dname(naming.E_TOTAL, naming.out(o))), _sym(dname(naming.out(o), naming.net(j))))
                      for o in spec.outputs]
             alt, why = softmax_delta(model, j)
-            steps.append(Step(naming.delta(j), "output", _add(*terms), L, "delta", j,
+            steps.append(Step(naming.delta(j), "output", _add(*terms), L, Kind.DELTA, j,
                               note="softmax couples the outputs, so delta sums over all of them",
                               alt=alt, alt_note=why))
     else:
@@ -166,11 +193,11 @@ def backward_steps(model: Model) -> list[Step]:
             y, net = _sym(naming.out(o)), _sym(naming.net(o))
             with sp.evaluate(False):
                 dydnet = act_L.derivative(y, net, model.act_params(L))
-            steps.append(Step(dname(naming.out(o), naming.net(o)), "output", dydnet, L, "dout/dnet", o))
+            steps.append(Step(dname(naming.out(o), naming.net(o)), "output", dydnet, L, Kind.DOUT_DNET, o))
             alt, why = output_delta(model, o, dydnet)
             steps.append(Step(naming.delta(o), "output",
                               _mul(_sym(dname(naming.E_TOTAL, naming.out(o))), _sym(dname(naming.out(o), naming.net(o)))),
-                              L, "delta", o, alt=alt, alt_note=why))
+                              L, Kind.DELTA, o, alt=alt, alt_note=why))
     for o in spec.outputs:
         weight_grads(L, o)
     updates(L)
@@ -185,21 +212,21 @@ def backward_steps(model: Model) -> list[Step]:
                 if k == L - 1 and not model.softmax_output:
                     o = w.dst
                     dnet_dout = dname(naming.net(o), naming.out(h))
-                    steps.append(Step(dnet_dout, "hidden", weight, k, "dnet/dout", h))
+                    steps.append(Step(dnet_dout, "hidden", weight, k, Kind.DNET_DOUT, h))
                     term = dname(naming.err(o), naming.out(h))
-                    steps.append(Step(term, "hidden", _mul(_sym(naming.delta(o)), _sym(dnet_dout)), k, "term", h,
+                    steps.append(Step(term, "hidden", _mul(_sym(naming.delta(o)), _sym(dnet_dout)), k, Kind.TERM, h,
                                       note=f"only E_{o} depends on net_{o}, so dE_{o}/dnet_{o} = delta_{o}"))
                     terms.append(_sym(term))
                 else:
                     terms.append(_mul(_sym(naming.delta(w.dst)), weight))
-            steps.append(Step(dname(naming.E_TOTAL, naming.out(h)), "hidden", _add(*terms), k, "dE/dout", h))
+            steps.append(Step(dname(naming.E_TOTAL, naming.out(h)), "hidden", _add(*terms), k, Kind.DE_DOUT, h))
             y, net = _sym(naming.out(h)), _sym(naming.net(h))
             with sp.evaluate(False):
                 dydnet = act.derivative(y, net, model.act_params(k))
-            steps.append(Step(dname(naming.out(h), naming.net(h)), "hidden", dydnet, k, "dout/dnet", h))
+            steps.append(Step(dname(naming.out(h), naming.net(h)), "hidden", dydnet, k, Kind.DOUT_DNET, h))
             steps.append(Step(naming.delta(h), "hidden",
                               _mul(_sym(dname(naming.E_TOTAL, naming.out(h))), _sym(dname(naming.out(h), naming.net(h)))),
-                              k, "delta", h))
+                              k, Kind.DELTA, h))
         for h in spec.layers[k].neurons:
             weight_grads(k, h)
         updates(k)
@@ -208,7 +235,7 @@ def backward_steps(model: Model) -> list[Step]:
     for b in spec.biases:
         deltas = [_sym(naming.delta(n)) for n in b.neurons]
         rhs = _add(*deltas) if len(deltas) > 1 else _mul(deltas[0], sp.Integer(1))
-        steps.append(Step(dname(naming.E_TOTAL, b.name), "bias", rhs, b.layer, "grad", note=b.name))
+        steps.append(Step(dname(naming.E_TOTAL, b.name), "bias", rhs, b.layer, Kind.GRAD, param=b.name))
     if single:
         steps.extend(update_steps(model, [b.name for b in spec.biases], "bias"))
     return steps
@@ -221,10 +248,9 @@ def output_delta(model: Model, o: str, dydnet: sp.Expr) -> tuple[sp.Expr, str]:
         dEdy = model.error_function.derivative(t, y, model.error_params)
         written = _mul(dEdy, dydnet)
     product = (dEdy * dydnet).doit()
-    if any(p.exp.is_negative for p in product.atoms(sp.Pow)):
-        simpler = sp.factor_terms(sp.cancel(product))
-        if sp.simplify(simpler - product) == 0:
-            return simpler, "the factors of out (1 - out) cancel"
+    simpler = cancel_division(product)
+    if simpler is not product and sp.simplify(simpler - product) == 0:
+        return simpler, "the factors of out (1 - out) cancel"
     return written, ""
 
 
@@ -258,11 +284,10 @@ def update_steps(model: Model, params: list[str], section: str) -> list[Step]:
     for p in params:
         if p in trainable:
             rhs = sp.Add(_sym(p), _mul(sp.Integer(-1), ETA, _sym(naming.d(naming.E_TOTAL, p))), evaluate=False)
-            note = ""
         else:
             rhs = _sym(p)
-            note = "frozen"
-        out.append(Step(naming.updated(p), section, rhs, 0, "update", None, per_sample=False, note=note))
+        out.append(Step(naming.updated(p), section, rhs, 0, Kind.UPDATE, None, per_sample=False, param=p,
+                        frozen=p not in trainable))
     return out
 
 
@@ -277,27 +302,32 @@ def batch_steps(model: Model, batch: tuple[int, ...]) -> list[Step]:
         rhs = _add(*terms)
         if scale is not None:
             rhs = _mul(scale, sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0])
-        out.append(Step(name, "batch", rhs, 0, "batch", per_sample=False))
+        out.append(Step(name, "batch", rhs, 0, Kind.BATCH, per_sample=False))
     out += update_steps(model, list(spec.parameters), "update")
     return out
 
 
 def format_value(x) -> str:
-    """Format a value as the post does: 9 decimal places, at least 6 significant digits.
+    """Format a value as the post does: 9 decimals, at least 6 significant digits.
 
     A value that is exactly a shorter decimal prints as that decimal (0.3775).
-
-    >>> format_value(mpmath.mpf("0.5932699921071872"))
-    '0.593269992'
     """
     with mpmath.workdps(DPS):
         return _format(mpmath.mpf(x))
 
 
+#: Beyond this many digits before the point (a diverging value), a value prints in scientific form.
+MAX_FIXED_DIGITS = 40
+
+
 def _format(x) -> str:
     if x == 0:
         return "0"
+    if not mpmath.isfinite(x):
+        return str(x)
     magnitude = int(mpmath.floor(mpmath.log10(abs(x))))
+    if magnitude >= MAX_FIXED_DIGITS:
+        return mpmath.nstr(x, 10, min_fixed=1, max_fixed=0)
     decimals = max(9, 6 - magnitude - 1)
     scaled = mpmath.nint(abs(x) * mpmath.mpf(10) ** decimals)
     digits = str(int(scaled)).rjust(decimals + 1, "0")
@@ -310,24 +340,47 @@ def _format(x) -> str:
 def full_value(x) -> str:
     """Format a value with 20 significant digits, for machines (JSON) and comparisons.
 
-    A float64 value (from float64 training of a large network) prints only the digits it
-    has: the shortest text that reads back as the same float.
+    A float64 value prints only the digits it has: the shortest text that reads back as the
+    same float.  A trained value known to fewer digits (a :class:`Proven`) prints those.
     """
     if isinstance(x, float):
         return repr(x)
+    digits = min(20, x.digits) if isinstance(x, Proven) else 20
     with mpmath.workdps(DPS):
-        return mpmath.nstr(mpmath.mpf(x), 20, min_fixed=-30, max_fixed=30, strip_zeros=False)
+        return mpmath.nstr(mpmath.mpf(x), max(1, digits), min_fixed=-30, max_fixed=30, strip_zeros=False)
 
 
-@dataclass
+class Proven(mpmath.mpf):
+    """A value after training, known to ``digits`` significant digits and stored rounded to them.
+
+    It computes like any mpmath number (results are plain numbers); :func:`full_value` prints
+    only its proven digits, and :func:`format_value` never more than it proves (see train).
+    """
+
+    __slots__ = ("digits",)
+
+
+def proven(x, digits: int) -> Proven:
+    """*x* rounded to *digits* significant digits, marked as known to that many."""
+    with mpmath.workdps(DPS):
+        value = Proven(_round_significant(mpmath.mpf(x), digits))
+    value.digits = digits
+    return value
+
+
+@dataclass(frozen=True, eq=False)
 class Derivation:
-    """A spec's derivation: ordered steps, and their values for the first batch."""
+    """A spec's derivation: ordered steps, and their values for the first batch.
+
+    ``sample_steps`` are the per-sample steps (forward, error, backward, and for online
+    training the updates); ``steps`` adds the steps that combine a batch.
+    """
 
     model: Model
     steps: tuple[Step, ...]
     values: dict[str, mpmath.mpf]
     batch: tuple[int, ...]
-    checks: list = field(default_factory=list)
+    sample_steps: tuple[Step, ...] = ()
 
     @property
     def spec(self) -> Spec:
@@ -343,18 +396,30 @@ class Derivation:
             return naming.in_sample(step.name, sample + 1, self.n_samples)
         return step.name
 
-    @cached_property
-    def program(self) -> "Program":
-        return Program(self.model)
+    def value(self, name: str, sample: int):
+        """The value of per-sample quantity *name* in *sample* (0-based) of the first batch."""
+        key = naming.in_sample(name, sample + 1, self.n_samples) if len(self.batch) > 1 else name
+        return self.values[key]
+
+
+def given_values(spec: Spec, sample: int | None = None) -> dict[str, sp.Rational]:
+    """The exact given values: the parameters, eta, and with *sample* its inputs and targets."""
+    values: dict[str, sp.Rational] = {}
+    if sample is not None:
+        values.update(spec.samples[sample].inputs)
+        values.update({naming.target(n): v for n, v in spec.samples[sample].targets})
+    values.update(dict(spec.initial))
+    values["eta"] = spec.training.learning_rate
+    return values
 
 
 class Program:
-    """The per-sample steps compiled for fast evaluation, at high precision or in float64."""
+    """The per-sample steps compiled for evaluation at high precision, or in float64."""
 
-    def __init__(self, model: Model, backend: str = "mpmath"):
+    def __init__(self, model: Model, backend: str = "mpmath", steps: tuple[Step, ...] | None = None):
         self.model = model
         spec = model.spec
-        self.steps = [s for s in backward_steps(model)]
+        self.steps = list(steps) if steps is not None else backward_steps(model)
         self.single = spec.training.batch_size == 1
         per_sample = [s for s in self.steps if s.per_sample or self.single]
         args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
@@ -365,12 +430,10 @@ class Program:
         self.number = mp if backend == "mpmath" else (lambda v: float(v))
 
     def env(self, params: dict, sample_index: int) -> dict:
+        """Sample *sample_index*'s inputs and targets, *params*, and eta, as this program's numbers."""
         spec = self.model.spec
-        sample = spec.samples[sample_index]
-        env = {n: self.number(v) for n, v in sample.inputs}
-        env.update({naming.target(n): self.number(v) for n, v in sample.targets})
+        env = {k: self.number(v) for k, v in given_values(spec, sample_index).items() if k not in params}
         env.update(params)
-        env["eta"] = self.number(spec.training.learning_rate)
         return env
 
 
@@ -405,11 +468,7 @@ def evaluate_batch(model: Model, program: Program, params: dict, batch: tuple[in
 
 
 def derive(spec: Spec) -> Derivation:
-    """Derive every step for the first batch, with values at high precision.
-
-    >>> d = derive(load("mazur")); format_value(d.values["out_h1"])
-    '0.593269992'
-    """
+    """Derive every step for the first batch, with values at high precision (unverified)."""
     model = Model(spec)
     with mpmath.workdps(DPS):
         program = Program(model)
@@ -425,13 +484,30 @@ def derive(spec: Spec) -> Derivation:
         values.update(combined)
         if not program.single:
             steps += batch_steps(model, batch)
-        derivation = Derivation(model, tuple(steps), values, batch)
-        derivation.__dict__["program"] = program
-    return derivation
+    return Derivation(model, tuple(steps), values, batch, tuple(program.steps))
 
 
-#: Training runs at high precision while steps x samples x program lines stays under this.
+# -- training -------------------------------------------------------------------
+
+#: The 30-digit fallback runs while steps x samples x program lines stays under this.
 HIGH_PRECISION_BUDGET = 4_000_000
+#: The float64 run's disagreement with its perturbed shadow run is multiplied by this before
+#: it decides how many digits are kept.
+SAFETY = 16
+#: Significant digits of the error curve the plot prints, plus one.
+CURVE_DIGITS = 7
+#: At most this many significant digits of a trained value are ever kept (what full_value prints).
+MAX_DIGITS = 20
+
+
+@dataclass(frozen=True)
+class TrainingCheck:
+    """How training's printed digits were proven (a row of the document's table of checks)."""
+
+    what: str
+    method: str
+    count: int
+    worst: float
 
 
 @dataclass
@@ -442,39 +518,267 @@ class Trajectory:
     errors: list
     #: Forward quantities and parameters after u updates, for the requested u.
     snapshots: dict[int, dict]
-    #: "mpmath" (30 significant digits) or "float" (float64, for large runs).
+    #: "float" (float64 with a perturbed shadow run) or "mpmath" (30 significant digits).
     precision: str = "mpmath"
+    #: Significant digits of ``errors`` both float64 runs agree on (with SAFETY), everywhere.
+    curve_digits: int = MAX_DIGITS
+    #: The fewest significant digits kept of any snapshot value.
+    digits: int = MAX_DIGITS
+    check: TrainingCheck | None = None
+    #: Whether every snapshot value prints (format_value) all its digits, and the curve its six.
+    complete: bool = True
+    #: E_total after u updates from the perturbed second float64 run (float training only).
+    shadow_errors: list | None = None
+    #: The last update count up to which every value keeps a proven digit, when some later one does not.
+    resolved_until: int | None = None
 
 
 def training_precision(spec: Spec, steps: int) -> str:
-    """Choose 30-digit training when it is affordable, float64 otherwise."""
+    """The precision training starts in: float64, checked by a perturbed second run.
+
+    It falls back to 30 digits when that check would cost a printed digit and the run is small
+    (:func:`high_precision_affordable`).
+    """
+    return "float"
+
+
+def high_precision_affordable(spec: Spec, steps: int) -> bool:
+    """Whether 30-digit training of *steps* updates stays within HIGH_PRECISION_BUDGET."""
     lines = 8 * len(spec.parameters) + 12 * sum(len(layer.neurons) for layer in spec.layers)
-    work = steps * len(spec.samples) * lines
-    return "mpmath" if work <= HIGH_PRECISION_BUDGET else "float"
+    return steps * len(spec.samples) * lines <= HIGH_PRECISION_BUDGET
 
 
-def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30,
+_TRAINERS: dict = {}
+
+
+def _trainer(model: Model, steps: tuple[Step, ...]) -> FloatTrainer:
+    """The compiled float64 training loop of a spec (compiled once per spec)."""
+    key = model.spec
+    if key not in _TRAINERS:
+        if len(_TRAINERS) > 16:
+            _TRAINERS.clear()
+        _TRAINERS[key] = float_trainer(model, steps)
+    return _TRAINERS[key]
+
+
+def train(source: Derivation | Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30,
           precision: str | None = None, tick=None) -> Trajectory:
     """Train for *steps* updates; record the error after each and the requested snapshots.
 
-    Small runs use *dps* significant digits; large ones float64 (see :func:`training_precision`).
-    *tick*, if given, is called with the number of updates done, for progress reports.
+    *source* is the spec's derivation (or the spec itself, derived here).  Training runs in
+    float64 through the straight-line code of :mod:`symbolic.program`, twice: once as is, and
+    once with every parameter perturbed by a random relative 2^-50 after each update.  Each
+    snapshot is evaluated at 50 digits from both runs' parameters, and kept only to the
+    significant digits on which the two agree (with a safety factor of SAFETY): a value known
+    to 13 digits is stored as that 13-digit decimal, so every printer shows only proven
+    digits.  When that costs a digit the worked example prints (format_value), or the error
+    curve keeps fewer than CURVE_DIGITS digits, and the run is small, training falls back to
+    *dps* digits (``precision="mpmath"`` forces that).  *tick*, if given, is called with the
+    number of updates done, for progress reports.
     """
-    precision = precision or training_precision(spec, steps)
-    model = Model(spec)
+    derivation = source if isinstance(source, Derivation) else None
+    spec = derivation.spec if derivation else source
+    model = derivation.model if derivation else Model(spec)
+    sample_steps = derivation.sample_steps if derivation else tuple(backward_steps(model))
+    if (precision or training_precision(spec, steps)) == "float":
+        trajectory = _train_float(model, sample_steps, steps, snapshots, tick, derivation)
+        if trajectory.complete:
+            return trajectory
+        if not high_precision_affordable(spec, steps):
+            if trajectory.resolved_until is not None:
+                raise SpecError(f"{spec.name}: after {trajectory.resolved_until + 1} updates E_total is too small "
+                                "for float64 training to prove any digit of it, and 30-digit training of "
+                                f"{steps} updates is too large; ask for at most {trajectory.resolved_until} updates")
+            return trajectory
+    return _train_mpmath(model, sample_steps, steps, snapshots, dps, tick)
+
+
+def _diverged(spec: Spec, u: int, value) -> SaturationError:
+    return SaturationError(f"{spec.name}: training diverged: E_total is {mpmath.nstr(value, 6)} after {u} "
+                           "updates; use a smaller learning rate, or smaller weights or inputs")
+
+
+def _chunk(trainer: FloatTrainer) -> int:
+    """Updates per call of the compiled loop: about 0.2 s of work, so progress stays current."""
+    return max(1, 2_000_000 // max(1, trainer.source.count("\n")))
+
+
+def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, derivation) -> Trajectory:
+    spec = model.spec
+    trainer = _trainer(model, sample_steps)
+    initial = dict(spec.initial)
+    start = tuple(float(initial[p]) for p in spec.parameters)
+    marks = sorted({u for u in snapshots if 0 <= u <= steps} | {steps} | ({1} if steps >= 1 else set()))
+    states, shadows = {0: start}, {0: start}
+    errors: list = []
+    shadow_errors: list = []
+    rand = random.Random(20140317).random
+    state = shadow = start
+    u = 0
+    chunk = _chunk(trainer)
+    try:
+        for mark in marks:
+            while u < mark:
+                n = min(chunk, mark - u)
+                state = trainer.run(state, u, n, errors)
+                shadow = trainer.shadow(shadow, u, n, shadow_errors, rand)
+                u += n
+                if not math.isfinite(errors[-1]):
+                    break
+                if tick is not None:
+                    tick(u)
+            states[u], shadows[u] = state, shadow
+        errors.append(trainer.error(state))
+        shadow_errors.append(trainer.error(shadow))
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        why = f" ({exc})" if str(exc) else ""
+        raise SaturationError(f"{spec.name}: training, between updates {u + 1} and {min(u + chunk, steps)}: a value is undefined{why}; "
+                              "an output probably saturated at exactly 0 or 1, or training diverged: use a "
+                              "smaller learning rate, weights or inputs") from None
+    bad = next((k for k, e in enumerate(errors) if not math.isfinite(e)), None)
+    if bad is not None or not all(math.isfinite(v) for v in state):
+        raise _diverged(spec, bad if bad is not None else steps, errors[bad] if bad is not None else math.inf)
+
+    exact = _ExactForward(model)
+    if derivation is not None and steps >= 1:
+        _check_first_update(derivation, states[1])
+    snaps: dict[int, dict] = {}
+    worst = 0.0
+    fewest = MAX_DIGITS
+    count = 0
+    complete = True
+    with mpmath.workdps(DPS):
+        for mark in marks:
+            if mark not in snapshots and mark != steps:
+                continue
+            exactly = mark == 0 or (mark == 1 and derivation is not None)
+            if mark == 0:  # before any update the parameters are the spec's, exactly
+                main = other = exact(None)
+            elif exactly:  # after one, they are the derivation's 50-digit updates
+                main = other = exact(tuple(derivation.values[naming.updated(p)] for p in spec.parameters))
+            else:
+                main, other = exact(states[mark]), exact(shadows[mark])
+            kept = {}
+            for name, x in main.items():
+                if name in exact.frozen or exactly:
+                    kept[name] = x  # given exactly, never trained
+                    continue
+                digits, rel = _proven_digits(x, other[name])
+                kept[name] = proven(x, digits) if digits < MAX_DIGITS else x
+                complete = complete and format_value(kept[name]) == format_value(x)
+                worst = max(worst, rel)
+                if x != 0:
+                    fewest = min(fewest, digits)
+                count += 1
+            if mark in snapshots:
+                snaps[mark] = kept
+            errors[mark] = kept[naming.E_TOTAL]
+    spread = [0.0 if a == b else abs(a - b) / abs(a) if a else math.inf for a, b in zip(errors, shadow_errors)]
+    curve = _digits(max(spread, default=0.0))
+    limit = 1 / (SAFETY * 10)  # a relative spread above this leaves no proven digit
+    lost = next((u for u, r in enumerate(spread) if r > limit), None)
+    if lost is None and fewest < 1:
+        lost = max(marks)
+    check = TrainingCheck(
+        f"training: every value after {steps} updates (parameters, forward values, E_total)",
+        "float64, against a second float64 run with every parameter moved at random by up to 9e-16 of its "
+        "value after each update; values evaluated at 50 digits from both and kept to the significant digits "
+        f"they share after a safety factor of {SAFETY} (at least {fewest}); the first update against the "
+        "50-digit derivation",
+        count, worst)
+    return Trajectory(errors, snaps, "float", curve, fewest, check, complete and curve >= CURVE_DIGITS,
+                      shadow_errors, None if lost is None else max(0, lost - 1))
+
+
+def _proven_digits(x, y) -> tuple[int, float]:
+    """Significant digits of x that y confirms (SAFETY x their difference), and their relative difference."""
+    if x == 0:
+        return MAX_DIGITS, 0.0
+    rel = float(abs(mpmath.mpf(x) - mpmath.mpf(y)) / abs(mpmath.mpf(x)))
+    return _digits(rel), rel
+
+
+def _digits(rel: float) -> int:
+    """Significant digits left by a relative disagreement *rel* (SAFETY x it, at most float64's)."""
+    bound = max(SAFETY * rel, 2.0 ** -50)
+    if not bound < 1:
+        return 0
+    return max(0, min(MAX_DIGITS, int(math.floor(-math.log10(bound)))))
+
+
+def _round_significant(x, digits: int):
+    """x rounded to *digits* significant digits, as an exact short decimal (printers show no more)."""
+    if x == 0 or digits >= MAX_DIGITS:
+        return x
+    if digits <= 0:
+        return mpmath.mpf(0)
+    magnitude = int(mpmath.floor(mpmath.log10(abs(x))))
+    scale = mpmath.mpf(10) ** (digits - 1 - magnitude)
+    return mpmath.nint(x * scale) / scale
+
+
+class _ExactForward:
+    """Every forward quantity of every sample at 50 digits, from float64-trained parameters."""
+
+    def __init__(self, model: Model):
+        self.spec = model.spec
+        args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
+        self.run = compile_assignments(args, list(model.forward))
+        with mpmath.workdps(DPS):
+            self.frozen = {p: mp(v) for p, v in self.spec.initial if p not in set(self.spec.trainable)}
+
+    def __call__(self, state: tuple | None) -> dict:
+        """Evaluate at *state* (parameters in spec order: floats or 50-digit numbers), or at the
+        spec's own with None."""
+        spec = self.spec
+        if state is None:
+            params = {p: mp(v) for p, v in spec.initial}
+        else:
+            params = {p: self.frozen.get(p, mpmath.mpf(v)) for p, v in zip(spec.parameters, state)}
+        snap = dict(params)
+        totals = []
+        n = len(spec.samples)
+        for s in range(n):
+            env = {k: mp(v) for k, v in given_values(spec, s).items() if k not in params}
+            env.update(params)
+            values = self.run(env)
+            totals.append(values[naming.E_TOTAL])
+            for name, value in values.items():
+                snap[naming.in_sample(name, s + 1, n)] = value
+        total = mpmath.fsum(totals)
+        snap[naming.E_TOTAL] = total / n if spec.training.reduction == "mean" else total
+        return snap
+
+
+def _check_first_update(derivation: Derivation, state: tuple[float, ...]) -> None:
+    """The float64 loop's first update must match the 50-digit derivation's (a bug otherwise)."""
+    for p, v in zip(derivation.spec.parameters, state):
+        exact = derivation.values[naming.updated(p)]
+        if abs(mpmath.mpf(v) - exact) > mpmath.mpf(10) ** -12 * max(1, abs(exact)):
+            raise DerivationError(f"{naming.updated(p)}: float64 training gives {v!r} after the first update "
+                                  f"but the derivation gives {mpmath.nstr(exact, 20)}")
+
+
+def _train_mpmath(model: Model, sample_steps, steps: int, snapshots, dps: int, tick) -> Trajectory:
+    """Train at *dps* significant digits with mpmath (the slow, small-run fallback)."""
+    spec = model.spec
     with mpmath.workdps(dps):
-        program = Program(model, precision)
+        program = Program(model, "mpmath", sample_steps)
         params = {n: program.number(v) for n, v in spec.initial}
         order = batches(spec)
         all_samples = range(len(spec.samples))
         mean = spec.training.reduction == "mean"
+        limit = mpmath.mpf(10) ** 300
 
         def total_error(forwards: list[dict]):
             total = sum(f[naming.E_TOTAL] for f in forwards)
             return total / len(forwards) if mean else total
 
+        with mpmath.workdps(DPS):
+            frozen = {p: mp(v) for p, v in spec.initial if p not in set(spec.trainable)}
+
         def snapshot(forwards: list[dict]) -> dict:
-            snap = dict(params)
+            snap = {**params, **frozen}  # a frozen parameter keeps its exact value
             for s, f in zip(all_samples, forwards):
                 for name, value in f.items():
                     snap[naming.in_sample(name, s + 1, len(spec.samples))] = value
@@ -485,6 +789,8 @@ def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30
         forwards = [program.run_forward(program.env(params, s)) for s in all_samples]
         for u in range(steps + 1):
             errors.append(total_error(forwards))
+            if not abs(errors[-1]) < limit:
+                raise _diverged(spec, u, errors[-1])
             if u in snapshots:
                 snaps[u] = snapshot(forwards)
             if u == steps:
@@ -495,7 +801,9 @@ def train(spec: Spec, steps: int, snapshots: tuple[int, ...] = (), dps: int = 30
                 tick(u + 1)
             params = {p: combined[naming.updated(p)] for p in spec.parameters}
             forwards = [program.run_forward(program.env(params, s)) for s in all_samples]
-    return Trajectory(errors, snaps, precision)
+    check = TrainingCheck(f"training: every value after {steps} updates", f"{dps} significant digits (mpmath)",
+                          len(snaps), 0.0)
+    return Trajectory(errors, snaps, "mpmath", check=check)
 
 
 def at_round(spec: Spec, n: int) -> int:

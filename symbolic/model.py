@@ -3,8 +3,7 @@
 ``net_h1 := w1*i1 + w2*i2 + b1``, ``out_h1 := sigmoid(net_h1)``,
 ``E_o1 := 1/2 (target_o1 - out_o1)^2``, ``E_total := E_o1 + E_o2``.  The
 intermediate quantities stay symbols: nothing here flattens the network into
-one expression (see :func:`expanded_error` for the one place that does, to
-verify small networks).
+one expression (:func:`expanded_error` does, for tests only).
 """
 
 from __future__ import annotations
@@ -131,35 +130,15 @@ class Model:
         defs.append((symbol(naming.E_TOTAL), sp.Add(*[symbol(naming.err(o)) for o in self.spec.outputs])))
         return tuple(defs)
 
-    def expanded_error(self, down_to: str = "params", layer: int = 0) -> sp.Expr:
-        """E_total with later definitions substituted: the flattened tree, for verification only.
+    def expanded_error(self, down_to: str = "params") -> sp.Expr:
+        """E_total with every definition substituted, down to inputs and parameters.
 
-        ``down_to="params"`` expands all the way to inputs and parameters;
-        ``"out"`` or ``"net"`` stops at the outputs or nets of *layer*.
+        The flattened tree: for tests that differentiate it with SymPy on small networks.
+        stepgrad itself never builds it (verification uses dual numbers, symbolic.verify).
         """
-        stop = set()
-        if down_to == "out":
-            stop = {symbol(naming.out(n)) for n in self.spec.layers[layer].neurons}
-        elif down_to == "net":
-            stop = {symbol(naming.net(n)) for n in self.spec.layers[layer].neurons}
+        if down_to != "params":
+            raise ValueError("expanded_error expands down to the parameters only")
         expr = symbol(naming.E_TOTAL)
         for sym, definition in reversed(self.forward):
-            if sym in stop:
-                continue
-            if down_to != "params" and self._below(sym, layer, down_to):
-                continue
             expr = expr.xreplace({sym: definition})
         return expr
-
-    def _below(self, sym: sp.Symbol, layer: int, kind: str) -> bool:
-        """Whether sym is computed before the stop layer's chosen quantities."""
-        name = sym.name
-        for prefix in ("net_", "out_"):
-            if name.startswith(prefix):
-                k = self.layer_of[name[len(prefix):]]
-                if k < layer:
-                    return True
-                if k == layer and kind == "out":
-                    return True
-                return k == layer and kind == "net" and prefix == "net_"
-        return False

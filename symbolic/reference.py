@@ -4,22 +4,22 @@ The post's closing figures do not all follow from the method its text
 describes.  Two variations explain them: whether the hidden layer's deltas use
 the output layer's weights before or after their update
 (``hidden_deltas``), and whether "after N rounds" means after N updates or in
-the N-th forward pass (``count_rounds``).  This module runs every combination
-and reports, for each printed figure, which ones agree with it.
+the N-th forward pass (``count_rounds``).  This module reads every combination
+from the spec's own derivation and training and the other ``hidden_deltas``
+variant's (each derived and trained once, by :mod:`codegen.pipeline`), and
+reports, for each printed figure, which ones agree with it.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
-import re
 from dataclasses import dataclass
 
 import mpmath
-
 import sympy as sp
 
-from .derive import Trajectory, derive, format_value, train
+from . import naming
+from .derive import Derivation, Trajectory, format_value
 from .spec import Spec, SpecError
 
 VARIANTS = tuple(itertools.product(("original", "updated"), ("updates", "forward_passes")))
@@ -55,33 +55,58 @@ def agrees(value, printed: str) -> bool:
 
 def split_name(name: str) -> tuple[str, int | None]:
     """Split 'E_total@10000' into ('E_total', 10000); a plain name gives (name, None)."""
-    m = re.fullmatch(r"(.+)@(\d+)", name)
-    return (m.group(1), int(m.group(2))) if m else (name, None)
+    return naming.split_after(name)
 
 
-@functools.lru_cache(maxsize=8)
-def compare(spec: Spec) -> tuple[Comparison, ...]:
-    """Compare every reference figure of *spec* with stepgrad's values under each variant.
+def rounds(spec: Spec) -> tuple[int, ...]:
+    """The rounds the reference figures name (E_total@10000 names round 10000), ascending."""
+    return tuple(sorted({n for n in (split_name(k)[1] for k, _ in spec.reference) if n is not None}))
 
-    Cached: the same spec (a frozen value) always gives the same comparisons.
+
+def needed_snapshots(spec: Spec) -> tuple[int, ...]:
+    """The update counts whose snapshots the comparison reads: N and N - 1 for each round N
+    (after N updates, or in the N-th forward pass)."""
+    return tuple(sorted({r for n in rounds(spec) for r in (n, n - 1) if r >= 0}))
+
+
+def other_variant(spec: Spec) -> Spec | None:
+    """The spec under the other way of computing hidden deltas, when the comparison needs it.
+
+    Only online training (one sample per update) has the 'updated' variant.
     """
+    if not spec.reference or spec.training.batch_size != 1:
+        return None
+    other = "updated" if spec.training.hidden_deltas == "original" else "original"
+    return spec.with_training(hidden_deltas=other)
+
+
+def compare(derivation: Derivation, trajectory: Trajectory | None,
+            variant: tuple[Derivation, Trajectory | None] | None = None) -> tuple[Comparison, ...]:
+    """Compare every reference figure of the spec with stepgrad's values under each variant.
+
+    *derivation* and *trajectory* are the spec's own (the trajectory holding the snapshots
+    of :func:`needed_snapshots`); *variant* is the derivation and trajectory of
+    :func:`other_variant`, computed once by the caller, or None when there is none.
+    """
+    spec = derivation.spec
     if not spec.reference:
         return ()
-    rounds = sorted({n for _, n in (split_name(k) for k, _ in spec.reference) if n is not None})
-    derivations = {h: derive(spec.with_training(hidden_deltas=h)) for h in ("original", "updated")}
-    first_step = {h: d.values for h, d in derivations.items()}
-    trajectories: dict[str, Trajectory] = {}
-    if rounds and spec.training.batch_size == 1:
-        needed = tuple(sorted({r for n in rounds for r in (n, n - 1) if r >= 0}))
-        for h in ("original", "updated"):
-            trajectories[h] = train(spec.with_training(hidden_deltas=h), max(rounds), needed)
-    elif rounds:
-        trajectories["original"] = train(spec, max(rounds), tuple(sorted({r for n in rounds for r in (n, n - 1) if r >= 0})))
+    own = spec.training.hidden_deltas
+    first_step = {own: derivation.values}
+    trajectories: dict[str, Trajectory] = {own: trajectory} if trajectory is not None else {}
+    if variant is not None:
+        other_derivation, other_trajectory = variant
+        hidden = other_derivation.spec.training.hidden_deltas
+        first_step[hidden] = other_derivation.values
+        if other_trajectory is not None:
+            trajectories[hidden] = other_trajectory
 
     def value_of(name: str, hidden: str, count: str):
         base, n = split_name(name)
         if n is None:
-            table = first_step[hidden]
+            table = first_step.get(hidden)
+            if table is None:
+                return None
             if base not in table:
                 raise SpecError(f"reference.figures: {name!r} is not a quantity stepgrad computes")
             return table[base]
@@ -100,11 +125,11 @@ def compare(spec: Spec) -> tuple[Comparison, ...]:
             v = value_of(name, hidden, count)
             if v is not None:
                 variants.append((hidden, count, v, agrees(v, printed)))
-        mine = value_of(name, spec.training.hidden_deltas, spec.training.count_rounds)
+        mine = value_of(name, own, spec.training.count_rounds)
         ok = agrees(mine, printed)
         rounded = None
         if not ok and split_name(name)[1] is None:
-            rounded = from_rounded_inputs(derivations[spec.training.hidden_deltas], name)
+            rounded = from_rounded_inputs(derivation, name)
             if rounded is not None and not agrees(rounded, printed):
                 rounded = None
         rows.append(Comparison(name, printed, mine, ok, tuple(variants), rounded))

@@ -15,11 +15,12 @@ from symbolic.verify import verify
 
 def test_every_chain_rule_result_is_verified(mazur_derivation):
     """dE/dout, deltas, dout/dnet and all ten gradients were each compared with direct differentiation."""
-    counts = {c.what: c.count for c in mazur_derivation.checks}
+    checks = verify(mazur_derivation)
+    counts = {c.what: c.count for c in checks}
     assert counts["dE_total/d(every weight and bias)"] == 10
     assert counts["every node delta dE_total/dnet"] == 4
     assert counts["dE_total/dout for every neuron"] == 4
-    assert all(c.worst < 1e-40 for c in mazur_derivation.checks)
+    assert all(c.worst < 1e-40 for c in checks)
 
 
 def test_a_wrong_textbook_derivative_is_caught(mazur, monkeypatch):
@@ -100,9 +101,23 @@ def test_float_values_print_only_their_own_digits():
         assert full_value(mpmath.mpf(1) / 3) == "0.33333333333333333333"
 
 
-def test_large_training_runs_switch_to_float64(mazur):
-    """Long runs of large networks train in float64; the post's 10,000 rounds stay at 30 digits."""
-    from symbolic.derive import training_precision
+def test_training_runs_in_float64_and_prints_only_digits_30_digit_training_confirms(mazur_derivation):
+    """Training runs in float64 (the post's 10,000 rounds included); every digit it keeps of every
+    value agrees with 30-digit training, and prints as the 30-digit value prints."""
+    from symbolic import reference
+    from symbolic.derive import full_value, train, training_precision
 
-    assert training_precision(mazur, 10000) == "mpmath"
+    mazur = mazur_derivation.spec
+    assert training_precision(mazur, 10000) == "float"
     assert training_precision(mazur, 1_000_000) == "float"
+    fast = train(mazur_derivation, 2000, (1, 1999, 2000))
+    slow = train(mazur_derivation, 2000, (1, 1999, 2000), precision="mpmath")
+    assert (fast.precision, slow.precision) == ("float", "mpmath")
+    assert fast.check is not None and "float64" in fast.check.method
+    for u in (1, 1999, 2000):
+        assert set(fast.snapshots[u]) == set(slow.snapshots[u])
+        for name, kept in fast.snapshots[u].items():
+            exact = slow.snapshots[u][name]
+            assert reference.agrees(exact, full_value(kept)), (u, name)
+            assert format_value(kept) == format_value(exact), (u, name)
+        assert format_value(fast.errors[u]) == format_value(slow.errors[u])

@@ -1,0 +1,263 @@
+"""The derivation's per-sample steps as straight-line code: the gradient module's and training's.
+
+:func:`compact_program` keeps the quantities the post names (``net_h1``,
+``out_h1``, ``delta_o1``, the gradients) as variables, inlines the factors in
+between and writes softmax and the cross-entropies in their stable forms.
+:func:`ordered_cse` factors out shared work.  The generated gradient module
+(:mod:`codegen.pymodule`) prints this program; :func:`float_trainer` compiles
+the same program into a float64 training loop.  Nothing is differentiated here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import sympy as sp
+from sympy.codegen.ast import Assignment, CodeBlock
+
+from . import naming
+from .evaluate import FloatPrinter, float_sigmoid, float_softplus
+from .functions import softplus
+from .model import ETA, Model, symbol
+
+Pairs = list[tuple[sp.Symbol, sp.Expr]]
+
+
+def cancel_division(expr: sp.Expr) -> sp.Expr:
+    """Cancel a division an error's derivative brings (cross-entropy's 1/(y(1 - y)), 1/y).
+
+    So saturated outputs stay finite; an expression without a negative power is returned as it is.
+    """
+    if any(p.exp.is_negative for p in expr.atoms(sp.Pow)):
+        return sp.factor_terms(sp.cancel(expr))
+    return expr
+
+
+def softmax_symbols(layer: int) -> tuple[sp.Symbol, sp.Symbol]:
+    """The helper variables of a softmax layer: the largest net input and the sum of exponentials."""
+    return symbol(f"_max_{layer}"), symbol(f"_sum_{layer}")
+
+
+def stable_forward(model: Model, forward: Pairs) -> Pairs:
+    """Rewrite softmax as exp(net - max) / sum, so large net inputs cannot overflow."""
+    out: Pairs = []
+    for k, layer in enumerate(model.spec.layers):
+        if k == 0:
+            continue
+        names = {symbol(naming.net(n)) for n in layer.neurons} | {symbol(naming.out(n)) for n in layer.neurons}
+        mine = [(s, e) for s, e in forward if s in names]
+        if layer.activation != "softmax":
+            out += mine
+            continue
+        nets = [symbol(naming.net(n)) for n in layer.neurons]
+        top, total = softmax_symbols(k)
+        out += [(s, e) for s, e in mine if s in set(nets)]
+        out.append((top, sp.Max(*nets)))
+        out.append((total, sp.Add(*[sp.exp(n - top) for n in nets])))
+        out += [(symbol(naming.out(n)), sp.exp(symbol(naming.net(n)) - top) / total) for n in layer.neurons]
+    return out
+
+
+def stable_error(model: Model, o: str, expr: sp.Expr) -> sp.Expr:
+    """Write cross-entropies from the net input, so saturated outputs never take log(0)."""
+    net, t = symbol(naming.net(o)), symbol(naming.target(o))
+    last = model.spec.layers[-1].activation
+    if model.spec.error == "binary_cross_entropy" and last == "sigmoid":
+        # -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)) = t softplus(-x) + (1 - t) softplus(x)
+        return t * softplus(-net) + (1 - t) * softplus(net)
+    if model.spec.error == "categorical_cross_entropy" and last == "softmax":
+        top, total = softmax_symbols(len(model.spec.layers) - 1)
+        # -t log(softmax(x)_o) = -t (x_o - max - log(sum of exp(x - max)))
+        return -t * (net - top - sp.log(total))
+    return expr
+
+
+#: Kinds of step kept as named variables; the rest are inlined.
+KEPT = ("net", "out", "delta", "grad", "update", "E", "E_total")
+
+
+@dataclass(frozen=True)
+class CompactProgram:
+    """Forward, error and backward assignments of one sample, named quantities kept."""
+
+    forward: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    error: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    backward: tuple[tuple[sp.Symbol, sp.Expr], ...]
+
+
+@functools.lru_cache(maxsize=16)
+def compact_program(model: Model, steps: tuple) -> CompactProgram:
+    """Turn the per-sample steps into (forward, error, backward) assignments; chain factors inlined.
+
+    Cached: the gradient module and the training loop of one derivation share it.
+    """
+    from .derive import Kind  # the step kinds live beside the steps
+
+    forward, error, backward = [], [], []
+    inline: dict[sp.Symbol, sp.Expr] = {}
+    last = len(model.spec.layers) - 1
+    for step in steps:
+        sym = symbol(step.name)
+        if step.kind == Kind.GRAD and step.neuron is not None and not (
+                step.layer == last and model.softmax_output):
+            # dE/dout * dout/dnet is delta by definition: reuse the named delta.
+            dnet = symbol(naming.d(naming.net(step.neuron), step.param))
+            expr = symbol(naming.delta(step.neuron)) * inline[dnet]
+        else:
+            expr = step.rhs.doit().xreplace(inline)
+        if step.kind not in KEPT:
+            inline[sym] = expr
+            continue
+        if step.section == "forward":
+            forward.append((sym, expr))
+        elif step.section == "error":
+            error.append((sym, stable_error(model, step.neuron, expr) if step.kind == Kind.E else expr))
+        else:
+            if step.kind == Kind.DELTA:
+                expr = cancel_division(expr)
+            backward.append((sym, expr))
+    wanted = {symbol(naming.d(naming.E_TOTAL, p)) for p in model.spec.parameters}
+    return CompactProgram(tuple(stable_forward(model, forward)), tuple(error), tuple(_live(backward, wanted)))
+
+
+def _live(pairs: list, wanted: set) -> list:
+    """Drop assignments nothing wanted depends on (the updates, unless hidden deltas use them)."""
+    needed = set(wanted)
+    kept = []
+    for sym, expr in reversed(pairs):
+        if sym in needed:
+            kept.append((sym, expr))
+            needed |= expr.free_symbols
+    return kept[::-1]
+
+
+def ordered_cse(pairs: Sequence[tuple[sp.Symbol, sp.Expr]], prefix: str) -> Pairs:
+    """Factor shared subexpressions out of assignments, each placed just before its first use.
+
+    SymPy's ``CodeBlock.cse`` does exactly this (temporaries ``prefix0, prefix1, ...``).
+    """
+    if not pairs:
+        return []
+    block = CodeBlock(*[Assignment(s, e) for s, e in pairs])
+    reduced = block.cse(symbols=sp.numbered_symbols(prefix), order="none")
+    return [(a.lhs, a.rhs) for a in reduced.args]
+
+
+# -- float64 training --------------------------------------------------------
+
+#: Relative size of the perturbation the shadow run gives every parameter after each update:
+#: 2^-50, four to eight times the rounding error of storing the parameter in float64.
+SHADOW_KICK = 2.0 ** -50
+
+
+class _Printer(FloatPrinter):
+    """Float code in which each sample's quantities get their own names (net_h1_s1)."""
+
+    def __init__(self, rename: dict[str, str]):
+        super().__init__()
+        self.rename = rename
+
+    def _print_Symbol(self, expr):
+        return self.rename.get(expr.name) or naming.ident(expr.name)
+
+
+@dataclass
+class FloatTrainer:
+    """A compiled float64 training loop over a spec's samples.
+
+    ``run(state, u0, n, errors)`` performs updates u0 .. u0+n-1 from the parameter tuple
+    *state*, appends E_total before each update to *errors*, and returns the new state;
+    ``error(state)`` is E_total at *state*.  ``shadow(state, u0, n, errors, random)`` is the
+    same loop with every trainable parameter multiplied by 1 + 2^-50 (2 random() - 1) after
+    each update.
+    """
+
+    parameters: tuple[str, ...]
+    run: Callable
+    shadow: Callable
+    error: Callable
+    source: str
+
+
+def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
+    """Compile the spec's training loop (forward, error, backward, update) into float64 Python."""
+    spec = model.spec
+    program = compact_program(model, tuple(steps))
+    forward = ordered_cse(program.forward, "_f")
+    error = ordered_cse(program.error, "_e")
+    backward = ordered_cse(program.backward, "_g")
+    params = list(spec.parameters)
+    pid = {p: naming.ident(p) for p in params}
+    n = len(spec.samples)
+    order = [tuple(range(i, i + spec.training.batch_size)) for i in range(0, n, spec.training.batch_size)]
+    mean = spec.training.reduction == "mean"
+    trainable = set(spec.trainable)
+    assigned = {s.name for s, _ in forward + error + backward}
+
+    def printer(s: int) -> _Printer:
+        sample = spec.samples[s]
+        rename = {name: f"{naming.ident(name)}_s{s + 1}" for name in assigned}
+        consts = {n_: v for n_, v in sample.inputs}
+        consts.update({naming.target(o): v for o, v in sample.targets})
+        rename.update({name: f"({float(v)!r})" for name, v in consts.items()})
+        rename["eta"] = "_eta"
+        return _Printer(rename)
+
+    def block(pairs: Pairs, s: int, indent: str) -> list[str]:
+        p = printer(s)
+        return [f"{indent}{p.doprint(sym)} = {p.doprint(expr)}" for sym, expr in pairs]
+
+    def total(names: list[str]) -> str:
+        text = " + ".join(names)
+        return f"({text}) / {len(names)}.0" if mean and len(names) > 1 else text
+
+    state = ", ".join(pid[p] for p in params) + ("," if len(params) == 1 else "")
+    lines = [f"def _error(_state):", f"    {state} = _state"]
+    for s in range(n):
+        lines += block(forward + error, s, "    ")
+    lines.append(f"    return {total([f'E_total_s{s + 1}' for s in range(n)])}")
+
+    for name, kick in (("_run", False), ("_shadow", True)):
+        lines += [f"def {name}(_state, _u0, _count, _errors, _random=None):", f"    {state} = _state",
+                  "    _append = _errors.append"]
+        lines.append("    for _u in range(_u0, _u0 + _count):")
+        for s in range(n):
+            lines += block(forward + error, s, "        ")
+        lines.append(f"        _append({total([f'E_total_s{s + 1}' for s in range(n)])})")
+        if len(order) > 1:
+            lines.append(f"        _b = _u % {len(order)}")
+        for b, batch in enumerate(order):
+            indent = "        "
+            if len(order) > 1:
+                lines.append(f"        {'if' if b == 0 else 'elif'} _b == {b}:")
+                indent = "            "
+            for s in batch:
+                lines += block(backward, s, indent)
+            updates = []
+            for p in params:
+                if p not in trainable:
+                    continue
+                grads = [f"{naming.ident(naming.d(naming.E_TOTAL, p))}_s{s + 1}" for s in batch]
+                grad = " + ".join(grads)
+                if mean and len(grads) > 1:
+                    grad = f"({grad}) / {len(grads)}.0"
+                elif len(grads) > 1:
+                    grad = f"({grad})"
+                updates.append(f"{pid[p]} - _eta * {grad}")
+            moved = [pid[p] for p in params if p in trainable]
+            if moved:
+                lines.append(f"{indent}{', '.join(moved)}{',' if len(moved) == 1 else ''} = "
+                             f"{', '.join(updates)}{',' if len(moved) == 1 else ''}")
+            if kick:
+                for p in params:
+                    if p in trainable:
+                        lines.append(f"{indent}{pid[p]} *= 1.0 + _kick * (2.0 * _random() - 1.0)")
+        lines.append(f"    return ({state})")
+    source = "\n".join(lines) + "\n"
+    namespace = {"math": math, "_sigmoid": float_sigmoid, "_softplus": float_softplus,
+                 "_eta": float(spec.training.learning_rate), "_kick": SHADOW_KICK}
+    exec(compile(source, "<stepgrad training>", "exec"), namespace)  # noqa: S102 - our own printed code
+    return FloatTrainer(tuple(params), namespace["_run"], namespace["_shadow"], namespace["_error"], source)
