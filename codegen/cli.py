@@ -152,6 +152,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "md", "pdf"), default="text")
     p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: ANSWERS' name + .pdf)")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+
+    from . import newspec
+    from symbolic.functions import ACTIVATIONS, ERRORS
+    p = sub.add_parser("new", help="write a commented starting spec for a shape like 3-4-2",
+                       description="Write a commented spec for SHAPE (layer widths, input first): seeded "
+                                   "initial values rounded to two decimals and the weight numbering spelled out.")
+    p.add_argument("shape", metavar="SHAPE", help="layer widths joined by '-', like 3-4-2")
+    p.add_argument("--activation", choices=newspec.HIDDEN_ACTIVATIONS, default="sigmoid",
+                   help="hidden layers' activation (default: sigmoid)")
+    p.add_argument("--output-activation", choices=tuple(ACTIVATIONS), default=None,
+                   help="output layer's activation (default: softmax with categorical_cross_entropy, else sigmoid)")
+    p.add_argument("--error", choices=tuple(ERRORS), default="half_sse", help="error function (default: half_sse)")
+    p.add_argument("--bias", choices=newspec.BIASES, default="per_neuron",
+                   help="a bias per neuron, one shared per layer (the post's), or none (default: per_neuron)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial values (default: 0)")
+    p.add_argument("--learning-rate", default="0.5", metavar="ETA", help="default: 0.5, the post's")
+    p.add_argument("--steps", type=_count, default=10000, metavar="N", help="training updates (default: 10000)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
     return parser
 
 
@@ -339,8 +358,17 @@ def cmd_check(args) -> int:
     return code
 
 
+def cmd_new(args) -> int:
+    from . import newspec
+
+    text = newspec.new_spec(args.shape, args.activation, args.output_activation, args.error, args.bias,
+                            args.seed, args.learning_rate, args.steps)
+    _to_stdout_or_file(args, text.encode(), Path(args.output) if args.output else None)
+    return 0
+
+
 COMMANDS = {"example": cmd_example, "derive": cmd_derive, "module": cmd_module,
-            "values": cmd_values, "check": cmd_check}
+            "values": cmd_values, "check": cmd_check, "new": cmd_new}
 
 
 def main(argv: list[str] | None = None) -> int:
