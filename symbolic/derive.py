@@ -312,8 +312,21 @@ def format_value(x) -> str:
 
     A value that is exactly a shorter decimal prints as that decimal (0.3775).
     """
+    if isinstance(x, Proven):  # the post's form, cut to the decimals training proved
+        with mpmath.workdps(DPS):
+            magnitude = int(mpmath.floor(mpmath.log10(abs(x)))) if x else 0
+        return x.fixed(max(9, 6 - magnitude - 1))
     with mpmath.workdps(DPS):
         return _format(mpmath.mpf(x))
+
+
+def _fixed(x, decimals: int) -> str:
+    """*x* with exactly *decimals* decimal places (a value known only to that many)."""
+    with mpmath.workdps(DPS):
+        scaled = int(mpmath.nint(abs(x) * mpmath.mpf(10) ** decimals))
+    digits = str(scaled).rjust(decimals + 1, "0")
+    text = f"{digits[:-decimals]}.{digits[-decimals:]}" if decimals else digits
+    return ("-" if x < 0 and scaled else "") + text
 
 
 #: Beyond this many digits before the point (a diverging value), a value prints in scientific form.
@@ -345,26 +358,39 @@ def full_value(x) -> str:
     """
     if isinstance(x, float):
         return repr(x)
-    digits = min(20, x.digits) if isinstance(x, Proven) else 20
+    if isinstance(x, Proven):
+        with mpmath.workdps(DPS):
+            magnitude = int(mpmath.floor(mpmath.log10(abs(x)))) if x else 0
+        return x.fixed(max(0, 20 - magnitude - 1))
     with mpmath.workdps(DPS):
-        return mpmath.nstr(mpmath.mpf(x), max(1, digits), min_fixed=-30, max_fixed=30, strip_zeros=False)
+        return mpmath.nstr(mpmath.mpf(x), 20, min_fixed=-30, max_fixed=30, strip_zeros=False)
 
 
 class Proven(mpmath.mpf):
-    """A value after training, known to ``digits`` significant digits and stored rounded to them.
+    """A value after float64 training: the 50-digit evaluation of the trained parameters, and
+    ``error``, a bound on how far the exact training's value may lie from it.
 
-    It computes like any mpmath number (results are plain numbers); :func:`full_value` prints
-    only its proven digits, and :func:`format_value` never more than it proves (see train).
+    It computes like any mpmath number (results are plain numbers).  :func:`format_value` and
+    :func:`full_value` print it with only the decimals on which every value within ``error``
+    agrees, so a printed digit is never one the bound leaves open.
     """
 
-    __slots__ = ("digits",)
+    __slots__ = ("error",)
+
+    def fixed(self, decimals: int) -> str:
+        """The value with at most *decimals* decimals: as many as x - error and x + error share."""
+        with mpmath.workdps(DPS):
+            low, high = mpmath.mpf(self) - self.error, mpmath.mpf(self) + self.error
+            while decimals > 0 and _fixed(low, decimals) != _fixed(high, decimals):
+                decimals -= 1
+            return _fixed(mpmath.mpf(self), decimals)
 
 
-def proven(x, digits: int) -> Proven:
-    """*x* rounded to *digits* significant digits, marked as known to that many."""
+def proven(x, error) -> Proven:
+    """*x* marked as known to within *error*."""
     with mpmath.workdps(DPS):
-        value = Proven(_round_significant(mpmath.mpf(x), digits))
-    value.digits = digits
+        value = Proven(x)
+        value.error = mpmath.mpf(error)
     return value
 
 
@@ -496,7 +522,9 @@ HIGH_PRECISION_BUDGET = 4_000_000
 SAFETY = 16
 #: Significant digits of the error curve the plot prints, plus one.
 CURVE_DIGITS = 7
-#: At most this many significant digits of a trained value are ever kept (what full_value prints).
+#: Training falls back to 30 digits (when affordable) if a value keeps fewer significant digits.
+MIN_DIGITS = 6
+#: The most significant digits reported for a disagreement of zero (what full_value prints).
 MAX_DIGITS = 20
 
 
@@ -525,12 +553,10 @@ class Trajectory:
     #: The fewest significant digits kept of any snapshot value.
     digits: int = MAX_DIGITS
     check: TrainingCheck | None = None
-    #: Whether every snapshot value prints (format_value) all its digits, and the curve its six.
+    #: Whether every snapshot value kept MIN_DIGITS significant digits, and the curve CURVE_DIGITS.
     complete: bool = True
     #: E_total after u updates from the perturbed second float64 run (float training only).
     shadow_errors: list | None = None
-    #: The last update count up to which every value keeps a proven digit, when some later one does not.
-    resolved_until: int | None = None
 
 
 def training_precision(spec: Spec, steps: int) -> str:
@@ -567,14 +593,14 @@ def train(source: Derivation | Spec, steps: int, snapshots: tuple[int, ...] = ()
 
     *source* is the spec's derivation (or the spec itself, derived here).  Training runs in
     float64 through the straight-line code of :mod:`symbolic.program`, twice: once as is, and
-    once with every parameter perturbed by a random relative 2^-50 after each update.  Each
-    snapshot is evaluated at 50 digits from both runs' parameters, and kept only to the
-    significant digits on which the two agree (with a safety factor of SAFETY): a value known
-    to 13 digits is stored as that 13-digit decimal, so every printer shows only proven
-    digits.  When that costs a digit the worked example prints (format_value), or the error
-    curve keeps fewer than CURVE_DIGITS digits, and the run is small, training falls back to
-    *dps* digits (``precision="mpmath"`` forces that).  *tick*, if given, is called with the
-    number of updates done, for progress reports.
+    once with every parameter moved at random by up to 2^-50 of itself after each update.
+    Each snapshot is evaluated at 50 digits from both runs' parameters, and each value becomes
+    a :class:`Proven` whose error bound is SAFETY times the two runs' difference: the printers
+    show only the digits that bound leaves certain.  When a value keeps fewer than MIN_DIGITS
+    significant digits, or the error curve fewer than CURVE_DIGITS, and the run is small,
+    training falls back to *dps* digits (``precision="mpmath"`` forces that).  The first
+    snapshots (no update, one update) are the spec's and the derivation's exact values.
+    *tick*, if given, is called with the number of updates done, for progress reports.
     """
     derivation = source if isinstance(source, Derivation) else None
     spec = derivation.spec if derivation else source
@@ -582,13 +608,7 @@ def train(source: Derivation | Spec, steps: int, snapshots: tuple[int, ...] = ()
     sample_steps = derivation.sample_steps if derivation else tuple(backward_steps(model))
     if (precision or training_precision(spec, steps)) == "float":
         trajectory = _train_float(model, sample_steps, steps, snapshots, tick, derivation)
-        if trajectory.complete:
-            return trajectory
-        if not high_precision_affordable(spec, steps):
-            if trajectory.resolved_until is not None:
-                raise SpecError(f"{spec.name}: after {trajectory.resolved_until + 1} updates E_total is too small "
-                                "for float64 training to prove any digit of it, and 30-digit training of "
-                                f"{steps} updates is too large; ask for at most {trajectory.resolved_until} updates")
+        if trajectory.complete or not high_precision_affordable(spec, steps):
             return trajectory
     return _train_mpmath(model, sample_steps, steps, snapshots, dps, tick)
 
@@ -635,7 +655,7 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
         raise SaturationError(f"{spec.name}: training, between updates {u + 1} and {min(u + chunk, steps)}: a value is undefined{why}; "
                               "an output probably saturated at exactly 0 or 1, or training diverged: use a "
                               "smaller learning rate, weights or inputs") from None
-    bad = next((k for k, e in enumerate(errors) if not math.isfinite(e)), None)
+    bad = None if all(map(math.isfinite, errors)) else next(k for k, e in enumerate(errors) if not math.isfinite(e))
     if bad is not None or not all(math.isfinite(v) for v in state):
         raise _diverged(spec, bad if bad is not None else steps, errors[bad] if bad is not None else math.inf)
 
@@ -664,8 +684,9 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
                     kept[name] = x  # given exactly, never trained
                     continue
                 digits, rel = _proven_digits(x, other[name])
-                kept[name] = proven(x, digits) if digits < MAX_DIGITS else x
-                complete = complete and format_value(kept[name]) == format_value(x)
+                # SAFETY x the two runs' difference, and never less than float64's own resolution
+                kept[name] = proven(x, max(SAFETY * abs(x - other[name]), abs(x) * 2.0 ** -50))
+                complete = complete and digits >= MIN_DIGITS
                 worst = max(worst, rel)
                 if x != 0:
                     fewest = min(fewest, digits)
@@ -673,12 +694,13 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
             if mark in snapshots:
                 snaps[mark] = kept
             errors[mark] = kept[naming.E_TOTAL]
-    spread = [0.0 if a == b else abs(a - b) / abs(a) if a else math.inf for a, b in zip(errors, shadow_errors)]
-    curve = _digits(max(spread, default=0.0))
-    limit = 1 / (SAFETY * 10)  # a relative spread above this leaves no proven digit
-    lost = next((u for u, r in enumerate(spread) if r > limit), None)
-    if lost is None and fewest < 1:
-        lost = max(marks)
+    # the curve (for the plot) is judged on at most about 20,000 evenly spaced points and the last
+    stride = max(1, len(errors) // 20000)
+    marks_curve = list(range(0, len(errors), stride)) + [len(errors) - 1]
+    curve = _digits(max((0.0 if errors[u] == shadow_errors[u] else
+                         abs(errors[u] - shadow_errors[u]) / abs(errors[u]) if errors[u] else math.inf)
+                        for u in marks_curve))
+
     check = TrainingCheck(
         f"training: every value after {steps} updates (parameters, forward values, E_total)",
         "float64, against a second float64 run with every parameter moved at random by up to 9e-16 of its "
@@ -687,7 +709,7 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
         "50-digit derivation",
         count, worst)
     return Trajectory(errors, snaps, "float", curve, fewest, check, complete and curve >= CURVE_DIGITS,
-                      shadow_errors, None if lost is None else max(0, lost - 1))
+                      shadow_errors)
 
 
 def _proven_digits(x, y) -> tuple[int, float]:
@@ -704,17 +726,6 @@ def _digits(rel: float) -> int:
     if not bound < 1:
         return 0
     return max(0, min(MAX_DIGITS, int(math.floor(-math.log10(bound)))))
-
-
-def _round_significant(x, digits: int):
-    """x rounded to *digits* significant digits, as an exact short decimal (printers show no more)."""
-    if x == 0 or digits >= MAX_DIGITS:
-        return x
-    if digits <= 0:
-        return mpmath.mpf(0)
-    magnitude = int(mpmath.floor(mpmath.log10(abs(x))))
-    scale = mpmath.mpf(10) ** (digits - 1 - magnitude)
-    return mpmath.nint(x * scale) / scale
 
 
 class _ExactForward:

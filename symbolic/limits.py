@@ -45,10 +45,11 @@ class Cost:
 
 
 #: Measured costs of symbolic.derive.train, by precision (benchmarks/training_costs.py, 2 cores
-#: shared with other work, CPython 3.11): mazur (10 parameters, 1 sample) 0.10 ms an update in
-#: float64 and 0.84 ms at 30 digits; tanh232 (17 parameters, 2 samples) 0.14 and 1.26 ms; an
-#: 8-16-8 network (280 parameters) 0.94 and 10.1 ms.  Rounded up, so estimates err long.
-TRAINING_COSTS = {"float": Cost(per_update=80e-6, per_unit=4e-6),
+#: shared with other work, CPython 3.11).  float64 (the compiled loop run twice, the second
+#: perturbed): mazur (10 parameters, 1 sample) 0.016 ms an update, a 2-3-2 tanh network on
+#: 2 samples 0.022 ms, an 8-16-8 network (280 parameters) 0.36 ms.  30 digits: mazur 0.84 ms,
+#: tanh232 (17 parameters, 2 samples) 1.26 ms, 8-16-8 10.1 ms.  Rounded up, so estimates err long.
+TRAINING_COSTS = {"float": Cost(per_update=8e-6, per_unit=1.6e-6),
                   "mpmath": Cost(per_update=600e-6, per_unit=40e-6)}
 #: Seconds of estimated training a command may start; more is refused up front with the estimate.
 TRAIN_BUDGET_S = 30.0

@@ -163,6 +163,13 @@ class _Printer(FloatPrinter):
     def _print_Symbol(self, expr):
         return self.rename.get(expr.name) or naming.ident(expr.name)
 
+    def _print_sigmoid(self, expr):
+        # inlined (a call per neuron per update is most of a small network's time), stable both ways
+        if not expr.args[0].is_Symbol:
+            return super()._print_sigmoid(expr)
+        v = self._print(expr.args[0])
+        return f"(1.0 / (1.0 + _exp(-{v})) if {v} >= 0.0 else (_z := _exp({v})) / (1.0 + _z))"
+
 
 @dataclass
 class FloatTrainer:
@@ -215,14 +222,14 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
         return f"({text}) / {len(names)}.0" if mean and len(names) > 1 else text
 
     state = ", ".join(pid[p] for p in params) + ("," if len(params) == 1 else "")
-    lines = [f"def _error(_state):", f"    {state} = _state"]
+    lines = ["def _error(_state):", f"    {state} = _state", "    _exp = math.exp"]
     for s in range(n):
         lines += block(forward + error, s, "    ")
     lines.append(f"    return {total([f'E_total_s{s + 1}' for s in range(n)])}")
 
     for name, kick in (("_run", False), ("_shadow", True)):
         lines += [f"def {name}(_state, _u0, _count, _errors, _random=None):", f"    {state} = _state",
-                  "    _append = _errors.append"]
+                  "    _append = _errors.append", "    _exp = math.exp"]
         lines.append("    for _u in range(_u0, _u0 + _count):")
         for s in range(n):
             lines += block(forward + error, s, "        ")
