@@ -107,6 +107,9 @@ def _check_folder(path: Path) -> None:
     while True:
         try:
             st = os.stat(parent)
+        except NotADirectoryError:  # a file further up: find it
+            parent = parent.parent
+            continue
         except FileNotFoundError:
             if parent.parent == parent:
                 raise SpecError(f"{_shown(path)}: cannot write: no such folder") from None
@@ -136,7 +139,7 @@ def check_writable(paths: list[Path], force: bool) -> None:
         seen[key] = path
         try:
             link = os.lstat(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             _check_folder(Path(path))
             continue
         except OSError as exc:

@@ -63,9 +63,13 @@ class Run:
     temp_left: list
 
 
-def _limit_memory() -> None:  # runs in the child before exec
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    os.setsid()
+def _child_setup(umask: int | None):
+    def setup() -> None:  # runs in the child before exec
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        os.setsid()
+        if umask is not None:
+            os.umask(umask)
+    return setup
 
 
 def snapshot(folder: Path) -> dict[str, tuple]:
@@ -88,7 +92,7 @@ def snapshot(folder: Path) -> dict[str, tuple]:
 
 
 def run(args: list[str], cwd: Path, *, stdin: bytes | None = None, env: dict | None = None,
-        signal_after: tuple[float, int] | None = None, signal_when=None) -> Run:
+        signal_after: tuple[float, int] | None = None, signal_when=None, umask: int | None = None) -> Run:
     """Run the CLI with *args* in *cwd*; *signal_after* = (seconds, signal) or *signal_when* = (predicate, signal)."""
     tmp = cwd.parent / (cwd.name + "-tmp")
     tmp.mkdir(exist_ok=True)
@@ -102,7 +106,7 @@ def run(args: list[str], cwd: Path, *, stdin: bytes | None = None, env: dict | N
         start = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "codegen", *args], cwd=cwd, env=environment,
                                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                stdout=fo, stderr=fe, preexec_fn=_limit_memory)
+                                stdout=fo, stderr=fe, preexec_fn=_child_setup(umask))
         if stdin is not None:
             proc.stdin.write(stdin)
             proc.stdin.close()
