@@ -85,6 +85,10 @@ ARROW = 0.25
 #: The picture must fit the text block (A4, 2 cm margins) with some room to spare.
 MAX_WIDTH = 16.6
 MAX_HEIGHT = 19.0
+#: More labels than this never fit an A4 page legibly: the collision checks are not even tried.
+MAX_LABELS = 100
+#: A picture up to this height shares its page with the section's opening lines.
+COMFORTABLE_HEIGHT = 13.5
 
 #: Advance widths of Computer Modern math glyphs, in em, for the characters labels use.
 _WIDTHS = {".": 0.28, ",": 0.28, "=": 1.34, "-": 0.78, "+": 1.22, "(": 0.39, ")": 0.39}
@@ -158,6 +162,8 @@ class Box:
 
 def boxes_overlap(a: Box, b: Box) -> bool:
     """Whether two turned rectangles overlap (separating axis test)."""
+    if math.hypot(a.cx - b.cx, a.cy - b.cy) > math.hypot(a.hw, a.hh) + math.hypot(b.hw, b.hh):
+        return False  # their circumscribed circles are apart
     for box in (a, b):
         for axis in (box.angle, box.angle + math.pi / 2):
             ux, uy = math.cos(axis), math.sin(axis)
@@ -170,6 +176,8 @@ def boxes_overlap(a: Box, b: Box) -> bool:
 
 def box_hits_circle(box: Box, x: float, y: float, r: float) -> bool:
     """Whether a turned rectangle overlaps a circle."""
+    if abs(x - box.cx) > r + box.hw + box.hh or abs(y - box.cy) > r + box.hw + box.hh:
+        return False
     lx, ly = box.local(x, y)
     nx, ny = max(-box.hw, min(box.hw, lx)), max(-box.hh, min(box.hh, ly))
     return (lx - nx) ** 2 + (ly - ny) ** 2 < r * r
@@ -177,6 +185,10 @@ def box_hits_circle(box: Box, x: float, y: float, r: float) -> bool:
 
 def segment_hits_box(p: tuple[float, float], q: tuple[float, float], box: Box) -> bool:
     """Whether the segment p-q passes through a turned rectangle (Liang-Barsky clipping)."""
+    reach = math.hypot(box.hw, box.hh)
+    if (max(p[0], q[0]) < box.cx - reach or min(p[0], q[0]) > box.cx + reach
+            or max(p[1], q[1]) < box.cy - reach or min(p[1], q[1]) > box.cy + reach):
+        return False
     x0, y0 = box.local(*p)
     x1, y1 = box.local(*q)
     t0, t1 = 0.0, 1.0
@@ -227,14 +239,18 @@ _FINE = tuple(round(0.1 + 0.03 * k, 2) for k in range(27))
 SLOPED_TS = (0.3, 0.7, 0.25, 0.75, 0.35, 0.65, 0.2, 0.8, 0.4, 0.6, 0.45, 0.55, 0.5, 0.15, 0.85) + _FINE
 LEVEL_TS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8, 0.45, 0.55, 0.15, 0.85) + _FINE
 #: Directions (degrees) in which a per-neuron bias box may sit from its neuron, in order of preference.
+#: How many times label placement starts again with the label that found no spot first.
+RESTARTS = 6
 BIAS_DIRECTIONS = (90, 270, 120, 240, 60, 300, 135, 225, 45, 315, 150, 210, 30, 330, 180)
 
 
 class _Placement:
     """Neuron positions for one spacing, and the labels and boxes placed so far."""
 
-    def __init__(self, spec: Spec, dx: float, dy: float, node_mm: float):
+    def __init__(self, spec: Spec, dx: float, dy: float, node_mm: float, shared: dict | None = None):
         self.spec = spec
+        #: Work shared by placements at the same spacing: which edges each label spot crosses.
+        self.shared = {} if shared is None else shared
         self.r = node_mm / 20
         self.nodes: dict[str, Node] = {}
         widest = max(len(layer.neurons) for layer in spec.layers)
@@ -247,6 +263,7 @@ class _Placement:
         self.dx, self.dy = dx, dy
         self.segments = [self.ends(self.nodes[w.src], self.nodes[w.dst]) for w in spec.weights]
         self.boxes: list[Box] = []       # bias boxes and labels placed so far
+        self._candidates: dict[tuple[int, str], tuple] = {}
         self.biases: list[Node] = []
         self.arrows: list[tuple] = []    # bias arrows
 
@@ -321,41 +338,84 @@ class _Placement:
 
     # -- weight labels
     def place_labels(self, font: str) -> list[Edge] | None:
-        """Label every weight's edge, or None when some label finds no clear spot."""
-        values = dict(self.spec.initial)
-        edges = []
-        every = self.segments + self.arrows
-        for k, wt in enumerate(self.spec.weights):
-            label = f"{naming.latex_name(wt.name)}={number_text(values[wt.name])}"
-            w, h = text_size(label, font, LABEL_PAD)
-            (px, py), (qx, qy) = self.segments[k]
-            length = math.hypot(qx - px, qy - py)
-            angle = math.atan2(qy - py, qx - px)
-            if angle > math.pi / 2:
-                angle -= math.pi
-            elif angle <= -math.pi / 2:
-                angle += math.pi
-            ts = LEVEL_TS if abs(qy - py) < 1e-9 else SLOPED_TS
-            best = None
-            for order, t in enumerate(ts):
-                if t * length < w / 2 + MARGIN or (1 - t) * length < w / 2 + ARROW:
-                    continue
-                box = Box(px + t * (qx - px), py + t * (qy - py), w / 2, h / 2, angle)
-                if not self.clear(box):
-                    continue
-                crossings = sum(segment_hits_box(p, q, box) for j, (p, q) in enumerate(every) if j != k)
-                if best is None or crossings < best[0]:
-                    best = (crossings, order, t, box)
-                if crossings == 0:
+        """Label every weight's edge, or None when some label finds no clear spot.
+
+        Labels are placed one by one; when one finds no spot, it goes first and all start
+        again, a few times, since the labels placed early take the spots the later ones need.
+        """
+        base = list(self.boxes)
+        order = list(range(len(self.spec.weights)))
+        for _ in range(RESTARTS + 1):
+            self.boxes = list(base)
+            placed: dict[int, Edge] = {}
+            for k in order:
+                edge = self.label_spot(k, font)
+                if edge is None:
+                    order.remove(k)
+                    order.insert(0, k)
                     break
-            if best is None:
-                return None
-            _, _, t, box = best
-            self.boxes.append(box)
-            edges.append(Edge(wt.src, wt.dst, label, t, f"{wt.name} = {number_text(values[wt.name])}",
-                              round(box.cx, 3), round(box.cy, 3), round(math.degrees(angle), 2),
-                              round(w, 3), round(h, 3)))
-        return edges
+                placed[k] = edge
+            else:
+                return [placed[k] for k in range(len(order))]
+        self.boxes = base
+        return None
+
+    def label_spot(self, k: int, font: str) -> Edge | None:
+        """Place weight *k*'s label where it touches nothing placed and crosses the fewest edges."""
+        wt = self.spec.weights[k]
+        label, value, w, h, angle, spots = self.label_candidates(k, font)
+        for t, box in spots:
+            if self.clear(box):
+                self.boxes.append(box)
+                return Edge(wt.src, wt.dst, label, t, f"{wt.name} = {value}", round(box.cx, 3), round(box.cy, 3),
+                            round(math.degrees(angle), 2), round(w, 3), round(h, 3))
+        return None
+
+    def label_candidates(self, k: int, font: str):
+        """Weight *k*'s label and its spots along the edge, fewest crossed edges first, then by preference.
+
+        The edges a spot crosses do not depend on the other labels, so this is worked out once.
+        """
+        key = (k, font)
+        if key in self._candidates:
+            return self._candidates[key]
+        wt = self.spec.weights[k]
+        value = number_text(dict(self.spec.initial)[wt.name])
+        label = f"{naming.latex_name(wt.name)}={value}"
+        w, h = text_size(label, font, LABEL_PAD)
+        (px, py), (qx, qy) = self.segments[k]
+        length = math.hypot(qx - px, qy - py)
+        angle = math.atan2(qy - py, qx - px)
+        if angle > math.pi / 2:
+            angle -= math.pi
+        elif angle <= -math.pi / 2:
+            angle += math.pi
+        ts = LEVEL_TS if abs(qy - py) < 1e-9 else SLOPED_TS
+        reach = w + h  # only edges that come this near the edge can cross a spot on it
+        lo_x, hi_x, lo_y, hi_y = min(px, qx) - reach, max(px, qx) + reach, min(py, qy) - reach, max(py, qy) + reach
+
+        def near(segments):
+            return [(a, b) for a, b in segments if max(a[0], b[0]) >= lo_x and min(a[0], b[0]) <= hi_x
+                    and max(a[1], b[1]) >= lo_y and min(a[1], b[1]) <= hi_y]
+
+        weights = near(s for j, s in enumerate(self.segments) if j != k)
+        arrows = near(self.arrows)
+        crossed = self.shared.setdefault((self.dx, self.dy, self.r, k, font), {})
+        ranked = []
+        for order, t in enumerate(ts):
+            if t * length < w / 2 + MARGIN or (1 - t) * length < w / 2 + ARROW:
+                continue
+            box = Box(px + t * (qx - px), py + t * (qy - py), w / 2, h / 2, angle)
+            if any(box_hits_circle(box, n.x, n.y, self.r + NODE_CLEARANCE) for n in self.neurons):
+                continue
+            if t not in crossed:
+                crossed[t] = sum(segment_hits_box(p, q, box) for p, q in weights)
+            crossings = crossed[t] + sum(segment_hits_box(p, q, box) for p, q in arrows)
+            ranked.append((crossings, order, t, box))
+        ranked.sort(key=lambda c: (c[0], c[1]))
+        result = (label, value, w, h, angle, [(t, box) for _, _, t, box in ranked])
+        self._candidates[key] = result
+        return result
 
     def extent(self) -> tuple[float, float]:
         """The picture's width and height in centimetres."""
@@ -413,26 +473,44 @@ def layout(spec: Spec) -> Diagram:
     (True, ['i1', 'i2', 'h1'])
     """
     spacings = _spacings(spec)
-    for font, bias_font, stacked in (("scriptsize", "small", False), ("scriptsize", "scriptsize", False),
-                                     ("scriptsize", "scriptsize", True), ("tiny", "tiny", False),
-                                     ("tiny", "tiny", True)):
-        for dx, dy, node_mm in spacings:
-            place = _Placement(spec, dx, dy, node_mm)
-            if not place.place_biases(bias_font, True, stacked):
-                continue
-            edges = place.place_labels(font)
-            if edges is None or not place.fits():
-                continue
-            return _finish(place, edges, True, font, bias_font, node_mm, True)
+    tried: dict[tuple, tuple | None] = {}
+    shared: dict = {}
+    # A picture that fits beside the section's first lines comes first, even in a smaller font.
+    for height in (COMFORTABLE_HEIGHT, MAX_HEIGHT) if len(spec.weights) <= MAX_LABELS else ():
+        for fonts in (("scriptsize", "small", False), ("scriptsize", "scriptsize", False),
+                      ("scriptsize", "scriptsize", True), ("tiny", "tiny", False), ("tiny", "tiny", True)):
+            for spacing in spacings:
+                key = fonts + spacing
+                if key not in tried:
+                    tried[key] = _labelled(spec, spacing, *fonts, shared)
+                if tried[key] is not None and tried[key][0].extent()[1] <= height:
+                    place, edges = tried[key]
+                    return _finish(place, edges, True, fonts[0], fonts[1], spacing[2], True)
+    # Unlabelled, the picture only shows the wiring's shape: keep it compact, with its bias boxes
+    # only when they fit without making it taller.
     dx, dy, node_mm = spacings[0]
+    widest = max(len(layer.neurons) for layer in spec.layers)
+    compact = (dx, min(dy, 11.0 / max(1, widest - 1)), node_mm)
     for font, with_values, stacked in (("scriptsize", True, False), ("scriptsize", True, True),
                                        ("tiny", True, True), ("tiny", False, False)):
-        for dx, dy, node_mm in spacings:
-            place = _Placement(spec, dx, dy, node_mm)
-            if place.place_biases(font, with_values, stacked) and place.fits():
-                return _finish(place, _plain_edges(spec), False, "scriptsize", font, node_mm, True)
-    place = _Placement(spec, *spacings[0])
-    return _finish(place, _plain_edges(spec), False, "scriptsize", "scriptsize", spacings[0][2], False)
+        for spacing in [compact] + spacings:
+            place = _Placement(spec, *spacing)
+            if place.place_biases(font, with_values, stacked) and place.fits() \
+                    and place.extent()[1] <= COMFORTABLE_HEIGHT:
+                return _finish(place, _plain_edges(spec), False, "scriptsize", font, spacing[2], True)
+    place = _Placement(spec, *compact)
+    return _finish(place, _plain_edges(spec), False, "scriptsize", "scriptsize", compact[2], False)
+
+
+def _labelled(spec: Spec, spacing: tuple, font: str, bias_font: str, stacked: bool, shared: dict):
+    """Place bias boxes and weight labels at one spacing: (placement, edges), or None."""
+    place = _Placement(spec, *spacing, shared)
+    if not place.place_biases(bias_font, True, stacked):
+        return None
+    edges = place.place_labels(font)
+    if edges is None or not place.fits():
+        return None
+    return place, edges
 
 
 def _plain_edges(spec: Spec) -> list[Edge]:
