@@ -202,20 +202,37 @@ def network_section(inp: Inputs) -> Section:
                                          "so there is no doubt which weight joins which neurons.")))
         else:
             blocks.append(Paragraph(para("The weights' labels would overlap in the picture, so its edges are "
-                                         "unlabelled; the table lists every weight" if len(spec.weights) <= WIRING_TABLE_LIMIT
+                                         "unlabelled; the table below lists every weight" if len(spec.weights) <= WIRING_TABLE_LIMIT
                                          else "The weights' labels would overlap in the picture, so its edges are "
-                                         "unlabelled; the table of updated parameters lists every weight")
-                                    + para(" and the table of initial values every bias." if not picture.biases_drawn
+                                         "unlabelled; the tables below show which weight joins which neurons, and "
+                                         "the table of updated parameters gives every weight's value")
+                                    + para(", and the table of initial values every bias." if not picture.biases_drawn
                                            else ".")))
         blocks.append(picture)
     if len(spec.weights) > WIRING_TABLE_LIMIT:
         blocks.append(Paragraph(para(f"The {len(spec.weights)} weights, with their initial values, gradients and "
-                                     "updates, are in the table of updated parameters; the spec gives their wiring.")))
+                                     "updates, are in the table of updated parameters. Which weight joins which "
+                                     "neurons, layer by layer (a row per neuron, a column per neuron feeding it):")))
+        blocks += wiring_matrices(spec)
     else:
         rows = tuple((para("", naming.latex_name(w.name)), para(w.src), para(w.dst),
                       para("", number_text(dict(spec.initial)[w.name]))) for w in spec.weights)
         blocks.append(Table((para("weight"), para("from"), para("to"), para("initial value")), rows, "llll"))
     return Section("The network", tuple(blocks), "network")
+
+
+def wiring_matrices(spec) -> list[Table]:
+    """One table per layer: a row per neuron, a column per neuron of the layer before, the weight's name."""
+    tables = []
+    for k in range(1, len(spec.layers)):
+        name = {(w.dst, w.src): w.name for w in spec.weights if w.layer == k}
+        sources = spec.layers[k - 1].neurons
+        header = (para(f"layer {k}"),) + tuple(para("", naming.latex_name(s)) for s in sources)
+        rows = tuple((para("", naming.latex_name(d)),)
+                     + tuple(para("", naming.latex_name(name[d, s])) if (d, s) in name else para("-")
+                             for s in sources) for d in spec.layers[k].neurons)
+        tables.append(Table(header, rows, "l" + "c" * len(sources)))
+    return tables
 
 
 def initial_section(inp: Inputs) -> Section:

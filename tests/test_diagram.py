@@ -266,3 +266,26 @@ def test_pdf_bias_boxes_are_not_crossed(tmp_path):
             for k in range(401):
                 x, y = p[0] + (q[0] - p[0]) * k / 400, p[1] + (q[1] - p[1]) * k / 400
                 assert not (x0 < x < x1 and y0 < y < y1), (e.src, e.dst, n.name)
+
+
+def test_unlabelled_network_lists_its_wiring_in_tables():
+    """When the edges carry no labels, the network section's tables give every weight's two neurons."""
+    from types import SimpleNamespace
+
+    from codegen import document
+    from codegen.formats import tex_segments
+    from symbolic import naming
+
+    spec = shape_spec("4-8-8-3")
+    section = document.network_section(SimpleNamespace(derivation=SimpleNamespace(spec=spec)))
+    text = " ".join(tex_segments(b.segments) for b in section.blocks if b.kind == "paragraph")
+    assert "unlabelled" in text and "Every edge in the picture" not in text
+    tables = [b for b in section.blocks if b.kind == "table"]
+    found = {}
+    for table in tables:
+        sources = [h[-1][1] for h in table.header[1:]]
+        for row in table.rows:
+            for src, cell in zip(sources, row[1:]):
+                found[cell[-1][1]] = (src, row[0][-1][1])
+    assert found == {naming.latex_name(w.name): (naming.latex_name(w.src), naming.latex_name(w.dst))
+                     for w in spec.weights}
