@@ -40,14 +40,22 @@ class Verified:
 
 @dataclass(frozen=True)
 class WorkedExample:
-    """The rendered worked example and the results behind it."""
+    """The worked example's document, the results behind it, and its LaTeX and Markdown
+    (each rendered when first asked for: ``derive --format md`` never renders the LaTeX)."""
 
     derivation: Derivation
-    tex: str
-    markdown: str
-    trajectory: Trajectory | None = None
+    document: document.Document
+    trajectory: Trajectory
     checks: tuple[Check, ...] = ()
     comparisons: tuple[reference.Comparison, ...] = ()
+
+    @functools.cached_property
+    def tex(self) -> str:
+        return formats.to_latex(self.document)
+
+    @functools.cached_property
+    def markdown(self) -> str:
+        return formats.to_markdown(self.document)
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,8 +107,7 @@ def worked_example(spec: Spec, source: str, expand: bool | None = None) -> Worke
         expand = len(spec.parameters) <= document.FULL_LIMIT
     doc = document.build(document.Inputs(stage.derivation, source, source_line(spec, source), trajectory, n,
                                          trajectory.snapshots[1], list(found), expand, stage.checks))
-    return WorkedExample(stage.derivation, formats.to_latex(doc), formats.to_markdown(doc), trajectory,
-                         stage.checks, tuple(found))
+    return WorkedExample(stage.derivation, doc, trajectory, stage.checks, tuple(found))
 
 
 def module(spec: Spec, source: str, form: str = "scalar") -> str:

@@ -515,8 +515,8 @@ def derive(spec: Spec) -> Derivation:
 
 # -- training -------------------------------------------------------------------
 
-#: The 30-digit fallback runs while steps x samples x program lines stays under this.
-HIGH_PRECISION_BUDGET = 4_000_000
+#: The 30-digit fallback runs while steps x samples x program lines stays under this (about 1 s).
+HIGH_PRECISION_BUDGET = 250_000
 #: The float64 run's disagreement with its perturbed shadow run is multiplied by this before
 #: it decides how many digits are kept.
 SAFETY = 16

@@ -193,9 +193,9 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
     """Compile the spec's training loop (forward, error, backward, update) into float64 Python."""
     spec = model.spec
     program = compact_program(model, tuple(steps))
-    forward = ordered_cse(program.forward, "_f")
-    error = ordered_cse(program.error, "_e")
-    backward = ordered_cse(program.backward, "_g")
+    # No cse here: the named quantities (net, out, delta) already share the work, and cse of a
+    # large network costs more than the little it would save in training.
+    forward, error, backward = list(program.forward), list(program.error), list(program.backward)
     params = list(spec.parameters)
     pid = {p: naming.ident(p) for p in params}
     n = len(spec.samples)

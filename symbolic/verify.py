@@ -219,28 +219,37 @@ def forward_duals(derivation: Derivation, sample: int, seeds: list[str]) -> dict
 # -- the checks ------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=64)
-def _textbook_pairs(activation: str, slope, error: str, error_params: tuple) -> tuple:
-    """The textbook derivatives against SymPy's diff at sample points (cached: the same for every spec)."""
+def _textbook_pairs(act, slope, err, error_params: tuple) -> tuple:
+    """The textbook derivatives against SymPy's diff of the forward rule, at sample points.
+
+    Both sides are evaluated at 50 digits by the dual-number evaluator (as plain values).
+    Cached by the function rows themselves (an Activation, an ErrorFunction), so a changed row
+    is checked afresh.
+    """
     x, y, t = sp.Symbol("x", real=True), sp.Symbol("y", real=True), sp.Symbol("t", real=True)
+    evaluate = DualEvaluator(0)
+
+    def at(expr, env):
+        return evaluate(expr, {k: evaluate.constant(mp(v)) for k, v in env.items()}).v
+
     pairs = []
     points = [sp.Rational(-7, 4), sp.Rational(-1, 3), sp.Rational(2, 5), sp.Rational(9, 4)]
-    if activation and activation != "softmax":
-        act, params = ACTIVATIONS[activation], {"slope": slope}
+    if act is not None and act.name != "softmax":
+        params = {"slope": slope}
         f = act.forward(x, params)
-        textbook = act.derivative(f, x, params)
+        textbook, direct = act.derivative(f, x, params), sp.diff(f, x)
         for p in points:
-            pairs.append((f"d{activation}/dnet at {p}", textbook.subs(x, p).evalf(DPS), sp.diff(f, x).subs(x, p).evalf(DPS)))
-    if error:
-        err, params = ERRORS[error], dict(error_params)
+            pairs.append((f"d{act.name}/dnet at {p}", at(textbook, {x: p}), at(direct, {x: p})))
+    if err is not None:
+        params = dict(error_params)
         f = err.forward(t, y, params)
+        textbook, direct = err.derivative(t, y, params), sp.diff(f, y)
         for tv, yv in [(sp.Rational(1, 10), sp.Rational(3, 4)), (sp.Rational(9, 10), sp.Rational(1, 5)),
                        (sp.Rational(0), sp.Rational(1, 3)), (sp.Rational(-3), sp.Rational(5, 2))]:
             if err.target_range and not (0 <= tv <= 1):
                 continue
-            env = {t: tv, y: yv}
-            pairs.append((f"d{err.name}/dout", err.derivative(t, y, params).subs(env).evalf(DPS),
-                          sp.diff(f, y).subs(env).evalf(DPS)))
-    return tuple((n, mpmath.mpf(str(a)), mpmath.mpf(str(b))) for n, a, b in pairs)
+            pairs.append((f"d{err.name}/dout", at(textbook, {t: tv, y: yv}), at(direct, {t: tv, y: yv})))
+    return tuple(pairs)
 
 
 def check_textbook_forms(derivation: Derivation) -> list[Check]:
@@ -248,8 +257,8 @@ def check_textbook_forms(derivation: Derivation) -> list[Check]:
     model, checks, pairs = derivation.model, [], []
     for k in range(1, len(model.spec.layers)):
         layer = model.spec.layers[k]
-        pairs += _textbook_pairs(layer.activation, layer.slope, "", ())
-    pairs += _textbook_pairs("", None, model.spec.error, tuple(sorted(model.error_params.items())))
+        pairs += _textbook_pairs(ACTIVATIONS[layer.activation], layer.slope, None, ())
+    pairs += _textbook_pairs(None, None, ERRORS[model.spec.error], tuple(sorted(model.error_params.items())))
     _record(checks, "textbook derivatives of the activations and the error",
             "SymPy diff of the forward rule", pairs)
     return checks
