@@ -20,7 +20,7 @@ from codegen.render import render_template, source_line
 from symbolic import inputs, limits, naming
 from symbolic.check import Options, Report, Result, check_text
 from symbolic.derive import derive, format_value
-from symbolic.spec import SpecError, load
+from symbolic.spec import MAX_STEPS, SpecError, load
 
 FORMATS = ("text", "md", "pdf")
 MARKS = {"correct": "✓", "consistent": "✓", "wrong": "✗", "unknown": "✗"}
@@ -201,7 +201,11 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
             raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
         spec = load(spec_arg)
         text = read_answers(answers_path)
-        rounds = max((int(n) for n in re.findall(r"@(\d{1,7})", text)), default=0)
+        inputs.prescan(text, inputs.shorten(answers_path, 200), inputs.ANSWERS_CAPS)
+        rounds = max((int(n) for n in re.findall(r"@(\d{1,12})", text)), default=0)
+        if rounds > MAX_STEPS:
+            raise SpecError(f"{inputs.shorten(answers_path, 200)}: an answer after {rounds} updates; "
+                            f"stepgrad trains for at most {MAX_STEPS}")
         limits.check_size(spec, "check", rounds=rounds)
         report = check_text(derive(spec), text, answers_path, options)
         output = render(report, fmt, as_json, spec.name)

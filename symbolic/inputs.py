@@ -21,6 +21,8 @@ hostile name can neither flood nor rewrite the terminal.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import re
 import stat
@@ -173,13 +175,24 @@ def _kind_of(mode: int) -> str:
 
 #: TOML strings and comments, which the pre-scan skips (their text is data, not structure).
 _SKIP = re.compile(r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)|"(?:[^"\\\n]|\\.)*"?|\'[^\'\n]*\'?|#[^\n]*')
-_BARE = r"[A-Za-z0-9_\-]+|\x00"
-#: A dotted run: key parts (bare, or a string shown as NUL) joined by dots.
-_DOTTED = re.compile(rf"(?:{_BARE})(?:[ \t]*\.[ \t]*(?:{_BARE}))+")
-#: Numbers: a run of digits (underscores allowed), and an exponent.
-_DIGITS = re.compile(r"[0-9][0-9_]*(?:\.[0-9_]*)?")
-_EXPONENT = re.compile(r"(?<=[0-9.])[eE][+-]?0*([0-9_]+)")
-_LONG_BARE = re.compile(r"[A-Za-z0-9_\-]+")
+_BARE = r"(?:[A-Za-z0-9_\-]++|\x00)"
+
+
+@functools.cache
+def _patterns(caps: Caps) -> dict[str, re.Pattern]:
+    """Patterns that match only what breaks a cap, so a clean document is scanned at C speed.
+
+    Each starts only where its kind of run starts, and its quantifiers never
+    give back, so no text makes a pattern slower than linear.
+    """
+    return {
+        # key parts (bare, or a string shown as NUL) joined by more dots than the cap allows
+        "dotted": re.compile(rf"(?<![A-Za-z0-9_\-]){_BARE}(?:[ \t]*+\.[ \t]*+{_BARE}){{{caps.max_key_parts},}}+"),
+        # a number run (digits, underscores, a point) long enough to hold too many digits
+        "digits": re.compile(rf"(?<![0-9_.])[0-9][0-9_.]{{{caps.max_digits},}}+"),
+        "exponent": re.compile(rf"(?<=[0-9.])[eE][+-]?+0*+([0-9_]{{{caps.max_exponent_digits + 1},}}+)"),
+        "bare": re.compile(rf"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{{{caps.max_key_length + 1},}}+"),
+    }
 
 
 def prescan(text: str, where: str, caps: Caps = SPEC_CAPS) -> None:
@@ -189,11 +202,8 @@ def prescan(text: str, where: str, caps: Caps = SPEC_CAPS) -> None:
     left is the document's structure, whose keys, dotted parts, nesting and
     numbers are counted against *caps*.
     """
-    def line_of(index: int) -> int:
-        return structure.count("\n", 0, index) + 1
-
     def fail(index: int, message: str) -> SpecError:
-        line = line_of(index)
+        line = structure.count("\n", 0, index) + 1
         key = _key_at(text, line)
         return SpecError(f"{where}:{line}: {key + ': ' if key else ''}{message}")
 
@@ -202,30 +212,34 @@ def prescan(text: str, where: str, caps: Caps = SPEC_CAPS) -> None:
     keys = structure.count("=")
     if keys > caps.max_keys:
         raise SpecError(f"{where}: has {keys} keys; at most {caps.max_keys} are allowed")
-    for m in _DOTTED.finditer(structure):
-        parts = m.group().count(".") + 1
-        if parts > caps.max_key_parts:
-            raise fail(m.start(), f"a dotted key or name of {parts} parts; at most {caps.max_key_parts} "
-                                  "are allowed")
-    depth = 0
-    for m in re.finditer(r"[\[\]{}]", structure):
-        depth += 1 if m.group() in "[{" else -1
-        if depth > caps.max_depth:
-            raise fail(m.start(), f"arrays or tables nested too deeply (at most {caps.max_depth} levels)")
-        depth = max(depth, 0)
-    for m in _DIGITS.finditer(structure):
+    found = _patterns(caps)
+    m = found["dotted"].search(structure)
+    if m:
+        raise fail(m.start(), f"a dotted key or name of {m.group().count('.') + 1} parts; at most "
+                              f"{caps.max_key_parts} are allowed")
+    brackets = re.sub(r"[^\[\]{}]++", "", structure)
+    if brackets and max(itertools.accumulate(map(_DEPTH.__getitem__, brackets))) > caps.max_depth:
+        depth = 0
+        for m in re.finditer(r"[\[\]{}]", structure):
+            depth = max(0, depth + (1 if m.group() in "[{" else -1))
+            if depth > caps.max_depth:
+                raise fail(m.start(), f"arrays or tables nested too deeply (at most {caps.max_depth} levels)")
+    for m in found["digits"].finditer(structure):
         digits = sum(ch.isdigit() for ch in m.group())
         if digits > caps.max_digits:
             raise fail(m.start(), f"a number of {digits} digits; at most {caps.max_digits} are allowed")
-    for m in _EXPONENT.finditer(structure):
-        exponent = m.group(1).replace("_", "")
-        if len(exponent) > caps.max_exponent_digits:
-            raise fail(m.start(), f"the exponent e{shorten(m.group(1), 12)} is too large; "
-                                  f"exponents have at most {caps.max_exponent_digits} digits")
-    for m in _LONG_BARE.finditer(structure):
-        if len(m.group()) > caps.max_key_length:
-            raise fail(m.start(), f"a key or value of {len(m.group())} characters "
-                                  f"({shorten(m.group(), 20)}); at most {caps.max_key_length} are allowed")
+    m = found["exponent"].search(structure)
+    if m:
+        raise fail(m.start(), f"the exponent e{shorten(m.group(1), 12)} is too large; "
+                              f"exponents have at most {caps.max_exponent_digits} digits")
+    m = found["bare"].search(structure)
+    if m:
+        raise fail(m.start(), f"a key or value of {len(m.group())} characters "
+                              f"({shorten(m.group(), 20)}); at most {caps.max_key_length} are allowed")
+
+
+#: The depth step of each bracket and brace.
+_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _key_at(text: str, line: int) -> str:
@@ -242,7 +256,7 @@ def _key_at(text: str, line: int) -> str:
         if h:
             table = h.group(1).replace(" ", "") + "."
             break
-    return shorten(table + m.group(1).replace(" ", ""), 80)
+    return shorten((table + m.group(1).replace(" ", "")).replace('"', "").replace("'", ""), 80)
 
 
 def parse_toml(text: str, where: str, caps: Caps = SPEC_CAPS) -> dict:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .derive import training_precision
-from .spec import Spec, SpecError
+from .spec import MAX_STEPS, Spec, SpecError
 
 #: At most this many parameters for any command (derivation, verification, module: about 15 s).
 MAX_PARAMETERS = 5000
@@ -75,7 +75,7 @@ def training_seconds(spec: Spec, steps: int) -> float:
 def affordable_steps(spec: Spec, budget_s: float = TRAIN_BUDGET_S) -> int:
     """The most updates of *spec* that fit in *budget_s* seconds (at least 1)."""
     low, high = 1, 1
-    while high < 10**7 and training_seconds(spec, high) <= budget_s:
+    while high <= MAX_STEPS and training_seconds(spec, high) <= budget_s:
         low, high = high, high * 2
     while low + 1 < high:
         mid = (low + high) // 2
@@ -83,7 +83,7 @@ def affordable_steps(spec: Spec, budget_s: float = TRAIN_BUDGET_S) -> int:
             low = mid
         else:
             high = mid
-    return low
+    return min(low, MAX_STEPS)
 
 
 def expanded_size(spec: Spec) -> int:

@@ -1,0 +1,113 @@
+"""Adversarial probes: resource exhaustion.
+
+Every input is bounded before it is parsed (bytes, keys, dotted-key parts,
+nesting, digits, exponents), never read from a device or a FIFO, and long
+work is estimated and refused up front.  Each probe ends well within 20 s and
+2 GB, with one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .adversarial import TINY, assert_held, run
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    path = tmp_path / "w"
+    path.mkdir()
+    return path
+
+
+def test_dev_zero_as_a_spec_is_not_read(folder):
+    """/dev/zero given as a spec: refused as a device at once (it used to be read to 1.9 GB)."""
+    r = run(["derive", "/dev/zero"], folder)
+    assert_held(r, message="device")
+
+
+def test_oversized_spec_is_refused_by_its_size(folder):
+    """A spec over the byte cap is refused by its size, stating the cap, without being parsed."""
+    (folder / "big.toml").write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    r = run(["values", "big.toml"], folder)
+    assert_held(r, message="at most 4 MiB")
+
+
+#: Specs that would make the TOML parser or a later step slow or huge; each with the limit it meets.
+BOMBS = {
+    "dotted": ("a" + ".a" * 200_000 + " = 1\n", "at most 8 are allowed"),
+    "quoted dotted": ('"a"' + '."a"' * 100_000 + " = 1\n", "at most 8 are allowed"),
+    "nesting": ("a = " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply (at most 16 levels)"),
+    "inline nesting": ("a = " + "{b = " * 5000 + "1" + "}" * 5000 + "\n", "nested too deeply"),
+    "digits": (TINY.replace("w1 = 0.15", "w1 = " + "9" * 5000), "at most 60 are allowed"),
+    "float digits": (TINY.replace("w1 = 0.15", "w1 = 0." + "1" * 5000), "at most 60 are allowed"),
+    "exponent": (TINY.replace("w1 = 0.15", "w1 = 1e999999999"), "exponents have at most 3 digits"),
+    "negative exponent": (TINY.replace("w1 = 0.15", "w1 = 1e-999999999"), "exponents have at most 3 digits"),
+    "keys": ("".join(f"k{i} = 1\n" for i in range(30_000)), "at most 20000 are allowed"),
+    "long key": ("k" * 100_000 + " = 1\n", "at most 200 are allowed"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BOMBS))
+def test_spec_bombs_are_refused_before_parsing(folder, kind):
+    """Each bomb is refused in one line that states the limit, quickly."""
+    text, message = BOMBS[kind]
+    (folder / "b.toml").write_text(text)
+    r = run(["values", "b.toml"], folder)
+    assert_held(r, message=message)
+    assert r.seconds < 5, r.seconds
+
+
+def test_answers_file_bombs_are_refused_before_parsing(folder):
+    """An answers file of 100,000 keys (over the byte cap) or 10,000 keys, a huge number: one line each."""
+    (folder / "a.toml").write_text("".join(f'"k{i}" = 1\n' for i in range(100_000)))
+    r = run(["check", "mazur", "a.toml"], folder)
+    assert_held(r, message="at most 1 MiB")
+    (folder / "a.toml").write_text("".join(f'"k{i}" = 1\n' for i in range(10_000)))
+    r = run(["check", "mazur", "a.toml"], folder)
+    assert_held(r, message="5000")
+    (folder / "a.toml").write_text('"net_h1" = ' + "9" * 5000 + "\n")
+    r = run(["check", "mazur", "a.toml"], folder)
+    assert_held(r, message="at most 60 are allowed")
+    (folder / "a.toml").write_text('"net_h1" = 1e999999999\n')
+    r = run(["check", "mazur", "a.toml"], folder)
+    assert_held(r, message="exponent")
+
+
+#: The formula bombs of the issue: each ends quickly, in a verdict or a one-line refusal.
+FORMULA_BOMBS = ["10**(100*100*100*100)", "1e999999999", "exp(exp(exp(exp(100))))", "2^{2^{2^{2^{2^{10}}}}}"]
+
+
+@pytest.mark.parametrize("formula", FORMULA_BOMBS)
+def test_formula_bombs_end_quickly(folder, formula):
+    """A formula answer that would be astronomically large ends quickly, in a verdict or one line."""
+    (folder / "a.toml").write_text(f'"net_h1" = "{formula}"\n')
+    r = run(["check", "mazur", "a.toml"], folder)
+    assert_held(r, code=None)
+    assert r.code in (1, 2)
+    if r.code == 2:
+        assert_held(r, code=2)
+
+
+def test_long_training_is_refused_up_front_with_the_estimate(folder):
+    """A million updates of a 280-parameter network is refused before it starts, with the estimate."""
+    spec = TINY.replace('neurons = ["i1", "i2"]', "size = 8").replace('neurons = ["o1"]', "size = 8")
+    spec = spec.replace('activation = "sigmoid"', 'activation = "sigmoid"\n[[layers]]\nsize = 8\nactivation = "sigmoid"')
+    spec = spec[:spec.index("[parameters]")] + "[initializer]\nseed = 1\n" + spec[spec.index("[[samples]]"):]
+    spec = spec.replace("inputs = [0.05, 0.1]", "inputs = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]")
+    spec = spec.replace("targets = [0.01]", "targets = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]")
+    (folder / "big.toml").write_text(spec)
+    r = run(["values", "big.toml", "--steps", "1000000"], folder)
+    assert_held(r, message="give --steps")
+    assert "budget" in r.err and r.seconds < 5
+
+
+def test_divergent_training_is_one_line(folder):
+    """Training that diverges (huge learning rate, identity output) ends in one line, not a traceback."""
+    spec = TINY.replace('activation = "sigmoid"', 'activation = "identity"').replace(
+        "learning_rate = 0.5", "learning_rate = 1000000").replace("inputs = [0.05, 0.1]", "inputs = [1000, 1000]")
+    (folder / "d.toml").write_text(spec)
+    r = run(["values", "d.toml", "--steps", "200"], folder)
+    assert_held(r, message="d.toml" if "d.toml" in r.err else "d")
