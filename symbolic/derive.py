@@ -315,6 +315,8 @@ def format_value(x) -> str:
     if isinstance(x, Proven):  # the post's form, cut to the decimals training proved
         with mpmath.workdps(DPS):
             magnitude = int(mpmath.floor(mpmath.log10(abs(x)))) if x else 0
+        if magnitude >= MAX_FIXED_DIGITS:
+            return x.scientific(10)
         return x.fixed(max(9, 6 - magnitude - 1))
     with mpmath.workdps(DPS):
         return _format(mpmath.mpf(x))
@@ -361,6 +363,8 @@ def full_value(x) -> str:
     if isinstance(x, Proven):
         with mpmath.workdps(DPS):
             magnitude = int(mpmath.floor(mpmath.log10(abs(x)))) if x else 0
+        if magnitude >= 20:
+            return x.scientific(20)
         return x.fixed(max(0, 20 - magnitude - 1))
     with mpmath.workdps(DPS):
         return mpmath.nstr(mpmath.mpf(x), 20, min_fixed=-30, max_fixed=30, strip_zeros=False)
@@ -384,6 +388,18 @@ class Proven(mpmath.mpf):
             while decimals > 0 and _fixed(low, decimals) != _fixed(high, decimals):
                 decimals -= 1
             return _fixed(mpmath.mpf(self), decimals)
+
+    def scientific(self, digits: int) -> str:
+        """The value in scientific form with at most *digits* significant digits, all certain."""
+        with mpmath.workdps(DPS):
+            low, high = mpmath.mpf(self) - self.error, mpmath.mpf(self) + self.error
+
+            def text(v, n):
+                return mpmath.nstr(v, n, min_fixed=1, max_fixed=0, strip_zeros=False)
+
+            while digits > 1 and text(low, digits) != text(high, digits):
+                digits -= 1
+            return text(mpmath.mpf(self), digits)
 
 
 def proven(x, error) -> Proven:
@@ -614,7 +630,7 @@ def train(source: Derivation | Spec, steps: int, snapshots: tuple[int, ...] = ()
 
 
 def _diverged(spec: Spec, u: int, value) -> SaturationError:
-    return SaturationError(f"{spec.name}: training diverged: E_total is {mpmath.nstr(value, 6)} after {u} "
+    return SaturationError(f"{spec.name}: training diverged: E_total is {mpmath.nstr(mpmath.mpf(value), 6)} after {u} "
                            "updates; use a smaller learning rate, or smaller weights or inputs")
 
 
@@ -650,7 +666,10 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
             states[u], shadows[u] = state, shadow
         errors.append(trainer.error(state))
         shadow_errors.append(trainer.error(shadow))
-    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+    except OverflowError:
+        finite = [e for e in errors[-3:] if math.isfinite(e)]
+        raise _diverged(spec, max(0, len(errors) - 1), finite[-1] if finite else math.inf) from None
+    except (ValueError, ZeroDivisionError) as exc:
         why = f" ({exc})" if str(exc) else ""
         raise SaturationError(f"{spec.name}: training, between updates {u + 1} and {min(u + chunk, steps)}: a value is undefined{why}; "
                               "an output probably saturated at exactly 0 or 1, or training diverged: use a "

@@ -121,3 +121,46 @@ def test_training_runs_in_float64_and_prints_only_digits_30_digit_training_confi
             assert reference.agrees(exact, full_value(kept)), (u, name)
             assert format_value(kept) == format_value(exact), (u, name)
         assert format_value(fast.errors[u]) == format_value(slow.errors[u])
+
+
+DIVERGES = """
+[[layers]]
+size = 1
+[[layers]]
+size = 1
+activation = "identity"
+bias = "none"
+[parameters]
+w1 = 1
+[[samples]]
+inputs = [2]
+targets = [1]
+[training]
+learning_rate = 5
+steps = 3000
+"""
+
+
+@pytest.mark.parametrize("precision", ["float", "mpmath"])
+def test_divergent_training_is_a_one_line_error(precision):
+    """w1 grows 19-fold an update: training says it diverged (a SpecError), in either precision,
+    instead of printing a 300-digit number or failing on Python's int-to-string limit."""
+    from symbolic.derive import SaturationError, train
+    from symbolic.spec import parse
+
+    d = derive(parse(DIVERGES, "<diverges>"))
+    with pytest.raises(SaturationError, match="training diverged") as caught:
+        train(d, 3000, (3000,), precision=precision)
+    assert "\n" not in str(caught.value)
+
+
+def test_large_values_after_training_print_only_their_certain_digits():
+    """After 100 updates E_total is about 2.8e255: it prints in scientific form, with no more
+    significant digits than training proves, never as a 256-digit integer."""
+    from symbolic.derive import full_value, train
+    from symbolic.spec import parse
+
+    d = derive(parse(DIVERGES, "<diverges>"))
+    value = train(d, 100, (100,)).snapshots[100]["E_total"]
+    assert "e+255" in format_value(value) and "e+255" in full_value(value)
+    assert len(full_value(value).split("e")[0].replace(".", "")) <= 20
