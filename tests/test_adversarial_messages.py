@@ -1,0 +1,120 @@
+"""Adversarial probes: messages.
+
+Bad input gets one line that names what and where and states the limit; user
+text in it is cut and escaped; nothing ends in a traceback or an "internal
+error" because of what a student wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codegen import pdf
+
+from .adversarial import TINY, assert_held, run
+
+needs_tex = pytest.mark.skipif(not pdf.engine_available(), reason="no TeX engine")
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    path = tmp_path / "w"
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("name", ["out_h1", "net_o1", "E_total", "delta_o1", "target_o1"])
+def test_a_name_like_a_derived_quantity_is_refused_clearly(folder, name):
+    """A weight named like a derived quantity (out_h1) is exit 2 with what to do, not 'internal error'."""
+    from symbolic.spec import SpecError, parse
+
+    spec = TINY.replace("w1 = 0.15", f"{name} = 0.15").replace('[parameters]', f'[wiring]\n{name} = "i1 -> o1"\n'
+                                                              'w2 = "i2 -> o1"\n[parameters]')
+    with pytest.raises(SpecError, match=f"{name}.*keeps for the quantities it derives"):
+        parse(spec, "s.toml")
+    if name in ("out_h1", "E_total"):
+        (folder / "s.toml").write_text(spec)
+        r = run(["values", "s.toml"], folder)
+        assert_held(r, message="keeps for the quantities it derives")
+        assert name in r.err
+
+
+def test_long_names_are_cut_in_messages(folder):
+    """A 100,000-character name (bare key, quoted key or value) is shown cut, in a short line."""
+    long = "n" * 100_000
+    for text in (TINY.replace('neurons = ["o1"]', f'neurons = ["{long}"]'),
+                 TINY.replace("w1 = 0.15", f'"{long}" = 0.15'),
+                 TINY + f'[reference.figures]\n"{long}" = "0.1"\n'):
+        (folder / "s.toml").write_text(text)
+        r = run(["values", "s.toml"], folder)
+        assert_held(r)
+        assert "…" in r.err and len(r.err) < 400, r.err[:500]
+
+
+def test_rounds_are_quoted_in_full(folder):
+    """E_total@99999999 is named with all its digits, not cut to 7."""
+    (folder / "a.toml").write_text('"E_total@99999999" = 0.1\n')
+    r = run(["check", "mazur", "a.toml"], folder)
+    assert_held(r, message="99999999")
+
+
+def test_byte_order_mark_is_accepted(folder):
+    """A spec and an answers file saved with a UTF-8 byte-order mark read as without one."""
+    (folder / "s.toml").write_bytes(b"\xef\xbb\xbf" + TINY.encode())
+    (folder / "a.toml").write_bytes(b"\xef\xbb\xbf" + b'"out_o1" = 0.5\n')
+    r = run(["check", "s.toml", "a.toml"], folder)
+    assert_held(r, code=1)
+    assert "Invalid statement" not in r.err + r.out
+
+
+@pytest.mark.parametrize("data, message, cli", [
+    ("title = 'x'\n".encode("utf-16"), "UTF-16", True),
+    (b"title = 'x'\n\xff\xfe bad\n", "s.toml:2: not UTF-8", True),
+    (b"\x00\x01\x02", "not valid TOML", False),
+    (b"title = 'x'\n[[layers]\n", "s.toml:2: not valid TOML", False),
+])
+def test_unreadable_specs_say_why_and_where(folder, data, message, cli):
+    """Encodings and broken TOML are one line naming the file, the line and what is wrong."""
+    from symbolic import inputs
+    from symbolic.spec import SpecError, parse
+
+    with pytest.raises(SpecError, match=message) as info:
+        parse(inputs.decode(data, "s.toml"), "s.toml")
+    assert "\n" not in str(info.value)
+    if cli:
+        (folder / "s.toml").write_bytes(data)
+        r = run(["values", "s.toml"], folder)
+        assert_held(r, message=message)
+
+
+def test_a_folder_or_a_missing_file_is_one_line(folder):
+    """A folder given as the spec, a missing spec, a missing answers file: one line each."""
+    (folder / "d.toml").mkdir()
+    assert_held(run(["values", "d.toml"], folder), message="is a folder")
+    assert_held(run(["values", "missing.toml"], folder), message="no such spec file")
+    assert_held(run(["check", "mazur", "missing.toml"], folder), message="no such answers file")
+
+
+def test_tex_failure_quotes_the_error_and_its_line():
+    """When TeX fails, the message quotes TeX's first error and the source line, since the log is gone."""
+    source = "\\documentclass{article}\n\\begin{document}\nfine\n\\undefinedmacro here\n\\end{document}\n"
+    if not pdf.engine_available():
+        log = "! Undefined control sequence.\nl.4 \\undefinedmacro\n                    here\n"
+        assert pdf.first_error(log) == "Undefined control sequence. (at line 4 of the LaTeX source: '\\\\undefinedmacro')"
+        return
+    with pytest.raises(pdf.TexError) as info:
+        pdf.compile_pdf(source)
+    message = str(info.value)
+    assert "Undefined control sequence" in message and "line 4" in message and "undefinedmacro" in message
+    assert "\n" not in message
+
+
+@needs_tex
+def test_unusual_file_names_build_their_pdf(folder):
+    """A legal but unusual spec name (50%.toml) builds its PDF: the job name is never the file name."""
+    (folder / "50%.toml").write_text(TINY)
+    r = run(["derive", "50%.toml"], folder)
+    assert_held(r, code=0, outputs={"50%.pdf"})
+    assert (folder / "50%.pdf").read_bytes().startswith(b"%PDF")
