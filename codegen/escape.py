@@ -36,7 +36,7 @@ _TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "
                 "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\t": " "}
 
 _TEX_UNICODE = {"−": "-", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}",
-                "\u00a0": "~", "«": "<<", "»": ">>", "°": r"\ensuremath{^\circ}",
+                "\u00a0": " ", "«": "``", "»": "''", "°": r"\ensuremath{^\circ}",
                 "✓": r"\ensuremath{\surd}", "✗": r"\ensuremath{\times}", "×": r"\ensuremath{\times}",
                 "·": r"\ensuremath{\cdot}", "±": r"\ensuremath{\pm}", "≤": r"\ensuremath{\leq}",
                 "≥": r"\ensuremath{\geq}", "≠": r"\ensuremath{\neq}", "≈": r"\ensuremath{\approx}",

@@ -168,3 +168,82 @@ def test_saturated_cross_entropy_is_a_clean_answer(tmp_path):
     spec.write_text(text)
     code, out, err = run_cli(["values", str(spec), "--steps", "3"])
     assert_clean(code, out, err, [])
+
+
+# -- spec files built to hit the size caps, and any text through each escaper -------------
+
+def _bomb_part(kind: str, size: int) -> str:
+    """One TOML fragment that grows with *size* along one dimension the pre-scan bounds."""
+    if kind == "dotted":
+        return "a" + ".a" * size + " = 1\n"
+    if kind == "quoted":
+        return '"a"' + '."b c"' * size + " = 1\n"
+    if kind == "nesting":
+        return "x = " + "[" * size + "]" * size + "\n"
+    if kind == "inline":
+        return "x = " + "{a = " * size + "1" + "}" * size + "\n"
+    if kind == "digits":
+        return "x = " + "1" * size + "\n"
+    if kind == "underscored":
+        return "x = 1" + "_1" * size + "\n"
+    if kind == "exponent":
+        return f"x = 1e{'9' * min(size, 40)}\n"
+    if kind == "keys":
+        return "".join(f"k{i} = 1\n" for i in range(size * 50))
+    return "k" * (size * 10) + " = 1\n"
+
+
+@settings(FUZZ, max_examples=80 * SCALE)
+@given(kind=st.sampled_from(["dotted", "quoted", "nesting", "inline", "digits", "underscored", "exponent", "keys",
+                             "long key"]),
+       size=st.integers(1, 60_000), at=st.integers(0, 3), bom=st.booleans())
+def test_spec_files_at_and_past_the_caps_are_quick_and_one_line(kind, size, at, bom):
+    """Specs grown along each bounded dimension, anywhere in the file: a Spec or one line, in under 2 s."""
+    import time
+
+    from symbolic import inputs
+    from symbolic.spec import SpecError, parse
+
+    from .adversarial import TINY
+
+    lines = TINY.splitlines(keepends=True)
+    cut = [0, 1, len(lines) // 2, len(lines)][at]
+    text = "".join(lines[:cut]) + _bomb_part(kind, size) + "".join(lines[cut:])
+    raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    start = time.monotonic()
+    try:
+        with deadline(DEADLINE_S):
+            parse(inputs.decode(raw, "b.toml"), "b.toml")
+    except SpecError as exc:
+        message = str(exc)
+        assert message.startswith("b.toml") and "\n" not in message and len(message) < 700, message[:300]
+    assert time.monotonic() - start < 2, (kind, size)
+
+
+@settings(FUZZ, max_examples=300 * SCALE)
+@given(text=st.text(max_size=80))
+def test_every_escaper_neutralises_any_text(text):
+    """Any text (controls, surrogates aside, any script): TeX gets only plain ASCII and its own escapes,
+    Markdown no live markup, a code span a fence nothing inside closes, a comment no '--', a terminal
+    nothing unprintable."""
+    import re
+
+    from codegen import escape
+
+    tex = escape.tex(text)
+    assert tex.isascii() and tex.isprintable()
+    plain = re.sub(r"\\text[a-z]+\{\}|\\ensuremath\{[^{}]*\}|\\ldots\{\}|\\[%#$&_{}]", "", tex)
+    assert not re.search(r"[\\%#^~$&_{}]", plain), (text, tex)
+
+    md = escape.markdown(text)
+    assert md.isprintable() or md == ""
+    assert not re.search(r"(?<!\\)[<>`*_\[\]|$&!]", md.replace("\\\\", "")), (text, md)
+
+    code = escape.md_code(text)
+    fence = re.match(r"`+", code).group()
+    inner = code[len(fence):-len(fence)]
+    assert code.endswith(fence) and fence not in inner and not inner.startswith("`") and not inner.endswith("`")
+
+    comment = escape.html_comment(text)
+    assert "--" not in comment and not comment.startswith((">", "->")) and comment.isprintable() or comment == ""
+    assert escape.terminal(text).isprintable() or text == ""
