@@ -25,9 +25,9 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from symbolic import naming
-from symbolic.functions import sigmoid, softplus
+from symbolic.functions import sigmoid
 from symbolic.model import Model
-from symbolic.program import cancel_division
+from symbolic.program import cancel_division, stable_cross_entropy
 from symbolic.spec import Spec
 
 from .printers import exact_decimal
@@ -241,27 +241,20 @@ def _forward_lines(model: Model, layouts: list[LayerLayout]) -> list[Line]:
 def _error_lines(model: Model, last: int) -> tuple[list[Line], str]:
     """Lines before the error, and the per-output error E_o over the output array.
 
-    A logarithm of the output is rewritten from the net input, as the scalar module
-    does, so that saturated outputs give a finite error instead of log(0):
-    log(sigmoid(x)) = -softplus(-x), log(1 - sigmoid(x)) = -softplus(x), and
-    log(softmax(x)_o) = (x_o - max x) - log(sum of exp(x - max x)).
+    A cross-entropy is written from the net input by the same rule as the scalar module and
+    training (:func:`symbolic.program.stable_cross_entropy`), so that saturated outputs give
+    a finite error instead of log(0); for softmax, log(softmax(x)_o) = (x_o - max x) -
+    log(sum of exp(x - max x)) is a line of its own.
     """
     rule = model.error_function.forward(TARGET, OUT, model.error_params)
     names = dict(out=f"out{last}", net=f"net{last}", target="T", back=f"logout{last}")
     activation = model.spec.layers[last].activation
-    if rule.has(sp.log) and activation == "sigmoid":
-        x = sp.Wild("x")
-        stable = (rule.subs(OUT, sigmoid(NET))
-                  .replace(sp.log(1 - sigmoid(x)), -softplus(x))
-                  .replace(sp.log(sigmoid(x)), -softplus(-x)))
-        if not stable.has(sp.log):
-            return [], _print(sp.factor_terms(stable), **names)
-    if rule.has(sp.log) and activation == "softmax":
-        # BACK stands for the log of the output here.
-        stable = rule.xreplace({sp.log(OUT): BACK})
-        if not stable.has(sp.log):
-            return [Line(f"logout{last}", f"shift{last} - numpy.log(sum{last})")], _print(stable, **names)
-    return [], _print(rule, **names)
+    # BACK stands for the log of the softmax output, computed on the line before.
+    stable = stable_cross_entropy(model.spec.error, activation, TARGET, NET, BACK)
+    if stable is None:
+        return [], _print(rule, **names)
+    before = [Line(f"logout{last}", f"shift{last} - numpy.log(sum{last})")] if stable.has(BACK) else []
+    return before, _print(stable, **names)
 
 
 def _output_delta(model: Model, last: int) -> list[Line]:

@@ -61,18 +61,30 @@ def stable_forward(model: Model, forward: Pairs) -> Pairs:
     return out
 
 
-def stable_error(model: Model, o: str, expr: sp.Expr) -> sp.Expr:
-    """Write cross-entropies from the net input, so saturated outputs never take log(0)."""
-    net, t = symbol(naming.net(o)), symbol(naming.target(o))
-    last = model.spec.layers[-1].activation
-    if model.spec.error == "binary_cross_entropy" and last == "sigmoid":
-        # -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)) = t softplus(-x) + (1 - t) softplus(x)
+def stable_cross_entropy(error: str, activation: str, t: sp.Expr, net: sp.Expr,
+                         log_out: sp.Expr | None = None) -> sp.Expr | None:
+    """A cross-entropy written from the net input, so a saturated output never takes log(0).
+
+    Sigmoid with binary cross-entropy: -t log(sigmoid(x)) - (1 - t) log(1 - sigmoid(x)) =
+    t softplus(-x) + (1 - t) softplus(x).  Softmax with categorical cross-entropy:
+    -t log(out), with *log_out* the caller's stable log of the softmax output
+    (x_o - max - log(sum of exp(x - max))).  None for any other pair.  The scalar module,
+    training and the NumPy module all use this one form.
+    """
+    if error == "binary_cross_entropy" and activation == "sigmoid":
         return t * softplus(-net) + (1 - t) * softplus(net)
-    if model.spec.error == "categorical_cross_entropy" and last == "softmax":
-        top, total = softmax_symbols(len(model.spec.layers) - 1)
-        # -t log(softmax(x)_o) = -t (x_o - max - log(sum of exp(x - max)))
-        return -t * (net - top - sp.log(total))
-    return expr
+    if error == "categorical_cross_entropy" and activation == "softmax" and log_out is not None:
+        return -t * log_out
+    return None
+
+
+def stable_error(model: Model, o: str, expr: sp.Expr) -> sp.Expr:
+    """E_o in its stable form when there is one (see stable_cross_entropy), else *expr*."""
+    net, t = symbol(naming.net(o)), symbol(naming.target(o))
+    top, total = softmax_symbols(len(model.spec.layers) - 1)
+    stable = stable_cross_entropy(model.spec.error, model.spec.layers[-1].activation, t, net,
+                                  net - top - sp.log(total))
+    return expr if stable is None else stable
 
 
 #: Kinds of step kept as named variables; the rest are inlined.
