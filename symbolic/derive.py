@@ -249,7 +249,7 @@ def output_delta(model: Model, o: str, dydnet: sp.Expr) -> tuple[sp.Expr, str]:
         written = _mul(dEdy, dydnet)
     product = (dEdy * dydnet).doit()
     simpler = cancel_division(product)
-    if simpler is not product and sp.simplify(simpler - product) == 0:
+    if simpler is not product and sp.cancel(simpler - product) == 0:  # rational functions: exact
         return simpler, "the factors of out (1 - out) cancel"
     return written, ""
 
@@ -272,7 +272,7 @@ def softmax_delta(model: Model, j: str) -> tuple[sp.Expr, str]:
         candidate = ys[k] - ts[k]
         last = ts[-1]
         constrained = (total - candidate).subs(last, 1 - sp.Add(*ts[:-1]))
-        if sp.simplify(constrained) == 0:
+        if sp.cancel(constrained) == 0:  # a rational function of targets and outputs: exact
             return candidate, "the terms collapse because the targets sum to 1"
     return sp.factor_terms(total), ""
 
