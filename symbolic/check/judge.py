@@ -85,8 +85,9 @@ class Options:
 
     min_digits: int = 3
     rtol: float | None = None
-    #: The mistake search stops after evaluating this many steps (about 2 s of work).
-    work: int = 2_000_000
+    #: The mistake search stops after this much work: evaluated steps, plus 2,000 for each step
+    #: compiled anew and 20 for each re-run (about 3 s; see benchmarks/check_search.py).
+    work: int = 400_000
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class Result:
     step: Step | None = None
     #: The sample (0-based) the step belongs to, for several-sample batches.
     sample: int | None = None
+    #: Other explanations that reproduce the value exactly as well and are as simple.
+    alternatives: tuple[Diagnosis, ...] = ()
 
     @property
     def quantity(self) -> str:
@@ -181,6 +184,10 @@ class Checker:
     def _compiled(self) -> dict:
         return {}
 
+    @cached_property
+    def _touched(self) -> dict:
+        return {}
+
     def replacements(self, *cs: Candidate) -> dict:
         if len(cs) == 1:
             c = cs[0]
@@ -202,10 +209,12 @@ class Checker:
 
     def _touches(self, c: Candidate, target: int) -> bool:
         """Whether candidate *c* can change the step at index *target*."""
-        names = {self.ev.flat[e[0]].name for e in c.edits} | {self.ev.flat[h[0]].name for h in c.hooks}
-        anc = self.ev.ancestors[target]
+        names = self._touched.get(c.key)
+        if names is None:
+            names = frozenset({self.ev.flat[e[0]].name for e in c.edits} | {self.ev.flat[h[0]].name for h in c.hooks})
+            self._touched[c.key] = names
         t = self.ev.flat[target].name
-        if any(n == t or n in anc for n in names):
+        if t in names or not names.isdisjoint(self.ev.ancestors[target]):
             return True
         return any(name in self.ev.leaf_ancestors[target] for name, _ in c.leaves)
 
@@ -696,7 +705,15 @@ class Checker:
             return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample)
         best = min(p.found, key=lambda t: (t[0], t[1], t[2]))
         d = self._say(p.answer, x, p.step_index, best[3])
-        return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample)
+        others = [f[3][-1] for f in p.found if f is not best and f[:2] == best[:2]
+                  and abs(f[2] - best[2]) <= 1e-6 and f[3][-1].code != best[3][-1].code]
+        seen, alternatives = set(), []
+        for o in others:
+            if o.code not in seen:
+                seen.add(o.code)
+                alternatives.append(o)
+        return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample,
+                      tuple(alternatives))
 
     # -- other explanations
     def _other_quantity(self, name: str, value: float, half: float) -> list[Diagnosis]:

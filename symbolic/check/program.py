@@ -260,7 +260,7 @@ class Evaluator:
         except FAIL:
             return None
         finally:
-            self.work += count + 1
+            self.work += count + 20
         return v
 
     def random_leaves(self, seed: int, vary: set | None = None) -> dict:
@@ -286,17 +286,47 @@ class Evaluator:
         return out
 
 
+#: Work units (evaluated steps) charged for compiling one edited step: compiling costs about as
+#: much as evaluating a few thousand steps.
+COMPILE_COST = 2000
+
+
 def edited(ev: Evaluator, c: Candidate) -> dict[int, Callable]:
-    """Compile a candidate's edits and hooks into replacement functions by step index."""
+    """Turn a candidate's edits and hooks into replacement functions by step index.
+
+    Substitutions (another quantity or a number read in place of one) only change what the
+    step's compiled function reads; other edits compile the edited right-hand side.
+    """
     by_index: dict[int, list] = {}
     for index, order, fn in c.edits:
         by_index.setdefault(index, []).append((order, fn))
     out = {}
     for index, fns in by_index.items():
+        tables = [getattr(fn, "table", None) for _, fn in fns]
+        if all(t is not None for t in tables):
+            table: dict = {}
+            for t in tables:
+                table.update(t)
+            out[index] = _reading(ev.functions[index], table)
+            continue
         rhs = ev.flat[index].rhs
         for _, fn in sorted(fns, key=lambda t: t[0]):
             rhs = fn(rhs)
         out[index] = compile_float(rhs.doit())
+        ev.work += COMPILE_COST
     for index, wrap in c.hooks:
         out[index] = wrap(out.get(index, ev.functions[index]))
     return out
+
+
+def _reading(fn: Callable, table: dict) -> Callable:
+    names = tuple((a, b) for a, b in table.items() if isinstance(b, str))
+    numbers = {a: float(b) for a, b in table.items() if not isinstance(b, str)}
+
+    def read(v):
+        w = dict(v)
+        for a, b in names:
+            w[a] = v[b]
+        w.update(numbers)
+        return fn(w)
+    return read

@@ -116,9 +116,25 @@ def negate_term(j: int) -> Callable:
     return fn
 
 
+class Substitution:
+    """Read other quantities (or numbers) in place of some: a transform of the rhs that needs no
+    recompiling, since the step's function can read a changed copy of its inputs instead."""
+
+    def __init__(self, table: dict):
+        self.table = dict(table)
+        self.mapping = {symbol(a): (symbol(b) if isinstance(b, str) else sp.Integer(b))
+                        for a, b in self.table.items()}
+
+    def __call__(self, rhs):
+        return rhs.xreplace(self.mapping)
+
+
 def swap(table: dict) -> Callable:
-    mapping = {symbol(a): symbol(b) for a, b in table.items()}
-    return lambda rhs: rhs.xreplace(mapping)
+    return Substitution(table)
+
+
+def substitute(name: str, value) -> Callable:
+    return Substitution({name: value})
 
 
 def replace_with(expr: sp.Expr) -> Callable:

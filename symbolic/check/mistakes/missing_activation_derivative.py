@@ -4,7 +4,7 @@ import sympy as sp
 
 from ...derive import format_value
 from ..program import Candidate
-from . import STRUCTURAL, SUBSTITUTION, constant, expr_text, mistake
+from . import STRUCTURAL, SUBSTITUTION, constant, expr_text, mistake, substitute
 
 
 @mistake("missing-activation-derivative", 2, "The activation's derivative dout/dnet left out (taken as 1).")
@@ -23,8 +23,7 @@ def generate(ctx):
             j = ev.index.get(name)
             if j is None or ctx.flat[j].kind != "dout/dnet":
                 continue
-            mapping = {sp.Symbol(name, real=True): sp.Integer(1)}
             yield Candidate("missing-activation-derivative", 2,
                             f"In {f.name} you left out the factor {ctx.flat[j].step.name} = "
                             f"{expr_text(ctx.flat[j].step.rhs)}, the activation's derivative.",
-                            f"actin:{i}:{name}", edits=((i, SUBSTITUTION, lambda rhs, m=mapping: rhs.xreplace(m)),))
+                            f"actin:{i}:{name}", edits=((i, SUBSTITUTION, substitute(name, 1)),))
