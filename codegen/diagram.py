@@ -63,9 +63,10 @@ class Diagram:
     node_mm: float = 10.0
     tiny: bool = False
     kind: str = "diagram"
-    #: LaTeX size commands (without the backslash) of the weight labels and the bias boxes.
+    #: LaTeX size commands (without the backslash) of the weight labels, the bias boxes and neuron names.
     weight_font: str = "scriptsize"
     bias_font: str = "scriptsize"
+    neuron_font: str = "normalsize"
     #: Whether every bias has its box in the picture.
     biases_drawn: bool = True
     #: The SVG file beside a Markdown document that shows this diagram; "" when none is written.
@@ -85,6 +86,9 @@ ARROW = 0.25
 #: The picture must fit the text block (A4, 2 cm margins) with some room to spare.
 MAX_WIDTH = 16.6
 MAX_HEIGHT = 19.0
+#: Edge-against-label checks the search for a labelled picture may make (a few seconds at most);
+#: past them the picture is drawn unlabelled.  Counted, not timed, so the result never varies.
+WORK_BUDGET = 600_000
 #: More labels than this never fit an A4 page legibly: the collision checks are not even tried.
 MAX_LABELS = 100
 #: A picture up to this height shares its page with the section's opening lines.
@@ -240,7 +244,7 @@ SLOPED_TS = (0.3, 0.7, 0.25, 0.75, 0.35, 0.65, 0.2, 0.8, 0.4, 0.6, 0.45, 0.55, 0
 LEVEL_TS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8, 0.45, 0.55, 0.15, 0.85) + _FINE
 #: Directions (degrees) in which a per-neuron bias box may sit from its neuron, in order of preference.
 #: How many times label placement starts again with the label that found no spot first.
-RESTARTS = 6
+RESTARTS = 4
 BIAS_DIRECTIONS = (90, 270, 120, 240, 60, 300, 135, 225, 45, 315, 150, 210, 30, 330, 180)
 
 
@@ -400,6 +404,7 @@ class _Placement:
 
         weights = near(s for j, s in enumerate(self.segments) if j != k)
         arrows = near(self.arrows)
+        self.shared["work"] = self.shared.get("work", 0) + len(ts) * (len(weights) + len(arrows))
         crossed = self.shared.setdefault((self.dx, self.dy, self.r, k, font), {})
         ranked = []
         for order, t in enumerate(ts):
@@ -461,6 +466,8 @@ def _spacings(spec: Spec) -> list[tuple[float, float, float]]:
         tall = dy * more_y
         if (widest - 1) * tall <= MAX_HEIGHT - 3:
             out.append((round(min(dx * more_x, widest_dx), 3), round(tall, 3), node_mm))
+    # Smaller neurons leave short edges room for their labels (many layers side by side).
+    out += [(x, y, min(node_mm, 7.0)) for x, y, _ in out]
     return list(dict.fromkeys(out))
 
 
@@ -504,6 +511,8 @@ def layout(spec: Spec) -> Diagram:
 
 def _labelled(spec: Spec, spacing: tuple, font: str, bias_font: str, stacked: bool, shared: dict):
     """Place bias boxes and weight labels at one spacing: (placement, edges), or None."""
+    if shared.get("work", 0) > WORK_BUDGET:
+        return None
     place = _Placement(spec, *spacing, shared)
     if not place.place_biases(bias_font, True, stacked):
         return None
@@ -526,8 +535,9 @@ def _finish(place: _Placement, edges: list[Edge], labelled: bool, font: str, bia
     if biases_drawn:
         for b in place.spec.biases:
             bias_edges += [Edge(b.name, n, "", 0.5, "") for n in b.neurons]
+    neuron_font = "tiny" if node_mm < 6 else "small" if node_mm < 9 else "normalsize"
     return Diagram(tuple(nodes), tuple(bias_edges + edges), labelled, node_mm, node_mm < 6,
-                   weight_font=font, bias_font=bias_font, biases_drawn=biases_drawn)
+                   weight_font=font, bias_font=bias_font, neuron_font=neuron_font, biases_drawn=biases_drawn)
 
 
 def with_figure(d: Diagram, name: str) -> Diagram:

@@ -22,6 +22,8 @@ from .diagram import FONT_CM, Diagram
 
 #: Pixels per centimetre of the diagram's layout.
 PX = 50
+#: Neuron names' size in pixels, by the LaTeX size the PDF's picture uses.
+NEURON_PX = {"normalsize": 17, "small": 14, "tiny": 10}
 FONT = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: Safe figure file names: they land in Markdown links unescaped.
@@ -120,7 +122,7 @@ def network_svg(d: Diagram, title: str) -> str:
         else:
             lines.append(f'<circle cx="{X(n.x)}" cy="{Y(n.y)}" r="{num(r * PX)}" fill="#eef0fb" '
                          f'stroke="#333" stroke-width="1.5"/>')
-            lines.append(_text_at(X(n.x), Y(n.y - 0.12), runs(n.name), 17))
+            lines.append(_text_at(X(n.x), Y(n.y - 0.12), runs(n.name), NEURON_PX[d.neuron_font]))
     for e in d.edges:
         if e.label:
             name, value = e.text.split(" = ", 1)
