@@ -467,7 +467,8 @@ class Program:
         args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
         self.args = args
         self.backend = backend
-        self.run = compile_assignments(args, [(_sym(s.name), s.rhs.doit()) for s in per_sample], backend)
+        # the steps as written (unevaluated products and sums print as they stand)
+        self.run = compile_assignments(args, [(_sym(s.name), s.rhs) for s in per_sample], backend)
         self.run_forward = compile_assignments(args, list(model.forward), backend)
         self.number = mp if backend == "mpmath" else (lambda v: float(v))
 

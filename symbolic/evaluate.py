@@ -126,6 +126,74 @@ def _softplus(x):
     return mpmath.log1p(mpmath.exp(-abs(x))) + max(x, 0)
 
 
+class FastCode:
+    """Print an expression tree as Python code directly, fully bracketed, without SymPy's printers.
+
+    For code that is compiled and run but never read (the derivation's 50-digit program, the
+    training loop): SymPy's printers cost more than everything else for large networks.
+    Unevaluated products and sums (the steps as written) print as they stand, so no ``doit``
+    is needed.  A node it does not know goes to *fallback*, a SymPy printer.
+    """
+
+    _RELATIONS = {sp.StrictGreaterThan: ">", sp.GreaterThan: ">=", sp.StrictLessThan: "<", sp.LessThan: "<=",
+                  sp.Equality: "==", sp.Unequality: "!="}
+
+    def __init__(self, backend: str, name: Callable[[sp.Symbol], str] | None = None):
+        self.mp = backend == "mpmath"
+        self.name = name or (lambda sym: naming.ident(sym.name))
+        self.fallback = _Printer({"fully_qualified_modules": False, "inline": True, "order": "none",
+                                  "allow_unknown_functions": False}) if self.mp else FloatPrinter()
+        fns = ("exp", "log", "tanh") if self.mp else ("math.exp", "math.log", "math.tanh")
+        self.functions = {sp.exp: fns[0], sp.log: fns[1], sp.tanh: fns[2], sp.Abs: "abs",
+                          sp.Max: "max", sp.Min: "min"}
+
+    def number(self, expr) -> str:
+        if expr.is_Integer:
+            return f"mpf({expr.p})" if self.mp else f"{expr.p}.0"
+        if expr.is_Rational:
+            if self.mp:
+                return f"(mpf({expr.p})/mpf({expr.q}))"
+            text = exact_decimal(expr)
+            return f"({text})" if text is not None else f"({expr.p}/{expr.q})"
+        return f"mpf({str(expr)!r})" if self.mp else repr(float(expr))
+
+    def __call__(self, expr) -> str:
+        if expr.is_Symbol:
+            return self.name(expr)
+        if expr.is_Number:
+            return self.number(expr)
+        args = expr.args
+        if isinstance(expr, sp.Add):
+            return "(" + " + ".join(self(a) for a in args) + ")"
+        if isinstance(expr, sp.Mul):
+            return "(" + "*".join(self(a) for a in args) + ")"
+        if isinstance(expr, sp.Pow):
+            base, e = args
+            if e == -1:
+                return f"(1/{self(base)})"
+            return f"({self(base)}**{self(e) if not e.is_Integer else e.p})"
+        kind = type(expr)
+        if kind in self.functions:
+            return f"{self.functions[kind]}(" + ", ".join(self(a) for a in args) + ")"
+        if kind.__name__ == "sigmoid":
+            return f"_sigmoid({self(args[0])})"
+        if kind.__name__ == "softplus":
+            return f"_softplus({self(args[0])})"
+        if isinstance(expr, sp.sign):
+            x = self(args[0])
+            return f"(({x} > 0) - ({x} < 0))" if not self.mp else f"mpmath.sign({x})"
+        if isinstance(expr, sp.Piecewise) and args[-1][1] is sp.true:
+            text = self(args[-1][0])
+            for value, cond in reversed(args[:-1]):
+                text = f"({self(value)} if {self(cond)} else {text})"
+            return text
+        if kind in self._RELATIONS:
+            return f"({self(expr.lhs)} {self._RELATIONS[kind]} {self(expr.rhs)})"
+        if expr is sp.true or expr is sp.false:
+            return str(bool(expr))
+        return "(" + self.fallback.doprint(expr) + ")"
+
+
 def compile_assignments(args: Sequence[sp.Symbol], assignments: Sequence[tuple[sp.Symbol, sp.Expr]],
                         backend: str = "mpmath") -> Callable[[dict], dict]:
     """Compile assignments into f(values) -> dict of every assigned name's value.
@@ -133,15 +201,11 @@ def compile_assignments(args: Sequence[sp.Symbol], assignments: Sequence[tuple[s
     *values* maps canonical names of *args* to mpmath numbers (backend "mpmath")
     or floats (backend "float").
     """
-    if backend == "float":
-        printer = FloatPrinter()
-    else:
-        printer = _Printer({"fully_qualified_modules": False, "inline": True, "order": "none",
-                            "allow_unknown_functions": False})
+    code = FastCode(backend)
     lines = ["def _program(_v):"]
     lines += [f"    {naming.ident(a.name)} = _v[{a.name!r}]" for a in args]
     for sym, expr in assignments:
-        lines.append(f"    {naming.ident(sym.name)} = {printer.doprint(expr)}")
+        lines.append(f"    {naming.ident(sym.name)} = {code(expr)}")
     pairs = ", ".join(f"{sym.name!r}: {naming.ident(sym.name)}" for sym, _ in assignments)
     lines.append(f"    return {{{pairs}}}")
     if backend == "float":

@@ -19,8 +19,8 @@ import sympy as sp
 from sympy.codegen.ast import Assignment, CodeBlock
 
 from . import naming
-from .evaluate import FloatPrinter, float_sigmoid, float_softplus
-from .functions import softplus
+from .evaluate import FastCode, float_sigmoid, float_softplus
+from .functions import sigmoid, softplus
 from .model import ETA, Model, symbol
 
 Pairs = list[tuple[sp.Symbol, sp.Expr]]
@@ -101,10 +101,12 @@ class CompactProgram:
 
 
 @functools.lru_cache(maxsize=16)
-def compact_program(model: Model, steps: tuple) -> CompactProgram:
+def compact_program(model: Model, steps: tuple, evaluate: bool = True) -> CompactProgram:
     """Turn the per-sample steps into (forward, error, backward) assignments; chain factors inlined.
 
-    Cached: the gradient module and the training loop of one derivation share it.
+    With *evaluate* the steps are brought to SymPy's canonical form first (for the readable
+    gradient module); without, they stay as written (for the training loop, where that form
+    would cost more than all the rest for a large network).  Cached per derivation.
     """
     from .derive import Kind  # the step kinds live beside the steps
 
@@ -119,7 +121,7 @@ def compact_program(model: Model, steps: tuple) -> CompactProgram:
             dnet = symbol(naming.d(naming.net(step.neuron), step.param))
             expr = symbol(naming.delta(step.neuron)) * inline[dnet]
         else:
-            expr = step.rhs.doit().xreplace(inline)
+            expr = (step.rhs.doit() if evaluate else step.rhs).xreplace(inline)
         if step.kind not in KEPT:
             inline[sym] = expr
             continue
@@ -165,22 +167,19 @@ def ordered_cse(pairs: Sequence[tuple[sp.Symbol, sp.Expr]], prefix: str) -> Pair
 SHADOW_KICK = 2.0 ** -50
 
 
-class _Printer(FloatPrinter):
-    """Float code in which each sample's quantities get their own names (net_h1_s1)."""
+class _Code(FastCode):
+    """Float code in which each sample's quantities get their own names (net_h1_s1), and the
+    logistic function of a variable is inlined (a call per neuron per update is most of a
+    small network's training time), stable both ways."""
 
     def __init__(self, rename: dict[str, str]):
-        super().__init__()
-        self.rename = rename
+        super().__init__("float", lambda sym: rename.get(sym.name) or naming.ident(sym.name))
 
-    def _print_Symbol(self, expr):
-        return self.rename.get(expr.name) or naming.ident(expr.name)
-
-    def _print_sigmoid(self, expr):
-        # inlined (a call per neuron per update is most of a small network's time), stable both ways
-        if not expr.args[0].is_Symbol:
-            return super()._print_sigmoid(expr)
-        v = self._print(expr.args[0])
-        return f"(1.0 / (1.0 + _exp(-{v})) if {v} >= 0.0 else (_z := _exp({v})) / (1.0 + _z))"
+    def __call__(self, expr) -> str:
+        if isinstance(expr, sigmoid) and expr.args[0].is_Symbol:
+            v = self(expr.args[0])
+            return f"(1.0 / (1.0 + _exp(-{v})) if {v} >= 0.0 else (_z := _exp({v})) / (1.0 + _z))"
+        return super().__call__(expr)
 
 
 @dataclass
@@ -204,7 +203,7 @@ class FloatTrainer:
 def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
     """Compile the spec's training loop (forward, error, backward, update) into float64 Python."""
     spec = model.spec
-    program = compact_program(model, tuple(steps))
+    program = compact_program(model, tuple(steps), evaluate=False)
     # No cse here: the named quantities (net, out, delta) already share the work, and cse of a
     # large network costs more than the little it would save in training.
     forward, error, backward = list(program.forward), list(program.error), list(program.backward)
@@ -216,18 +215,18 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
     trainable = set(spec.trainable)
     assigned = {s.name for s, _ in forward + error + backward}
 
-    def printer(s: int) -> _Printer:
+    def printer(s: int) -> _Code:
         sample = spec.samples[s]
         rename = {name: f"{naming.ident(name)}_s{s + 1}" for name in assigned}
         consts = {n_: v for n_, v in sample.inputs}
         consts.update({naming.target(o): v for o, v in sample.targets})
         rename.update({name: f"({float(v)!r})" for name, v in consts.items()})
         rename["eta"] = "_eta"
-        return _Printer(rename)
+        return _Code(rename)
 
     def block(pairs: Pairs, s: int, indent: str) -> list[str]:
         p = printer(s)
-        return [f"{indent}{p.doprint(sym)} = {p.doprint(expr)}" for sym, expr in pairs]
+        return [f"{indent}{p(sym)} = {p(expr)}" for sym, expr in pairs]
 
     def total(names: list[str]) -> str:
         text = " + ".join(names)
