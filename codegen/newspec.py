@@ -132,6 +132,9 @@ def new_spec(shape: str, activation: str = "sigmoid", output: str | None = None,
         output = "softmax" if error == "categorical_cross_entropy" else "sigmoid"
     if output not in ACTIVATIONS:
         raise SpecError(f"--output-activation {output!r}: expected one of {', '.join(ACTIVATIONS)}")
+    needed = {"binary_cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax"}.get(error)
+    if needed and output != needed:
+        raise SpecError(f"--error {error} needs --output-activation {needed}, not {output}")
     if bias not in BIASES:
         raise SpecError(f"--bias {bias!r}: expected one of {', '.join(BIASES)}")
     if not 0 <= seed < 2**63:

@@ -141,3 +141,9 @@ def test_invalid_options_fail_in_one_line(argv, capsys):
     """Options that cannot make a valid spec are refused in one line with exit 2."""
     code, out, err = _run(["new", "2-3-2"] + argv, capsys)
     assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_incompatible_error_and_output_are_named():
+    """An error function that needs a particular output activation says which option to change."""
+    with pytest.raises(Exception, match="--error binary_cross_entropy needs --output-activation sigmoid"):
+        newspec.new_spec("2-2", output="tanh", error="binary_cross_entropy")
