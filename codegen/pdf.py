@@ -23,7 +23,7 @@ from symbolic.inputs import one_line
 
 INSTALL_HINT = ("no TeX engine found (latexmk and pdflatex); install one with: apt-get install "
                 "--no-install-recommends texlive-latex-base texlive-latex-recommended texlive-pictures latexmk")
-TIMEOUT_S = 300
+TIMEOUT_S = 120
 
 
 class TexError(RuntimeError):
