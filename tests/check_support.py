@@ -98,6 +98,7 @@ class Slip:
     no_bias: set = field(default_factory=set)            # neurons whose net leaves the bias out
     given: dict = field(default_factory=dict)            # a given value misread: name -> value
     derivative_at_out: set = field(default_factory=set)  # layers whose dout/dnet was taken at out, not net
+    pins: dict = field(default_factory=dict)             # the student's own earlier values: net_X, out_X, delta_X
 
 
 def dec(text) -> mpmath.mpf:
@@ -160,7 +161,7 @@ def sample_pass(spec, params: dict, s: int, slip: Slip, eta) -> dict:
                 total += params[name] * out[w.src]
             if n in bias_of and n not in slip.no_bias:
                 total += params[bias_of[n]]
-            net[n] = total
+            net[n] = dec(slip.pins[f"net_{n}"]) if f"net_{n}" in slip.pins else total
         if layer.activation == "softmax":
             m = max(net[n] for n in layer.neurons)
             z = {n: mpmath.exp(net[n] - m) for n in layer.neurons}
@@ -170,6 +171,9 @@ def sample_pass(spec, params: dict, s: int, slip: Slip, eta) -> dict:
         else:
             for n in layer.neurons:
                 out[n] = net[n] if n in slip.skip_activation else _act(layer.activation, net[n], slope)
+        for n in layer.neurons:
+            if f"out_{n}" in slip.pins:
+                out[n] = dec(slip.pins[f"out_{n}"])
         if k in slip.round_out:
             for n in layer.neurons:
                 out[n] = dec(Decimal(mpmath.nstr(out[n], 35)).quantize(
@@ -214,6 +218,9 @@ def sample_pass(spec, params: dict, s: int, slip: Slip, eta) -> dict:
             d = _act_derivative(act, net[o], out[o], slope)
             v[f"dout_{o}/dnet_{o}"] = d
             delta[o] = dEdy[o] * d
+    for o in outs:
+        if f"delta_{o}" in slip.pins:
+            delta[o] = dec(slip.pins[f"delta_{o}"])
     outgoing: dict = {}
     for w in spec.weights:
         outgoing.setdefault(w.src, []).append(w)
@@ -232,7 +239,7 @@ def sample_pass(spec, params: dict, s: int, slip: Slip, eta) -> dict:
             v[f"dE_total/dout_{h}"] = back
             d = _act_derivative(act, out[h] if at_out else net[h], out[h], slope)
             v[f"dout_{h}/dnet_{h}"] = d
-            delta[h] = back * d
+            delta[h] = dec(slip.pins[f"delta_{h}"]) if f"delta_{h}" in slip.pins else back * d
     for n, d in delta.items():
         v[f"delta_{n}"] = d
     for w in spec.weights:

@@ -65,6 +65,8 @@ JUDGE_CODES = {
     "unknown": "A name stepgrad does not know (with a did-you-mean).",
     "formula": "A formula given for a given value or a value after training.",
 }
+#: Codes of answers that are right but for their rounding: later answers may build on them.
+PRECISION = {"rounding", "too-few-digits", "early-rounding"}
 #: Formula comparison points besides the spec's own.
 FORMULA_POINTS = 3
 #: Decimal places tried for every intermediate rounded along the way (the post prints 9).
@@ -371,7 +373,9 @@ class Checker:
         if verdict == "correct":
             return Result(a, "correct", expected, (), f.step, f.sample), None
         mine = {n: pins[n] for n in self._frontier(i, pins)}
-        wrong_up = sorted((n for n in mine if verdicts[n].verdict not in ("correct",)), key=ev.index.get)
+        # an earlier answer off only by its rounding is a right input, rounded
+        wrong_up = sorted((n for n in mine if verdicts[n].verdict != "correct"
+                           and not set(verdicts[n].codes) & PRECISION), key=ev.index.get)
         p.mine, p.wrong_up = mine, wrong_up
         # inputs the student plausibly used: their own earlier answers, or the source's printed figures
         enough = significant(given) >= self.options.min_digits or given == 0
@@ -386,7 +390,7 @@ class Checker:
                 return Result(a, "correct", expected, (), f.step, f.sample), None
             return wrong(self._say(a, x, i, tight)), None
         if verdict == "few":
-            tight = self._tight(i, value, half, x)
+            tight = self._tight(i, value, half, x) or self._exact(i, value)
             return wrong(self._say(a, x, i, tight) if tight else few), None
         if given == 0 and 0 < decimals(given) and abs(float(x)) < half:
             return wrong(self._say(a, x, i, [Diagnosis("too-few-digits", messages.too_few(
@@ -534,6 +538,22 @@ class Checker:
                 if best is None or key < best[0]:
                     best = (key, c)
         return [Diagnosis(best[1].code, best[1].message)] if best else []
+
+    def _exact(self, i: int, value: float) -> list:
+        """A mistake that gives exactly the short value written (0.39 for a wiring that makes 0.39)."""
+        ev = self.ev
+        name = ev.flat[i].name
+        budget = ev.work + self.options.work // 4
+        for c in self.candidates:
+            if ev.work > budget:
+                break
+            if c.code == "rounded-intermediate" or not self._touches(c, i):
+                continue
+            got = self.run_candidate(ev.base, (c,), upto=None if c.rename else i)
+            got = None if got is None else got.get(dict(c.rename).get(name, name))
+            if got is not None and abs(got - value) <= 1e-9 * max(1.0, abs(value)):
+                return [Diagnosis(c.code, c.message)]
+        return []
 
     def _say(self, a: Answer, x, i: int | None, diagnoses: list, fix: bool = True) -> list:
         """Put the student's value, the expected value and the corrected step into the first message."""

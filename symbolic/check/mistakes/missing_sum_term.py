@@ -2,7 +2,7 @@
 
 from ...model import symbol
 from ..program import Candidate
-from . import STRUCTURAL, drop, expr_text, mistake, terms
+from . import STRUCTURAL, drop, expr_text, mistake, replace_with, terms
 
 
 @mistake("missing-sum-term", 5, "One term of a sum left out: the bias, a path through one output, one sample of a batch.")
@@ -24,3 +24,24 @@ def generate(ctx):
                 what = f"the term {shown}"
             yield Candidate("missing-sum-term", 5, f"In {f.name} you left out {what}.", f"drop:{i}:{j}",
                             edits=((i, STRUCTURAL, drop(j)),))
+    # softmax treated like an elementwise activation: only the diagonal of its Jacobian kept
+    for i, f in ctx.of_kind("delta"):
+        if ctx.spec.layers[f.step.layer].activation != "softmax":
+            continue
+        parts = terms(f.rhs)
+        own = [j for j, t in enumerate(parts) if _diagonal(t, f.name)]
+        if len(parts) < 2 or len(own) != 1:
+            continue
+        kept = parts[own[0]]
+        yield Candidate("missing-sum-term", 3,
+                        f"In {f.name} you kept only the diagonal term {expr_text(kept)} of the softmax Jacobian; "
+                        f"softmax couples the outputs, so delta sums dE_total/dout_k * dout_k/dnet over every output k.",
+                        f"softmax-diagonal:{i}", edits=((i, STRUCTURAL, replace_with(kept)),))
+
+
+def _diagonal(term, name: str) -> bool:
+    """Whether a term of a softmax delta is dE/dout_j * dout_j/dnet_j for the delta's own j."""
+    base, _, sample = name.partition("[")
+    j = base[len("delta_"):]
+    suffix = f"[{sample}" if sample else ""
+    return symbol(f"dout_{j}/dnet_{j}{suffix}") in term.free_symbols
