@@ -34,6 +34,8 @@ class Node:
     h: float = 0.0
     #: A bias box's second line (its value, "=0.35"), when the box is stacked; LaTeX math.
     value: str = ""
+    #: How much a neuron's name is scaled down to fit inside its circle (1: not at all).
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Diagram:
 
 
 #: LaTeX font sizes (in the document's 11pt class) and their size in centimetres, largest first.
-FONT_CM = {"small": 10 * 2.54 / 72.27, "scriptsize": 8 * 2.54 / 72.27, "tiny": 6 * 2.54 / 72.27}
+FONT_CM = {"normalsize": 10.95 * 2.54 / 72.27, "small": 10 * 2.54 / 72.27, "scriptsize": 8 * 2.54 / 72.27, "tiny": 6 * 2.54 / 72.27}
 #: TikZ's inner sep of weight labels (1pt) and bias boxes (its default, 0.3333em ~ 3.3pt at 10pt).
 LABEL_PAD = 1 * 2.54 / 72.27
 BIAS_PAD = 3.5 * 2.54 / 72.27
@@ -98,7 +100,7 @@ COMFORTABLE_HEIGHT = 13.5
 _WIDTHS = {".": 0.28, ",": 0.28, "=": 1.34, "-": 0.78, "+": 1.22, "(": 0.39, ")": 0.39}
 _SCRIPT = 0.75  # subscript size over text size
 #: TeX's small sizes use wider designs (cmr6, cmmi5), measured on compiled labels against cmr10's widths.
-_DESIGN = {"small": 1.0, "scriptsize": 1.06, "tiny": 1.31}
+_DESIGN = {"normalsize": 1.0, "small": 1.0, "scriptsize": 1.06, "tiny": 1.31}
 _SAFETY = 1.06  # estimates err wide: a label is never narrower than its box
 
 
@@ -530,12 +532,15 @@ def _plain_edges(spec: Spec) -> list[Edge]:
 def _finish(place: _Placement, edges: list[Edge], labelled: bool, font: str, bias_font: str,
             node_mm: float, biases_drawn: bool) -> Diagram:
     """Assemble the diagram: neurons, bias boxes, then bias arrows and weight edges."""
-    nodes = list(place.neurons) + (place.biases if biases_drawn else [])
+    neuron_font = "tiny" if node_mm < 6 else "small" if node_mm < 9 else "normalsize"
+    inside = node_mm / 10 * 0.8  # the width a name may take inside its circle, in centimetres
+    neurons = [replace(n, scale=min(1.0, math.floor(100 * inside / text_size(n.label, neuron_font, 0)[0]) / 100))
+               for n in place.neurons]
+    nodes = neurons + (place.biases if biases_drawn else [])
     bias_edges = []
     if biases_drawn:
         for b in place.spec.biases:
             bias_edges += [Edge(b.name, n, "", 0.5, "") for n in b.neurons]
-    neuron_font = "tiny" if node_mm < 6 else "small" if node_mm < 9 else "normalsize"
     return Diagram(tuple(nodes), tuple(bias_edges + edges), labelled, node_mm, node_mm < 6,
                    weight_font=font, bias_font=bias_font, neuron_font=neuron_font, biases_drawn=biases_drawn)
 

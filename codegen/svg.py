@@ -122,7 +122,7 @@ def network_svg(d: Diagram, title: str) -> str:
         else:
             lines.append(f'<circle cx="{X(n.x)}" cy="{Y(n.y)}" r="{num(r * PX)}" fill="#eef0fb" '
                          f'stroke="#333" stroke-width="1.5"/>')
-            lines.append(_text_at(X(n.x), Y(n.y - 0.12), runs(n.name), NEURON_PX[d.neuron_font]))
+            lines.append(_text_at(X(n.x), Y(n.y - 0.12), runs(n.name), NEURON_PX[d.neuron_font] * n.scale))
     for e in d.edges:
         if e.label:
             name, value = e.text.split(" = ", 1)

@@ -294,3 +294,22 @@ def test_unlabelled_network_lists_its_wiring_in_tables():
                 found[cell[-1][1]] = (src, row[0][-1][1])
     assert found == {naming.latex_name(w.name): (naming.latex_name(w.src), naming.latex_name(w.dst))
                      for w in spec.weights}
+
+
+def test_long_neuron_names_are_scaled_into_their_circles(tmp_path):
+    """A neuron's long name is scaled down to fit its circle, so circles keep the size the layout assumed."""
+    text = ('title = "long names"\n[[layers]]\nneurons = ["firstInputNeuron", "x2"]\n'
+            '[[layers]]\nneurons = ["hiddenNeuronNumberOne12", "hB"]\nactivation = "sigmoid"\n'
+            '[[layers]]\nneurons = ["outputNeuron"]\nactivation = "sigmoid"\n'
+            '[initializer]\nseed = 1\ndigits = 2\n' + _sample([2, 2, 1]))
+    d = dg.layout(parse(text))
+    scale = {n.name: n.scale for n in d.nodes if not n.bias}
+    assert scale["x2"] == 1 and scale["hB"] == 1 and scale["hiddenNeuronNumberOne12"] < 0.3
+    if pdf.engine_available() and shutil.which("pdftotext"):
+        r = d.node_mm / 20
+        for word in diagram_pdf(d, tmp_path):
+            owners = _owner(d, word)
+            assert len(owners) == 1, word
+            if owners[0] in scale:  # the name's glyphs stay inside its circle
+                n = next(n for n in d.nodes if n.name == owners[0])
+                assert all(math.hypot(x - n.x, y - n.y) <= r for x in (word[1], word[3]) for y in (word[2], word[4]))
