@@ -100,7 +100,18 @@ def explanation(result: Result) -> str:
     if not result.diagnoses:
         return ("No single mistake stepgrad knows of (or pair of them) reproduces this; "
                 "compare your working with the derivation.")
-    return " ".join(d.message if k == 0 else f"Also: {d.message}" for k, d in enumerate(result.diagnoses))
+    return _cut(" ".join(d.message if k == 0 else f"Also: {d.message}" for k, d in enumerate(result.diagnoses)),
+                MAX_EXPLANATION)
+
+
+#: Characters of a student's key or answer shown in a report, and of one explanation.
+SHOWN = 60
+MAX_EXPLANATION = 1000
+
+
+def _cut(text: str, limit: int = SHOWN) -> str:
+    """A student's text as a report shows it: cut with '…' past *limit* characters."""
+    return inputs.shorten(text, limit)
 
 
 def summary(report: Report) -> str:
@@ -110,15 +121,15 @@ def summary(report: Report) -> str:
 
 def render_text(report: Report) -> str:
     """One line per answer: mark, quantity, given, true value, diagnosis; control characters escaped."""
-    lines = [f"Checking {Path(report.where).name} against {report.spec.name} ({report.spec.title})"]
+    lines = [f"Checking {_cut(Path(report.where).name)} against {report.spec.name} ({report.spec.title})"]
     for r in report.results:
-        mark = MARKS[r.verdict]
+        mark, quantity, given = MARKS[r.verdict], _cut(r.quantity), _cut(r.answer.text)
         if r.verdict == "correct":
-            lines.append(f"{mark} {r.quantity} = {r.answer.text}")
+            lines.append(f"{mark} {quantity} = {given}")
         elif r.verdict == "unknown":
-            lines.append(f"{mark} {r.quantity} = {r.answer.text}: {explanation(r)}")
+            lines.append(f"{mark} {quantity} = {given}: {explanation(r)}")
         else:
-            lines.append(f"{mark} {r.quantity} = {r.answer.text} (expected {r.expected}): {explanation(r)}")
+            lines.append(f"{mark} {quantity} = {given} (expected {r.expected}): {explanation(r)}")
     lines.append(summary(report))
     return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
@@ -147,16 +158,16 @@ def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callab
     """
     rows, items = [], []
     for r in report.results:
-        rows.append({"mark": text(MARKS[r.verdict]), "quantity": cell_code(r.quantity),
-                     "given": cell_code(r.answer.text), "expected": cell(r.expected), "verdict": r.verdict})
+        rows.append({"mark": text(MARKS[r.verdict]), "quantity": cell_code(_cut(r.quantity)),
+                     "given": cell_code(_cut(r.answer.text)), "expected": cell(r.expected), "verdict": r.verdict})
         if r.verdict == "correct":
             continue
-        items.append({"quantity": code(r.quantity), "given": code(r.answer.text),
+        items.append({"quantity": code(_cut(r.quantity)), "given": code(_cut(r.answer.text)),
                       "text": text(explanation(r)),
                       "codes": text(", ".join(r.codes)),
                       "line": derivation_line(report, r) if r.step is not None else ""})
     return {"header": source_line(report.spec, source), "title": text(report.spec.title),
-            "where": text(Path(report.where).name), "summary": summary(report), "rows": rows, "items": items}
+            "where": text(_cut(Path(report.where).name)), "summary": summary(report), "rows": rows, "items": items}
 
 
 def render_markdown(report: Report, source: str) -> str:

@@ -161,7 +161,7 @@ MAX_SOURCE = 300
 #: Prefixes of the names stepgrad gives derived quantities (net_h1, out_h1, E_o1, delta_o1,
 #: target_o1); a neuron, weight or bias may not start with one.
 DERIVED_PREFIXES = ("net_", "out_", "E_", "delta_", "target_")
-_CANONICAL = re.compile(r"[A-Za-z][A-Za-z0-9_/]*\+?(\[\d{1,5}\])?(@\d{1,7})?\Z")
+_CANONICAL = re.compile(r"[A-Za-z][A-Za-z0-9_/]*\+?(\[\d{1,5}\])?(@\d{1,12})?\Z")
 
 
 def builtin_names() -> list[str]:
@@ -651,7 +651,8 @@ class _Reader:
                 raise self.fail(f"reference.figures.{k}", "must be a quantity name stepgrad prints, like "
                                                           '"out_h1", "dE_total/dw5", "w5+" or "E_total@10000"')
             if m.group(2) and int(m.group(2)[1:]) > MAX_STEPS:
-                raise self.fail(f"reference.figures.{k}", f"rounds go up to {MAX_STEPS}")
+                raise self.fail(f"reference.figures.{k}", f"round {m.group(2)[1:]} is past the last one stepgrad "
+                                                          f"trains to, {MAX_STEPS}")
             if not isinstance(v, str) or not re.fullmatch(r"-?\d+(\.\d+)?", v):
                 raise self.fail(f"reference.figures.{k}", 'must be a decimal written as a string, like "0.291027924"')
             out.append((k, v))

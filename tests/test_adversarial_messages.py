@@ -54,10 +54,14 @@ def test_long_names_are_cut_in_messages(folder):
 
 
 def test_rounds_are_quoted_in_full(folder):
-    """E_total@99999999 is named with all its digits, not cut to 7."""
+    """E_total@99999999 is named with all its digits, not cut to 7, in answers and in reference figures."""
+    from symbolic.spec import SpecError, parse
+
     (folder / "a.toml").write_text('"E_total@99999999" = 0.1\n')
     r = run(["check", "mazur", "a.toml"], folder)
     assert_held(r, message="99999999")
+    with pytest.raises(SpecError, match="round 99999999 is past"):
+        parse(TINY + '[reference.figures]\n"E_total@99999999" = "0.1"\n', "s.toml")
 
 
 def test_byte_order_mark_is_accepted(folder):

@@ -83,7 +83,7 @@ def test_the_good_spec_is_good():
     (spoil("title = \"two by two\"", "title = 'a --> b'"), ["title", "-->"]),
     (spoil("title = \"two by two\"", "title = 'a \\input{x}'"), ["title", "backslash"]),
     (spoil("[training]", '[reference]\nfigures = { "E_total@99999999999" = "0.1" }\n[training]'),
-     ["reference.figures", "quantity name"]),
+     ["reference.figures", "round 99999999999 is past", "1000000"]),
     (spoil("[training]", '[reference]\nfigures = { "x\\\\input{y}" = "0.1" }\n[training]'),
      ["reference.figures", "quantity name"]),
     (spoil("[training]", '[reference]\nsource = "a\\u0000b"\n[training]'), ["reference.source", "U+0000"]),
