@@ -41,6 +41,7 @@ import sympy as sp
 
 from .. import formula, naming
 from ..derive import Derivation, Step, at_round, format_value, train
+from ..evaluate import exact_decimal
 from ..model import symbol
 from ..spec import Spec, SpecError
 from . import messages
@@ -912,7 +913,10 @@ class Checker:
             x = compile_float(expr)({})
             if not math.isfinite(x):
                 raise ValueError
-            value = Decimal(repr(x)).quantize(Decimal(1).scaleb(-places))
+            exact = exact_decimal(expr) if expr.is_Rational else None
+            # exact arithmetic on the numbers written (0.15*0.05 + 0.2*0.1 + 0.35) is the value itself
+            value = Decimal(exact) if exact is not None and len(exact) <= 40 else \
+                Decimal(repr(x)).quantize(Decimal(1).scaleb(-places))
         except (*FAIL, ArithmeticError):
             return Result(a, "wrong", format_value(self.ev.truth[a.quantity]), (Diagnosis(
                 "no-value", "The formula has no finite value (it overflows or is undefined)."),),

@@ -1,5 +1,7 @@
 """missing-sum-term: one term of a sum left out (a path through an output, the bias, a sample)."""
 
+import sympy as sp
+
 from ...model import symbol
 from ..program import Candidate
 from . import STRUCTURAL, drop, expr_text, mistake, replace_with, terms
@@ -10,6 +12,9 @@ def generate(ctx):
     biases = [symbol(b.name) for b in ctx.spec.biases]
     for i, f in enumerate(ctx.flat):
         parts = terms(f.rhs)
+        if f.kind == "batch" and not parts and isinstance(f.rhs, sp.Mul):
+            yield from _inside_mean(i, f)  # 1/n (g1 + g2 + ...): a sample left out of the average
+            continue
         if len(parts) < 2 or f.kind == "update":
             continue
         for j, term in enumerate(parts):
@@ -37,6 +42,20 @@ def generate(ctx):
                         f"In {f.name} you kept only the diagonal term {expr_text(kept)} of the softmax Jacobian; "
                         f"softmax couples the outputs, so delta sums dE_total/dout_k * dout_k/dnet over every output k.",
                         f"softmax-diagonal:{i}", edits=((i, STRUCTURAL, replace_with(kept)),))
+
+
+def _inside_mean(i, f):
+    scale = [a for a in f.rhs.args if a.is_Number]
+    inner = [a for a in f.rhs.args if isinstance(a, sp.Add)]
+    if len(scale) != 1 or len(inner) != 1:
+        return
+    parts = inner[0].args
+    for j, term in enumerate(parts):
+        rest = [t for k, t in enumerate(parts) if k != j]
+        rhs = sp.Mul(scale[0], rest[0] if len(rest) == 1 else sp.Add(*rest, evaluate=False), evaluate=False)
+        yield Candidate("missing-sum-term", 5, f"In {f.name} you left out the term {expr_text(term)} of the "
+                                               f"average over the batch.",
+                        f"dropmean:{i}:{j}", edits=((i, STRUCTURAL, replace_with(rhs)),))
 
 
 def _diagonal(term, name: str) -> bool:
