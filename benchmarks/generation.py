@@ -56,11 +56,11 @@ def main() -> None:
     spec = timed("read the spec", lambda: parse(SPEC, "4-16-16-4"))
     print(f"{len(spec.parameters)} parameters, {len(spec.samples)} samples")
     d = timed("derive (chain rule, 50-digit values)", lambda: derive(spec))
-    timed("verify (central differences, 70 digits)", lambda: verify(d))
+    timed("verify (dual numbers, 50 digits)", lambda: verify(d))
     module = timed("scalar gradient module", lambda: pymodule.generate(d, "4-16-16-4"))
     print(f"  operations: forward {module.forward_ops}, backward {module.gradient_ops}, "
           f"(forward + backward) / forward = {(module.forward_ops + module.gradient_ops) / module.forward_ops:.3f}")
-    timed("vectorized NumPy module", lambda: npmodule.generate(spec, "4-16-16-4"))
+    timed("vectorized NumPy module", lambda: npmodule.generate(d.model, "4-16-16-4"))
     worked = timed("worked example, compact (1000 updates)", lambda: worked_example(spec, "4-16-16-4"))
     print(f"  LaTeX {len(worked.tex) // 1000} kB, Markdown {len(worked.markdown) // 1000} kB")
 
