@@ -30,9 +30,14 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}\.svg\Z")
 
 
+#: Characters XML 1.0 does not allow at all, even escaped (control characters, surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def text(value: str) -> str:
-    """Escape text for an SVG element's content (&, <, > and the CDATA end ']]>')."""
-    return escape(value)
+    """Escape text for an SVG element's content (&, <, > and the CDATA end ']]>'); characters XML
+    cannot carry become U+FFFD."""
+    return escape(_NOT_XML.sub("\ufffd", value))
 
 
 def num(x: float) -> str:

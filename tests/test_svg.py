@@ -127,7 +127,8 @@ def test_stacked_bias_boxes_and_subscripts():
     assert b'<tspan dy="' in data
 
 
-@pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "Tom & Jerry", "x ]]> y", '"quoted" <b>'])
+@pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "Tom & Jerry", "x ]]> y", '"quoted" <b>',
+                                     "&amp; &#x3C;", "<![CDATA[x]]>", "<!-- c -->"])
 def test_hostile_title_is_escaped(hostile):
     """Text from the spec is escaped: the SVG still parses and shows the text itself."""
     for data in svg.figures(mazur_doc(title=hostile)).values():
@@ -157,3 +158,9 @@ def test_markdown_links_figures_only_when_named():
     assert "](mazur-network.svg)" in md and "](mazur-training.svg)" in md
     assert sorted(written) == ["mazur-network.svg", "mazur-training.svg"]
     assert "```mermaid" not in md  # the picture replaces the text-only diagram
+
+
+def test_characters_xml_cannot_carry_are_replaced():
+    """A control character (never valid in XML 1.0, even escaped) becomes U+FFFD; the SVG still parses."""
+    for data in svg.figures(mazur_doc(title="a\x01b\x1b[31m")).values():
+        assert parse(data).find("s:title", NS).text == "a\ufffdb\ufffd[31m"
