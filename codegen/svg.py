@@ -40,6 +40,15 @@ def text(value: str) -> str:
     return escape(_NOT_XML.sub("\ufffd", value))
 
 
+def stamp(header: str) -> str:
+    """The first line of a figure: the document's header line as an XML comment, which marks the
+    file as stepgrad's (codegen.files lets a later run replace it).  A comment cannot hold "--"."""
+    safe = _NOT_XML.sub("\ufffd", header)
+    while "--" in safe:
+        safe = safe.replace("--", "- -")
+    return f"<!-- {safe.rstrip('-')} -->"
+
+
 def num(x: float) -> str:
     """A coordinate with two decimals, no negative zero: the same bytes every run."""
     s = f"{x:.2f}"
@@ -80,7 +89,7 @@ def _label_parts(name: str, value: str) -> list[tuple[str, bool]]:
 
 # -- the network ------------------------------------------------------------------
 
-def network_svg(d: Diagram, title: str) -> str:
+def network_svg(d: Diagram, title: str, header: str = "") -> str:
     """Draw the diagram: edges first, then neurons and bias boxes, then weight labels on top."""
     r = d.node_mm / 20
     xs = [n.x - (n.w / 2 if n.bias else r) for n in d.nodes] + [n.x + (n.w / 2 if n.bias else r) for n in d.nodes]
@@ -103,7 +112,7 @@ def network_svg(d: Diagram, title: str) -> str:
     where = {n.name: n for n in d.nodes}
     # Text as large as the TeX picture's, so labels keep inside the boxes the layout kept clear.
     weight_px, bias_px = FONT_CM[d.weight_font] * PX * 0.9, FONT_CM[d.bias_font] * PX * 0.88
-    lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" height="{num(height)}" '
+    lines = ([stamp(header)] if header else []) + [f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" height="{num(height)}" '
              f'viewBox="0 0 {num(width)} {num(height)}" xml:space="preserve" {FONT} font-size="13">',
              f"<title>{text(title)}</title>",
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
@@ -193,7 +202,7 @@ def y_range(errors: list[float]) -> tuple[int, int]:
     return lo, hi if hi > lo else lo + 1
 
 
-def training_svg(points, xlabel: str, title: str) -> str:
+def training_svg(points, xlabel: str, title: str, header: str = "") -> str:
     """Plot the error against updates on a log scale, with labelled axes and decade ticks.
 
     A point whose error is exactly 0 has no logarithm; it sits on the axis' floor.
@@ -211,7 +220,7 @@ def training_svg(points, xlabel: str, title: str) -> str:
         ratio = (math.log10(e) - lo) / (hi - lo) if e > 0 else 0.0
         return TOP + plot_h * (1 - ratio)
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+    out = ([stamp(header)] if header else []) + [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
            f'viewBox="0 0 {WIDTH} {HEIGHT}" xml:space="preserve" {FONT} font-size="12">',
            f"<title>{text(title)}</title>",
            '<rect width="100%" height="100%" fill="white"/>']
@@ -277,8 +286,8 @@ def figures(doc, stem: str = "figure") -> dict[str, bytes]:
     for section in doc.sections:
         for block in section.blocks:
             if isinstance(block, Diagram) and network_name not in out:
-                out[network_name] = network_svg(block, doc.title).encode()
+                out[network_name] = network_svg(block, doc.title, doc.header).encode()
             elif isinstance(block, Plot) and curve_name not in out:
-                out[curve_name] = training_svg(block.points, block.xlabel, doc.title).encode()
+                out[curve_name] = training_svg(block.points, block.xlabel, doc.title, doc.header).encode()
     return out
 
