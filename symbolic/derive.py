@@ -22,7 +22,7 @@ import sympy as sp
 from . import naming
 from .evaluate import DPS, compile_assignments, mp
 from .model import ETA, Model, symbol
-from .program import FloatTrainer, cancel_division, float_trainer
+from .program import SHADOW_KICK, FloatTrainer, cancel_division, float_trainer
 from .spec import Spec, SpecError
 
 SECTIONS = {
@@ -680,6 +680,7 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
         raise _diverged(spec, bad if bad is not None else steps, errors[bad] if bad is not None else math.inf)
 
     exact = _ExactForward(model)
+    nudge = random.Random(19700101).random
     if derivation is not None and steps >= 1:
         _check_first_update(derivation, states[1])
     snaps: dict[int, dict] = {}
@@ -695,17 +696,24 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
             if mark == 0:  # before any update the parameters are the spec's, exactly
                 main = other = exact(None)
             elif exactly:  # after one, they are the derivation's 50-digit updates
-                main = other = exact(tuple(derivation.values[naming.updated(p)] for p in spec.parameters))
+                main = other = nudged = exact(tuple(derivation.values[naming.updated(p)] for p in spec.parameters))
             else:
                 main, other = exact(states[mark]), exact(shadows[mark])
+                # how much each value moves when the final parameters move by a few units in the
+                # last place: the rounding left in them, which the two runs may share
+                nudged = exact(tuple(v * (1 + SHADOW_KICK * (2 * nudge() - 1)) for v in states[mark]))
             kept = {}
             for name, x in main.items():
                 if name in exact.frozen or exactly:
                     kept[name] = x  # given exactly, never trained
                     continue
-                digits, rel = _proven_digits(x, other[name])
-                # SAFETY x the two runs' difference, and never less than float64's own resolution
-                kept[name] = proven(x, max(SAFETY * abs(x - other[name]), abs(x) * 2.0 ** -50))
+                spread = max(abs(x - other[name]), abs(x - nudged[name]))
+                if x == 0 and spread == 0:
+                    kept[name] = x  # exactly 0 however the parameters move (a target of 0 under cross-entropy)
+                    continue
+                digits, rel = _proven_digits(x, x + spread if x >= 0 else x - spread)
+                # SAFETY x the larger difference, and never less than float64's own resolution
+                kept[name] = proven(x, max(SAFETY * spread, abs(x) * 2.0 ** -50))
                 complete = complete and digits >= MIN_DIGITS
                 worst = max(worst, rel)
                 if x != 0:

@@ -101,6 +101,25 @@ def test_float_values_print_only_their_own_digits():
         assert full_value(mpmath.mpf(1) / 3) == "0.33333333333333333333"
 
 
+@pytest.mark.parametrize("name, steps", [("softmax_batch", 120), ("tests/data/tanh232.toml", 300)])
+def test_float64_training_of_batches_and_biases_agrees_with_30_digits(name, steps):
+    """Mini-batches with the mean, softmax with cross-entropy, trained biases, two samples online:
+    every digit float64 training keeps agrees with 30-digit training."""
+    from symbolic import reference
+    from symbolic.derive import full_value, train
+    from symbolic.spec import load
+
+    from .conftest import ROOT
+
+    d = derive(load(name if "/" not in name else str(ROOT / name)))
+    fast = train(d, steps, (1, steps))
+    slow = train(d, steps, (1, steps), precision="mpmath")
+    assert fast.precision == "float"
+    for name_, kept in fast.snapshots[steps].items():
+        assert reference.agrees(slow.snapshots[steps][name_], full_value(kept)), name_
+        assert format_value(kept) == format_value(slow.snapshots[steps][name_]), name_
+
+
 def test_training_runs_in_float64_and_prints_only_digits_30_digit_training_confirms(mazur_derivation):
     """Training runs in float64 (the post's 10,000 rounds included); every digit it keeps of every
     value agrees with 30-digit training, and prints as the 30-digit value prints."""

@@ -80,3 +80,21 @@ def test_consumers_never_rebuild_the_derivation(module):
 def test_the_numpy_module_starts_from_the_model():
     spec = load("mazur")
     assert npmodule.generate(Model(spec), "mazur") == pipeline.module(spec, "mazur", "numpy")
+
+
+def test_progress_shows_every_few_seconds_when_stderr_is_not_a_terminal(monkeypatch):
+    """Without a terminal (a log, CI), long work still reports, every LOG_INTERVAL_S seconds."""
+    import io
+
+    from codegen import progress
+
+    monkeypatch.delenv("STEPGRAD_PROGRESS", raising=False)
+    now = [0.0]
+    log = io.StringIO()  # not a terminal
+    with progress.progress("training", 1000, log, clock=lambda: now[0]) as tick:
+        for k in range(1, 1001):
+            now[0] += 0.02  # 20 s in all
+            tick(k)
+    lines = log.getvalue().splitlines()
+    assert 3 <= len(lines) <= 4 and all(line.startswith("stepgrad: training ") for line in lines)
+    assert "\r" not in log.getvalue()
