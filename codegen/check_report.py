@@ -210,7 +210,7 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
     try:
         if fmt not in FORMATS:
             raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
-        spec = load(spec_arg)
+        spec = load(spec_arg, limits.MAX_PARAMETERS)
         text = read_answers(answers_path)
         inputs.prescan(text, inputs.shorten(answers_path, 200), inputs.ANSWERS_CAPS)
         rounds = max((int(n) for n in re.findall(r"@(\d{1,12})", text)), default=0)

@@ -36,6 +36,7 @@ from pathlib import Path  # noqa: E402
 
 from symbolic import limits  # noqa: E402
 from symbolic.derive import DerivationError, format_value, full_value  # noqa: E402
+from symbolic import spec as spec_limits  # noqa: E402
 from symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
 
 from . import document, escape, files, npmodule, pdf, pipeline  # noqa: E402
@@ -174,9 +175,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _spec(args) -> tuple[Spec, str]:
-    """Load the spec and apply the variant options; return it and the name shown in generated files."""
-    spec = load(args.spec)
+#: What to say when a network is too large for a command that derives it.
+_LARGE = (f"; 'stepgrad module --form numpy' writes a vectorized gradient module for up to "
+          f"{spec_limits.MAX_PARAMETERS} parameters")
+
+
+def _spec(args, max_parameters: int | None = limits.MAX_PARAMETERS) -> tuple[Spec, str]:
+    """Load the spec and apply the variant options; return it and the name shown in generated files.
+
+    A network over *max_parameters* is refused while the spec is read, before its weights are built.
+    """
+    spec = load(args.spec, max_parameters, _LARGE if max_parameters else "")
     changes = {}
     if getattr(args, "steps", None):
         changes["steps"] = args.steps
@@ -305,7 +314,7 @@ def cmd_derive(args) -> int:
 
 
 def cmd_module(args) -> int:
-    spec, source = _spec(args)
+    spec, source = _spec(args, limits.MAX_PARAMETERS if args.form == "scalar" else None)
     target = _output_path(args, f"{Path(source).stem}_gradients.py")
     if target is not None:
         _outputs_checked([target], args.force, args.spec)

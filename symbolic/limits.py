@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .derive import training_precision
-from .spec import MAX_STEPS, Spec, SpecError
+from .spec import MAX_PARAMETERS as SPEC_MAX_PARAMETERS, MAX_STEPS, Spec, SpecError
 
 #: At most this many parameters for any command (derivation, verification, module: about 15 s).
 MAX_PARAMETERS = 5000
@@ -122,7 +122,8 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
     if command == "module" and form == "numpy":
         return  # the vectorized module's generation does not grow with the network
     if n > MAX_PARAMETERS:
-        instead = ("; 'stepgrad module --form numpy' writes a vectorized gradient module for any size"
+        instead = ("; 'stepgrad module --form numpy' writes a vectorized gradient module for up to "
+                   f"{SPEC_MAX_PARAMETERS} parameters"
                    if command != "check" else "")
         raise SpecError(f"{where}: {n} weights and biases; stepgrad derives and verifies at most "
                         f"{MAX_PARAMETERS}{instead}")

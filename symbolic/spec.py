@@ -150,8 +150,9 @@ MAX_STEPS = 1_000_000
 MAX_WIDTH = 4096
 MAX_LAYERS = 64
 #: Weights and biases a spec may have at all; symbolic.limits sets each command's smaller budget.
-#: (The vectorized module handles the benchmark's 784-256-256-10, 269,322 parameters.)
-MAX_PARAMETERS = 1_000_000
+#: The vectorized module handles the benchmark's 784-256-256-10 (269,322 parameters) in about
+#: 8 s; reading and drawing a million took 20 s, so this bound keeps every command well inside it.
+MAX_PARAMETERS = 300_000
 MAX_SAMPLES = 10_000
 #: Decimal places a number may be written with (values are exact; 1e-999999 would not be).
 MAX_DECIMALS = 50
@@ -201,15 +202,18 @@ def resolve(spec_arg: str) -> tuple[str, str]:
     return spec_arg, inputs.read_text(spec_arg, "spec file", inputs.SPEC_CAPS.max_bytes, shown=shorten(spec_arg, 200))
 
 
-def load(spec_arg: str) -> Spec:
+def load(spec_arg: str, max_parameters: int | None = None, instead: str = "") -> Spec:
     """Load and validate a spec from a path or a built-in example's name.
+
+    *max_parameters* (default :data:`MAX_PARAMETERS`) refuses a larger network
+    before any weight is built, with *instead* appended to the message.
 
     >>> load("mazur").training.learning_rate
     1/2
     """
     where, text = resolve(spec_arg)
     name = Path(where).stem if where.endswith(".toml") else where
-    return parse(text, where, default_name=name)
+    return parse(text, where, default_name=name, max_parameters=max_parameters, instead=instead)
 
 
 def parse_toml(text: str, where: str) -> dict:
@@ -217,9 +221,11 @@ def parse_toml(text: str, where: str) -> dict:
     return inputs.parse_toml(text, where, inputs.SPEC_CAPS)
 
 
-def parse(text: str, where: str = "<spec>", default_name: str = "network") -> Spec:
-    """Validate TOML text as a spec."""
-    return _Reader(text, where).spec(parse_toml(text, where), default_name)
+def parse(text: str, where: str = "<spec>", default_name: str = "network", max_parameters: int | None = None,
+          instead: str = "") -> Spec:
+    """Validate TOML text as a spec (see :func:`load` for *max_parameters* and *instead*)."""
+    reader = _Reader(text, where, min(max_parameters or MAX_PARAMETERS, MAX_PARAMETERS), instead)
+    return reader.spec(parse_toml(text, where), default_name)
 
 
 def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
@@ -267,9 +273,11 @@ def exact(value: Any) -> sp.Rational:
 class _Reader:
     """Validate a parsed TOML document, remembering the text to report lines."""
 
-    def __init__(self, text: str, where: str):
+    def __init__(self, text: str, where: str, max_parameters: int = MAX_PARAMETERS, instead: str = ""):
         self.text = text
         self.where = where
+        self.max_parameters = max_parameters
+        self.instead = instead
 
     # -- reporting
     def fail(self, key: str, message: str) -> SpecError:
@@ -366,14 +374,15 @@ class _Reader:
         return value
 
     def count_parameters(self, doc: dict, layers: tuple[Layer, ...]) -> None:
-        """Refuse, before building them, more weights than MAX_PARAMETERS."""
+        """Refuse, before building them, more weights than this reading allows (at most MAX_PARAMETERS)."""
         widths = [len(layer.neurons) for layer in layers]
         wiring = doc.get("wiring")
         count = len(wiring) if isinstance(wiring, dict) else sum(a * b for a, b in zip(widths, widths[1:]))
         count += sum(widths[1:])
-        if count > MAX_PARAMETERS:
+        if count > self.max_parameters:
             raise self.fail("layers", f"the network has about {count} weights and biases; stepgrad handles "
-                                      f"at most {MAX_PARAMETERS} (use fewer or narrower layers)")
+                                      f"at most {self.max_parameters} here (use fewer or narrower layers)"
+                                      f"{self.instead}")
 
     def layers(self, doc: dict) -> tuple[Layer, ...]:
         raw = doc.get("layers")
@@ -546,6 +555,7 @@ class _Reader:
         if "limit" in table and scheme != "uniform":
             raise self.fail("initializer.limit", 'limit goes with scheme = "uniform" only')
         rng = random.Random(seed)
+        scale = 10 ** digits
         fan_in = collections.Counter(w.dst for w in weights)
         fan_out = collections.Counter(w.src for w in weights)
         values = {}
@@ -556,7 +566,8 @@ class _Reader:
                 bound = math.sqrt(6.0 / (fan_in[w.dst] + fan_out[w.src] or 1))
             else:
                 bound = math.sqrt(6.0 / fan_in[w.dst])
-            values[w.name] = sp.Rational(f"{rng.uniform(-bound, bound):.{digits}f}")
+            # the drawn number rounded to *digits* decimals, as text, then exactly (an integer over 10**digits)
+            values[w.name] = sp.Rational(int(f"{rng.uniform(-bound, bound):.{digits}f}".replace(".", "")), scale)
         for b in biases:
             values[b.name] = sp.Integer(0)
         return values

@@ -124,3 +124,23 @@ def test_divergent_training_is_one_line(folder):
     (folder / "d.toml").write_text(spec)
     r = run(["values", "d.toml", "--steps", "200"], folder)
     assert_held(r, message="d.toml" if "d.toml" in r.err else "d")
+
+
+def _wide(width: int) -> str:
+    """A spec of three layers of *width* neurons, drawn by the initializer."""
+    ones = ", ".join(["0.1"] * width)
+    return (f'title = "wide"\n' + f"[[layers]]\nsize = {width}\n" * 3 + "[initializer]\nseed = 1\n"
+            f"[[samples]]\ninputs = [{ones}]\ntargets = [{ones}]\n[training]\nlearning_rate = 0.1\n")
+
+
+def test_huge_networks_are_refused_before_their_weights_are_built(folder):
+    """A million weights: refused while reading (not after building them), for every command."""
+    (folder / "big.toml").write_text(_wide(700))
+    for argv in (["values", "big.toml"], ["module", "big.toml", "-o", "g.py"], ["check", "big.toml", "big.toml"]):
+        r = run(argv, folder)
+        assert_held(r, message="at most")
+        assert r.seconds < 5, (argv, r.seconds)
+    (folder / "mid.toml").write_text(_wide(150))  # 45,450 parameters: only the vectorized module is written
+    r = run(["derive", "mid.toml", "--format", "md", "-o", "d.md"], folder)
+    assert_held(r, message="module --form numpy")
+    assert r.seconds < 5, r.seconds
