@@ -48,3 +48,43 @@ def test_per_sample_gradient_is_not_the_batch_gradient():
     own = document.sample_values(d, d.batch[0])
     assert own["dE_total/dw16"] == d.values["dE_total/dw16[1]"]
     assert own["dE_total/dw16"] != d.values["dE_total/dw16"]
+
+
+SHORT_NAMES = """
+[[layers]]
+neurons = ["x", "y"]
+[[layers]]
+neurons = ["a", "c", "d"]
+activation = "sigmoid"
+[[layers]]
+neurons = ["o"]
+activation = "sigmoid"
+[initializer]
+seed = 4
+[[samples]]
+inputs = [0.5, 0.25]
+targets = [0.75]
+[training]
+learning_rate = 0.5
+steps = 3
+"""
+
+
+def test_compact_table_headers_write_the_neuron_as_a_dot_whatever_its_name():
+    """Neurons named a, c and d: each column header is the quantity with its neuron as a dot,
+    built from the parsed name, so \\partial, \\delta and \\frac come out whole."""
+    from codegen import pipeline
+    from symbolic import naming
+    from symbolic.spec import parse
+
+    spec = parse(SHORT_NAMES, "<short names>")
+    doc = pipeline.worked_example(spec, "short", expand=False).document
+    headers = [cell for section in doc.sections for block in section.blocks
+               if isinstance(block, document.Table) for cell in block.header]
+    maths = {text for cell in headers for kind, text in cell if kind == "math"}
+    dot = r"\cdot"
+    for want in (naming.latex_quantity("dout_a/dnet_a", {"a": dot}), naming.latex_quantity("delta_a", {"a": dot}),
+                 naming.latex_quantity("dE_total/dout_a", {"a": dot})):
+        assert want in maths
+    assert r"\frac{\partial out_{\cdot}}{\partial net_{\cdot}}" in maths
+    assert not any(bad in m for m in maths for bad in (r"\p\cdot", r"\fr\cdot", r"\delt\cdot", r"\cdotelta"))
