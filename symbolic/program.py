@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import sympy as sp
-from sympy.codegen.ast import Assignment, CodeBlock
 
 from . import naming
 from .evaluate import FastCode, float_sigmoid, float_softplus
@@ -155,6 +154,8 @@ def ordered_cse(pairs: Sequence[tuple[sp.Symbol, sp.Expr]], prefix: str) -> Pair
     """
     if not pairs:
         return []
+    from sympy.codegen.ast import Assignment, CodeBlock  # only the gradient module needs it
+
     block = CodeBlock(*[Assignment(s, e) for s, e in pairs])
     reduced = block.cse(symbols=sp.numbered_symbols(prefix), order="none")
     return [(a.lhs, a.rhs) for a in reduced.args]
