@@ -18,7 +18,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import mpmath
 
@@ -237,7 +237,9 @@ def to_decimal(x) -> Decimal:
 
 def rounded(x, places: int, mode: str = ROUND_HALF_UP) -> Decimal:
     """Round a value to *places* decimals (half away from zero, as students do)."""
-    return to_decimal(x).quantize(Decimal(1).scaleb(-places), rounding=mode)
+    with localcontext() as ctx:
+        ctx.prec = 120
+        return to_decimal(x).quantize(Decimal(1).scaleb(-places), rounding=mode)
 
 
 def to_digits(x, like: Decimal) -> str:

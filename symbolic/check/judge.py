@@ -73,6 +73,8 @@ FORMULA_POINTS = 3
 #: Decimal places tried for every intermediate rounded along the way (the post prints 9).
 EARLY_ROUNDING = tuple(range(1, 10))
 MAX_PAIRS = 4000
+#: Unknown names get a did-you-mean up to this many per file.
+MAX_HINTS = 100
 #: At most this many combinations of true and printed inputs are tried for one answer.
 REFERENCE_COMBINATIONS = 729
 #: Simple mistakes that may win over "correct" or "too few digits" when they reproduce a value more
@@ -231,6 +233,7 @@ class Checker:
     def check(self, answers: tuple[Answer, ...], where: str = "<answers>") -> Report:
         """Judge every answer; explain the wrong ones."""
         self.ev.work = 0
+        self._hints = 0
         results: dict[int, Result] = {}
         pins: dict[str, float] = {}
         verdicts: dict[str, Result] = {}
@@ -297,7 +300,10 @@ class Checker:
         return out
 
     def _unknown(self, a: Answer) -> Result:
-        hint = difflib.get_close_matches(a.quantity, self.names, n=1, cutoff=0.5)
+        self._hints = getattr(self, "_hints", 0) + 1
+        # a did-you-mean for the first names only: thousands of unknown keys stay fast
+        hint = difflib.get_close_matches(a.quantity[:100], self.names, n=1, cutoff=0.5) \
+            if self._hints <= MAX_HINTS else []
         extra = f"; did you mean {hint[0]!r}?" if hint and hint[0] != a.quantity else ""
         shown = a.quantity if len(a.quantity) <= 80 else a.quantity[:77] + "..."
         message = f"stepgrad does not know a quantity named {shown!r}{extra}"
