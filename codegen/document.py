@@ -468,9 +468,14 @@ def training_section(inp: Inputs) -> Section:
                          para("", number_text(final[key])), para("", number_text(t))))
     stride = max(1, n // 200)
     marks = list(range(0, n + 1, stride)) + ([n] if n % stride else [])
-    digits = max(1, min(6, inp.trajectory.curve_digits))  # never more than training proved
-    plot = Plot(tuple((u, mpmath.nstr(mpmath.mpf(errors[u]), digits, min_fixed=-30, max_fixed=30)) for u in marks),
-                "updates", m(naming.E_TOTAL))
+    # each point with at most 6 significant digits, never more than training proved; a point
+    # with none (an error below float64's resolution) is left out
+    points = []
+    for u in marks:
+        digits = min(6, inp.trajectory.certain_digits(u))
+        if digits > 0:
+            points.append((u, mpmath.nstr(mpmath.mpf(errors[u]), digits, min_fixed=-30, max_fixed=30)))
+    plot = Plot(tuple(points), "updates", m(naming.E_TOTAL))
     blocks = (
         Paragraph(para(f"Repeating the forward pass, the backward pass and the update {n} times "
                        f"({'online, one sample per update' if spec.training.batch_size == 1 else 'one batch per update'}):")),

@@ -575,6 +575,20 @@ class Trajectory:
     #: E_total after u updates from the perturbed second float64 run (float training only).
     shadow_errors: list | None = None
 
+    def certain_digits(self, u: int) -> int:
+        """Significant digits of ``errors[u]`` that training proves (MAX_DIGITS when exact)."""
+        x = self.errors[u]
+        if isinstance(x, Proven):
+            if not x.error:
+                return MAX_DIGITS
+            if not x:
+                return 0
+            return max(0, min(MAX_DIGITS, int(mpmath.floor(mpmath.log10(abs(x) / x.error)))))
+        if self.shadow_errors is None or not isinstance(x, float):
+            return MAX_DIGITS
+        y = self.shadow_errors[u]
+        return MAX_DIGITS if x == y else _digits(abs(x - y) / abs(x)) if x else 0
+
 
 def training_precision(spec: Spec, steps: int) -> str:
     """The precision training starts in: float64, checked by a perturbed second run.
