@@ -11,6 +11,7 @@ This module knows nothing about LaTeX or files.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -456,26 +457,28 @@ def given_values(spec: Spec, sample: int | None = None) -> dict[str, sp.Rational
 
 
 class Program:
-    """The per-sample steps compiled for evaluation at high precision, or in float64."""
+    """The per-sample steps compiled for evaluation at high precision (mpmath)."""
 
-    def __init__(self, model: Model, backend: str = "mpmath", steps: tuple[Step, ...] | None = None):
+    def __init__(self, model: Model, steps: tuple[Step, ...] | None = None):
         self.model = model
         spec = model.spec
         self.steps = list(steps) if steps is not None else backward_steps(model)
         self.single = spec.training.batch_size == 1
         per_sample = [s for s in self.steps if s.per_sample or self.single]
-        args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
-        self.args = args
-        self.backend = backend
+        self.args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
         # the steps as written (unevaluated products and sums print as they stand)
-        self.run = compile_assignments(args, [(_sym(s.name), s.rhs) for s in per_sample], backend)
-        self.run_forward = compile_assignments(args, list(model.forward), backend)
-        self.number = mp if backend == "mpmath" else (lambda v: float(v))
+        self.run = compile_assignments(self.args, [(_sym(s.name), s.rhs) for s in per_sample])
+        self.number = mp
+
+    @functools.cached_property
+    def run_forward(self):
+        """The forward pass and the error alone (for 30-digit training)."""
+        return compile_assignments(self.args, list(self.model.forward))
 
     def env(self, params: dict, sample_index: int) -> dict:
-        """Sample *sample_index*'s inputs and targets, *params*, and eta, as this program's numbers."""
+        """Sample *sample_index*'s inputs and targets, *params*, and eta, as mpmath numbers."""
         spec = self.model.spec
-        env = {k: self.number(v) for k, v in given_values(spec, sample_index).items() if k not in params}
+        env = {k: mp(v) for k, v in given_values(spec, sample_index).items() if k not in params}
         env.update(params)
         return env
 
@@ -816,7 +819,7 @@ def _train_mpmath(model: Model, sample_steps, steps: int, snapshots, dps: int, t
     """Train at *dps* significant digits with mpmath (the slow, small-run fallback)."""
     spec = model.spec
     with mpmath.workdps(dps):
-        program = Program(model, "mpmath", sample_steps)
+        program = Program(model, sample_steps)
         params = {n: program.number(v) for n, v in spec.initial}
         order = batches(spec)
         all_samples = range(len(spec.samples))
