@@ -148,3 +148,10 @@ def test_readme_table_matches():
     readme = (ROOT / "README.md").read_text()
     for row in accuracy_table():
         assert row in readme, row
+
+
+def test_readme_codes_table_has_one_line_per_code():
+    """The README's codes table lists every code, once, with its registered description."""
+    readme = (ROOT / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if re.match(r"\| `[a-z-]+` \|", line)]
+    assert rows == [f"| `{k}` | {v} |" for k, v in check.DESCRIPTIONS.items()]
