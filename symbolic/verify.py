@@ -197,22 +197,29 @@ class DualEvaluator:
 def forward_duals(derivation: Derivation, sample: int, seeds: list[str]) -> dict[str, Dual]:
     """Every forward quantity of *sample* as a dual number over *seeds* (canonical names).
 
-    A seed that is a forward quantity (out_h1) keeps the value its definition gives but
-    starts a fresh derivative: what follows is differentiated with respect to it.
+    Each seed gets a derivative component of its own, added where the seed is computed (a
+    parameter, or a forward quantity such as out_h1 or net_h1): the component of E_total is
+    then dE_total/d(seed) with everything before the seed held, what follows it moving.  The
+    derivatives are linear, so seeds at every layer share one pass.
     """
     model = derivation.model
     evaluate = DualEvaluator(len(seeds))
     position = {name: k for k, name in enumerate(seeds)}
+
+    def seeded(dual: Dual, name: str) -> Dual:
+        k = position.get(name)
+        if k is None:
+            return dual
+        d = list(dual.d) if dual.d is not None else [mpmath.mpf(0)] * len(seeds)
+        d[k] += 1
+        return Dual(dual.v, d)
+
     env: dict[sp.Symbol, Dual] = {}
     for name, value in given_values(derivation.spec, sample).items():
-        v = mp(value)
-        env[symbol(name)] = evaluate.seed(v, position[name]) if name in position else evaluate.constant(v)
+        env[symbol(name)] = seeded(evaluate.constant(mp(value)), name)
     values: dict[str, Dual] = {}
     for sym, definition in model.forward:
-        dual = evaluate(definition, env)
-        if sym.name in position:
-            dual = evaluate.seed(dual.v, position[sym.name])
-        env[sym] = values[sym.name] = dual
+        env[sym] = values[sym.name] = seeded(evaluate(definition, env), sym.name)
     return values
 
 
@@ -285,35 +292,32 @@ def check_chain_rule(derivation: Derivation) -> list[Check]:
     L = len(spec.layers) - 1
     large = len(spec.parameters) > FULL_LIMIT
     method = "forward-mode dual numbers at 50 digits"
+    layers = [k for k in range(L, 0, -1) if k == L or original]  # the post's variant: not the gradient
+    neurons = {k: _selection(list(spec.layers[k].neurons), NEURON_LIMIT if large else None) for k in layers}
+    chosen = _selection(list(spec.parameters)) if original else []
+    seeds = chosen + [q(n) for k in layers for n in neurons[k] for q in (naming.out, naming.net)]
+    at = {name: j for j, name in enumerate(seeds)}
     outs, deltas, douts, grads = [], [], [], []
-    for k in range(L, 0, -1):
-        if k < L and not original:
-            break  # the post's variant deliberately uses updated weights here: not the gradient
-        seeded = _selection(list(spec.layers[k].neurons), NEURON_LIMIT if large else None)
-        softmax = spec.layers[k].activation == "softmax"
-        for sample in derivation.batch:
-            by_out = forward_duals(derivation, sample, [naming.out(n) for n in seeded])
-            total = by_out[naming.E_TOTAL]
-            for j, n in enumerate(seeded):
+    for sample in derivation.batch:
+        duals = forward_duals(derivation, sample, seeds)  # one pass: every seed at once
+        total = duals[naming.E_TOTAL]
+        for k in layers:
+            softmax = spec.layers[k].activation == "softmax"
+            for n in neurons[k]:
                 name = naming.d(naming.E_TOTAL, naming.out(n))
-                outs.append((name, derivation.value(name, sample), _derivative(total, j)))
-            by_net = forward_duals(derivation, sample, [naming.net(n) for n in seeded])
-            total = by_net[naming.E_TOTAL]
-            for j, n in enumerate(seeded):
-                deltas.append((naming.delta(n), derivation.value(naming.delta(n), sample), _derivative(total, j)))
+                outs.append((name, derivation.value(name, sample), _derivative(total, at[naming.out(n)])))
+                deltas.append((naming.delta(n), derivation.value(naming.delta(n), sample),
+                               _derivative(total, at[naming.net(n)])))
                 if not softmax:
                     name = naming.d(naming.out(n), naming.net(n))
-                    douts.append((name, derivation.value(name, sample), _derivative(by_net[naming.out(n)], j)))
-    if original:
-        chosen = _selection(list(spec.parameters))
-        for sample in derivation.batch:
-            total = forward_duals(derivation, sample, chosen)[naming.E_TOTAL]
-            for j, p in enumerate(chosen):
-                name = naming.d(naming.E_TOTAL, p)
-                grads.append((name, derivation.value(name, sample), _derivative(total, j)))
+                    douts.append((name, derivation.value(name, sample),
+                                  _derivative(duals[naming.out(n)], at[naming.net(n)])))
+        for p in chosen:
+            name = naming.d(naming.E_TOTAL, p)
+            grads.append((name, derivation.value(name, sample), _derivative(total, at[p])))
     every = "every weight and bias" if len(spec.parameters) <= FULL_LIMIT else "parameter"
-    _record(checks, "dE_total/dout for every neuron", method + ", seeded at that layer's outputs", outs)
-    _record(checks, "every node delta dE_total/dnet", method + ", seeded at that layer's nets", deltas)
+    _record(checks, "dE_total/dout for every neuron", method + ", seeded at the outputs", outs)
+    _record(checks, "every node delta dE_total/dnet", method + ", seeded at the nets", deltas)
     _record(checks, "every activation derivative dout/dnet", method + ", seeded at the nets", douts)
     _record(checks, f"dE_total/d({every})" if every != "parameter" else
             f"dE_total/d(parameter) for {len(grads) // max(1, len(derivation.batch))} parameters",
