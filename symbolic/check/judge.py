@@ -360,10 +360,16 @@ class Checker:
         return abs(got - value) <= half * (1 + _EPS) + 1e-13 * abs(got)
 
     @cached_property
-    def reference_world(self) -> dict | None:
+    def reference_worlds(self) -> list[dict]:
+        """What a student gets from the printed figures: copying every printed figure, or only the
+        printed forward pass (net, out, errors) and computing the derivatives from it."""
         if not self.reference:
-            return None
-        return self.ev.run_all(self.ev.leaves, {k: float(v) for k, v in self.reference.items()})
+            return []
+        pins = {k: float(v) for k, v in self.reference.items()}
+        forward = {k: v for k, v in pins.items()
+                   if self.ev.flat[self.ev.index[k]].kind in ("net", "out", "E", "E_total")}
+        worlds = [self.ev.run_all(self.ev.leaves, pins), self.ev.run_all(self.ev.leaves, forward)]
+        return [w for w in worlds if w is not None]
 
     # -- numbers
     def _number(self, k: int, a: Answer, pins: dict, verdicts: dict):
@@ -499,8 +505,8 @@ class Checker:
             return False
         ev = self.ev
         f = ev.flat[i]
-        world = self.reference_world
-        if world is not None and self._matches(world.get(f.name), value, half):
+        worlds = self.reference_worlds
+        if any(self._matches(w.get(f.name), value, half) for w in worlds):
             return True
         choices = []
         for d in sorted(f.deps):
@@ -509,8 +515,7 @@ class Checker:
             options = {ev.base[d]}
             if d in self.reference:
                 options.add(float(self.reference[d]))
-            if world is not None and d in world:
-                options.add(world[d])
+            options.update(w[d] for w in worlds if d in w)
             if len(options) > 1:
                 choices.append((d, sorted(options)))
         total = 1
