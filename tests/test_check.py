@@ -564,3 +564,99 @@ def test_a_typical_file_checks_quickly():
     start = time.perf_counter()
     check_text(derive.derive(spec.load("mazur")), text, "blog.toml")
     assert time.perf_counter() - start < 2.0
+
+
+# -- precision, kinks and bounds (issue: a checker a marker would trust) ---------------------------
+
+def test_false_precision_from_the_posts_printed_figures_is_correct():
+    """Values computed from the post's rounded 9-digit figures and written to 16 digits are correct
+    work: copied figures, or the printed forward pass with the derivatives recomputed from it."""
+    o, h = mpmath.mpf("0.75136507"), mpmath.mpf("0.593269992")
+    values = {
+        "dE_total/dw5": (o - mpmath.mpf("0.01")) * o * (1 - o) * h,
+        "out_o1": sig(mpmath.mpf("1.105905967")),
+        "dE_total/dw1": mpmath.mpf("0.036350306") * mpmath.mpf("0.241300709") * mpmath.mpf("0.05"),
+        "w5+": mpmath.mpf("0.4") - mpmath.mpf("0.5") * mpmath.mpf("0.082167041"),
+        "delta_o1": (o - mpmath.mpf("0.01")) * o * (1 - o),
+    }
+    answers = {k: mpmath.nstr(v, 16) for k, v in values.items()}
+    for name, result in check(MAZUR, answers).items():
+        assert result.verdict == "correct", (name, answers[name], result.codes)
+    # the same digits are not correct for a spec without printed figures
+    bare = derive.derive(dataclasses.replace(MAZUR.spec, reference=()))
+    assert check(bare, {"dE_total/dw5": answers["dE_total/dw5"]})["dE_total/dw5"].verdict == "wrong"
+
+
+@pytest.mark.parametrize(("quantity", "text", "code"), [
+    ("w5+", "0.4", "no-update"),            # w5 not updated, though 0.359 rounds to 0.4
+    ("net_h2", "0.39", "wrong-wiring"),     # exactly the value under the post's slip of numbering
+    ("out_h1", "0.59", "too-few-digits"),
+])
+def test_too_few_digits_are_never_correct(quantity, text, code):
+    """One or two significant digits pass nothing: a mistake that gives them exactly is named."""
+    result = check(MAZUR, {quantity: text})[quantity]
+    assert result.verdict == "wrong" and result.codes[0] == code
+
+
+def test_a_written_zero_is_a_value():
+    """net_h1 = 0 is wrong (not 0.3775 rounded to no decimals); softmax delta = 0 is the diagonal-only slip."""
+    assert check(MAZUR, {"net_h1": "0"})["net_h1"].verdict == "wrong"
+    softmax = derive.derive(spec.load(str(DATA / "networks" / "softmax_ce.toml")))
+    result = check(softmax, {"delta_o1": "0"})["delta_o1"]
+    assert result.codes == ("missing-sum-term",) and "diagonal" in result.diagnoses[0].message
+
+
+def test_the_students_own_rounded_lines_are_inputs():
+    """0.0363 from the student's own 0.0554 + (-0.0191), and 0.75136 from their own 1.10590, are correct."""
+    result = check(MAZUR, {"dE_o1/dout_h1": "0.0554", "dE_o2/dout_h1": "-0.0191", "dE_total/dout_h1": "0.0363"})
+    assert result["dE_total/dout_h1"].verdict == "correct"
+    result = check(MAZUR, {"net_o1": "1.10590", "out_o1": "0.75136"})
+    assert result["out_o1"].verdict == "correct"
+
+
+def test_relu_kinks_are_decided_exactly():
+    """net_h2 = -0.6 + 0.4 + 0.2 is exactly 0: ReLU' = 0 there, so dE/dw3 = 0; taking ReLU' = 1 is named."""
+    relu = derive.derive(spec.load(str(DATA / "networks" / "relu_bias.toml")))
+    result = check(relu, {"net_h2": "0", "dout_h2/dnet_h2": "0", "dE_total/dw3": "0"})
+    assert all(r.verdict == "correct" for r in result.values())
+    from tests.check_support import compute
+    # ReLU' taken as 1 at the kink: dE/dw3 = dE/dout_h2 * 1 * i1, with i1 = 1 (independent pass)
+    wrong = written(compute(relu.spec)["dE_total/dout_h2"], 6)
+    result = check(relu, {"dE_total/dw3": wrong})["dE_total/dw3"]
+    assert result.codes == ("missing-activation-derivative",)
+
+
+def test_a_rounded_output_behind_a_whole_sheet_is_named():
+    """A quiz generator's answers, computed from outputs rounded to 4 decimals, are all explained so."""
+    from tests.check_support import Slip, compute, written as student
+    values = compute(MAZUR.spec, Slip(round_out={2: 4}))
+    names = ["dE_total/dout_o1", "delta_o1", "dE_total/dw5", "dE_total/dw6", "delta_o2", "E_total"]
+    result = check(MAZUR, {n: student(values[n], 7) for n in names})
+    assert all(result[n].codes == ("rounded-intermediate",) for n in names), {n: result[n].codes for n in names}
+
+
+def test_the_search_stops_at_its_work_limit_and_says_so():
+    """With a small work limit, unexplained answers say the search stopped; the verdicts stand."""
+    from symbolic.check import Checker, Options
+    text = toml({"dE_total/dw1": "0.123456789", "dE_total/dw2": "0.223456789"})
+    report = Checker(MAZUR, Options(work=2000)).check(parse_answers(text, "a.toml"), "a.toml")
+    assert [r.verdict for r in report.results] == ["wrong", "wrong"]
+    assert all(r.codes == ("search-stopped",) for r in report.results)
+    assert "stopped searching" in report.results[0].diagnoses[0].message
+
+
+def test_training_for_answers_after_n_updates_is_refused_over_the_budget():
+    """An answer after a million updates is refused up front in one line, with the estimate."""
+    long = derive.derive(TANH.spec.with_training(steps=1_000_000))
+    with pytest.raises(SpecError, match=r"answers after 1000000 updates need about \d+ s of training"):
+        check_text(long, '"E_total@1000000" = 0.1\n', "a.toml")
+
+
+def test_min_digits_and_rtol_options():
+    """--min-digits lowers the digits asked for; --rtol accepts values within a relative tolerance."""
+    from symbolic.check import Checker, Options
+    text = toml({"out_o1": "0.75", "out_h1": "0.5935"})
+    default = Checker(MAZUR).check(parse_answers(text, "a.toml"))
+    assert [r.verdict for r in default.results] == ["wrong", "wrong"]
+    loose = Checker(MAZUR, Options(min_digits=2, rtol=0.001)).check(parse_answers(text, "a.toml"))
+    assert [r.verdict for r in loose.results] == ["correct", "correct"]
