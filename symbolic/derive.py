@@ -11,6 +11,7 @@ This module knows nothing about LaTeX or files.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import math
 import random
@@ -19,6 +20,7 @@ from enum import StrEnum
 
 import mpmath
 import sympy as sp
+from mpmath.libmp import to_str
 
 from . import naming
 from .evaluate import DPS, compile_assignments, mp
@@ -336,21 +338,28 @@ def _fixed(x, decimals: int) -> str:
 MAX_FIXED_DIGITS = 40
 
 
+_DECIMAL = decimal.Context(prec=120, rounding=decimal.ROUND_HALF_EVEN)
+
+
 def _format(x) -> str:
     if x == 0:
         return "0"
     if not mpmath.isfinite(x):
         return str(x)
-    magnitude = int(mpmath.floor(mpmath.log10(abs(x))))
+    # x's decimal expansion to 55 digits, rounded by Python's decimal module (fast and exact)
+    d = decimal.Decimal(to_str(x._mpf_, DPS + 5)).copy_abs()
+    magnitude = d.adjusted()  # floor(log10 |x|)
     if magnitude >= MAX_FIXED_DIGITS:
         return mpmath.nstr(x, 10, min_fixed=1, max_fixed=0)
     decimals = max(9, 6 - magnitude - 1)
-    scaled = mpmath.nint(abs(x) * mpmath.mpf(10) ** decimals)
-    digits = str(int(scaled)).rjust(decimals + 1, "0")
-    text = f"{digits[:-decimals]}.{digits[-decimals:]}"
-    if abs(abs(x) - scaled / mpmath.mpf(10) ** decimals) <= abs(x) * mpmath.mpf(10) ** -35:
+    q = d.quantize(decimal.Decimal(1).scaleb(-decimals), context=_DECIMAL)
+    text = f"{q:.{decimals}f}"
+    if _DECIMAL.subtract(d, q).copy_abs() <= _DECIMAL.multiply(d, _TINY):  # exactly a shorter decimal (0.3775)
         text = text.rstrip("0").rstrip(".") if "." in text else text
-    return ("-" if x < 0 and scaled != 0 else "") + text
+    return ("-" if x < 0 and q != 0 else "") + text
+
+
+_TINY = decimal.Decimal("1e-35")
 
 
 def full_value(x) -> str:

@@ -77,3 +77,18 @@ def test_a_proven_value_prints_only_the_decimals_its_bound_leaves_certain():
     tiny = proven(mpmath.mpf("4e-27"), mpmath.mpf("1e-25"))
     assert format_value(tiny) == "0." + "0" * 24
     assert float(tiny) == 4e-27
+
+
+def test_format_value_rounds_the_exact_binary_value():
+    """A 50-digit number next to a decimal tie (26.4610017985 in binary) rounds by the side of
+    the tie the number itself lies on, not by a rounded product."""
+    from fractions import Fraction
+
+    with mpmath.workdps(50):
+        x = mpmath.mpf(264610017985) / 10**10
+        exact = Fraction(int(x.man)) * Fraction(2) ** int(x.exp) * (-1 if x < 0 else 1)
+        tie = Fraction(264610017985, 10**10)
+        assert exact != tie
+        assert format_value(x) == ("26.461001799" if exact > tie else "26.461001798")
+        assert format_value(mpmath.mpf(1) / 3) == "0.333333333"
+        assert format_value(-mpmath.mpf("0.0000000004")) == "-0.0000000004"
