@@ -2,9 +2,10 @@
 
 Steps are built by the chain rule the way the post builds them, following the
 layer structure (output deltas, then the delta recursion back through the
-hidden layers), never by differentiating the flattened network.  Every value is
-computed at high precision from the exact inputs, and every chain-rule result
-is then checked against direct differentiation (:mod:`symbolic.verify`).
+hidden layers), never by differentiating the flattened network.  Every value of
+the first update is computed at 50 digits from the exact inputs; every
+chain-rule result is then checked by an independent route (:mod:`symbolic.verify`).
+Training (:func:`train`) runs in float64 and prints only the digits it proves.
 
 This module knows nothing about LaTeX or files.
 """
@@ -40,7 +41,7 @@ SECTIONS = {
 
 
 class DerivationError(RuntimeError):
-    """The chain rule and direct differentiation disagree: a bug, never printed as a result."""
+    """The chain rule and an independent route disagree: a bug, never printed as a result."""
 
 
 class SaturationError(SpecError):
@@ -605,8 +606,8 @@ class Trajectory:
 def training_precision(spec: Spec, steps: int) -> str:
     """The precision training starts in: float64, checked by a perturbed second run.
 
-    It falls back to 30 digits when that check would cost a printed digit and the run is small
-    (:func:`high_precision_affordable`).
+    It falls back to 30 digits when that check leaves a value fewer than MIN_DIGITS significant
+    digits and the run is small (:func:`high_precision_affordable`).
     """
     return "float"
 
