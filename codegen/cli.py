@@ -256,7 +256,7 @@ def cmd_example(args) -> int:
     outputs: dict[Path, bytes] = {}
     for name in names:
         spec = load(name)
-        limits.check_size(spec, "example", summary=len(spec.parameters) > document.FULL_LIMIT)
+        limits.check_size(spec, "example", summary=len(spec.parameters) > document.FULL_LIMIT, pdf=want_pdf)
         print(f"stepgrad: deriving {name} ({len(spec.parameters)} parameters, {spec.training.steps} updates)...",
               file=sys.stderr)
         worked = pipeline.worked_example(spec, name)
@@ -297,7 +297,7 @@ def cmd_derive(args) -> int:
     if target is not None:
         _outputs_checked([target], args.force, args.spec)
     expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
-    limits.check_size(spec, "derive", summary=not expand)
+    limits.check_size(spec, "derive", summary=not expand, pdf=args.format == "pdf" and not tex_only)
     worked = pipeline.worked_example(spec, source, expand)
     if tex_only:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing the LaTeX source instead", file=sys.stderr)

@@ -53,6 +53,34 @@ TRAINING_COSTS = {"float": Cost(per_update=8e-6, per_unit=1.6e-6),
                   "mpmath": Cost(per_update=600e-6, per_unit=40e-6)}
 #: Seconds of estimated training a command may start; more is refused up front with the estimate.
 TRAIN_BUDGET_S = 30.0
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Seconds of work that grows with n parameter-samples: *linear* * n + *quadratic* * n**2."""
+
+    linear: float
+    quadratic: float
+
+    def seconds(self, n: int) -> float:
+        return self.linear * n + self.quadratic * n * n
+
+
+#: Measured seconds of a whole command (start-up, derivation and its verification, output) on
+#: square networks of n = 992, 2550 and 4970 parameters (one sample; 2 cores shared with other
+#: work): ``values`` 3.8, 8.1 and 22.9 s; ``module --form scalar`` 4.1, 11.3 and 45 s.  Fitted
+#: through the smallest and the largest, so they err long in between.  ``derive`` and ``check``
+#: cost what ``values`` does before their own (bounded) work; ``example`` adds the module.
+WORK_COSTS = {"derivation": Growth(linear=2.5e-3, quadratic=4.0e-7),
+              "scalar module": Growth(linear=1.7e-3, quadratic=1.5e-6)}
+#: Seconds of estimated derivation work a command may start; more is refused up front.
+WORK_BUDGET_S = 15.0
+#: Seconds of a TeX run of the worked example: measured 2.0 s (10 parameters), 8.1 s (280),
+#: 14.6 s (544) and 20.6 s (992, compact); the network diagram dominates.
+TEX_COST = Growth(linear=0.022, quadratic=0.0)
+TEX_BASE_S = 2.0
+#: Seconds a whole command may be estimated to take (derivation, training and TeX together).
+TOTAL_BUDGET_S = 30.0
 #: The checker's mistake search tries every single mistake and pairs of them: with three wrong
 #: answers a 4-8-4 network (76 parameters) takes 9 s, an 8-16-8 one (280) more than 5 minutes.
 MAX_CHECK_PARAMETERS = 100
@@ -102,7 +130,7 @@ def _duration(seconds: float) -> str:
 
 
 def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: bool = False,
-               rounds: int = 0, form: str = "scalar") -> None:
+               rounds: int = 0, form: str = "scalar", pdf: bool = False) -> None:
     """Raise SpecError when *command* on *spec* would exceed a budget; say why and what instead.
 
     *spec* has the command line's variants already applied (``--steps`` in
@@ -110,7 +138,8 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
     trains for (None: only the first); *summary* is true when the
     large-network document (which does not expand every step) is asked for;
     *rounds* is the largest N of the answers' ``X@N`` names (check); *form*
-    is the module's form (``numpy`` has no size limit).
+    is the module's form (``numpy`` has no size limit); *pdf* is true when
+    TeX will compile the worked example.
 
     >>> from symbolic.spec import load
     >>> check_size(load("mazur"), "derive")
@@ -127,6 +156,15 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
                    if command != "check" else "")
         raise SpecError(f"{where}: {n} weights and biases; stepgrad derives and verifies at most "
                         f"{MAX_PARAMETERS}{instead}")
+    units = n * max(1, spec.training.batch_size)
+    seconds = WORK_COSTS["derivation"].seconds(units)
+    if command in ("module", "example"):
+        seconds = max(seconds, WORK_COSTS["scalar module"].seconds(units))
+    if seconds > WORK_BUDGET_S:
+        instead = ("; 'stepgrad module --form numpy' writes a vectorized gradient module for it"
+                   if command != "check" else "; check answers on a smaller network")
+        raise SpecError(f"{where}: deriving and verifying {n} parameters would take {_duration(seconds)} "
+                        f"(the budget is {WORK_BUDGET_S:.0f} s){instead}")
     if command in ("example", "derive"):
         size = expanded_size(spec)
         if size > MAX_EXPANDED and not summary:
@@ -138,6 +176,14 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
         trainings = 2 if spec.reference else 1
         _refuse_long_training(spec, total, trainings, f"training {n} parameters on {len(spec.samples)} samples "
                                                       f"for {total} updates")
+        if pdf:
+            training = trainings * training_seconds(spec, total)
+            tex = TEX_BASE_S + TEX_COST.seconds(n)
+            if seconds + training + tex > TOTAL_BUDGET_S:
+                raise SpecError(f"{where}: the worked example of {n} parameters as a PDF would take "
+                                f"{_duration(seconds + training + tex)} (derivation {seconds:.0f} s, training "
+                                f"{training:.0f} s, TeX {tex:.0f} s; the budget is {TOTAL_BUDGET_S:.0f} s); "
+                                "give --format tex or md, or fewer --steps")
     elif command == "values":
         total = steps or 1
         _refuse_long_training(spec, total, 1, f"training {n} parameters on {len(spec.samples)} samples for "

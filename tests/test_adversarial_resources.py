@@ -144,3 +144,21 @@ def test_huge_networks_are_refused_before_their_weights_are_built(folder):
     r = run(["derive", "mid.toml", "--format", "md", "-o", "d.md"], folder)
     assert_held(r, message="module --form numpy")
     assert r.seconds < 5, r.seconds
+
+
+def test_derivation_and_tex_work_is_estimated_before_it_starts(folder):
+    """A network whose derivation, or whose PDF, would run far past its budget is refused up front."""
+    from symbolic import limits
+    from symbolic.spec import SpecError, parse
+
+    wide = parse(_wide(70).replace("[[layers]]\nsize = 70\n", "", 1), "w.toml")  # 70-70: 4970 parameters
+    with pytest.raises(SpecError, match=r"deriving and verifying 4970 parameters would take about \d+ s"):
+        limits.check_size(wide, "values")
+    mid = parse(_wide(31).replace("[[layers]]\nsize = 31\n", "", 1), "m.toml")  # 992 parameters
+    limits.check_size(mid, "derive", summary=True)
+    with pytest.raises(SpecError, match=r"as a PDF would take .*TeX \d+ s.*give --format tex or md"):
+        limits.check_size(mid, "derive", summary=True, pdf=True)
+    (folder / "w.toml").write_text(_wide(70).replace("[[layers]]\nsize = 70\n", "", 1))
+    r = run(["module", "w.toml", "--form", "scalar", "-o", "g.py"], folder)
+    assert_held(r, message="the budget is")
+    assert r.seconds < 5
