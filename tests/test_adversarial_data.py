@@ -159,7 +159,7 @@ def test_sigterm_during_tex_leaves_nothing_behind(folder):
 
 def test_sigterm_during_training_ends_cleanly(folder):
     """SIGTERM during a long run: exit 143, one line, no traceback, no file."""
-    r = run(["values", "mazur", "--steps", "200000"], folder, signal_after=(2.5, signal.SIGTERM))
+    r = run(["values", "mazur", "--steps", "1000000"], folder, signal_after=(2.5, signal.SIGTERM))
     assert_held(r, code=143)
     assert r.err.splitlines() == ["stepgrad: terminated; no file was changed by the unfinished step"]
 

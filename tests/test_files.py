@@ -157,3 +157,66 @@ def test_pdf_is_byte_identical_with_source_date_epoch(tmp_path):
     one = _generate(tmp_path / "one", "1", {"SOURCE_DATE_EPOCH": "1700000000"}, pdf_too=True)
     two = _generate(tmp_path / "two", "99", {"SOURCE_DATE_EPOCH": "1700000000"}, pdf_too=True)
     assert one["m.pdf"].startswith(b"%PDF") and one["m.pdf"] == two["m.pdf"]
+
+
+# -- what counts as stepgrad's own file -------------------------------------------------------
+
+HEADER = f"{MARKER} 0.1.0 from the spec 'mazur' (A title). Do not edit."
+
+
+@pytest.mark.parametrize("text, ours", [
+    (f"% {HEADER}\n\\documentclass{{article}}\n", True),
+    (f"<!-- {HEADER} -->\n# A title\n", True),
+    (f'"""Gradients of E_total for the network "A title".\n\n{HEADER}\nRegenerate it.\n"""\n', True),
+    (f'"""Gradients of E_total for the network "A title", vectorized with NumPy.\n\n{HEADER}\nx\n"""\n', True),
+    (f"\n% {HEADER}\n", False),                              # not at the very top
+    (f"%{HEADER}\n\n", False),                               # not the exact line
+    (f"% {HEADER} And more.\n\n", False),
+    (f"% {MARKER} 0.1.0\nold\n", False),                     # the marker alone is not the header
+    (f"# notes\n{HEADER}\n\n", False),                       # the header, but not where stepgrad puts it
+    (f'"""My own module.\nx\n{HEADER}\n"""\n', False),      # Python: the header must be the third line
+    (f"<!-- {HEADER} -->", False),                           # one line and nothing else: never written so
+])
+def test_only_the_exact_header_at_the_top_marks_a_text_file(tmp_path, text, ours):
+    """A text file is stepgrad's only when it starts exactly as stepgrad starts the files it writes."""
+    path = tmp_path / "f"
+    path.write_text(text)
+    assert files.generated_by_stepgrad(path) is ours
+
+
+def test_pdf_and_png_are_recognised_by_their_own_markers_only(tmp_path):
+    """A PDF is stepgrad's by its trailer's creator and producer near the end, a PNG by the chunk right
+    after its header; the same bytes anywhere else do not count."""
+    from codegen.pdf import PNG_MARK, mark_png
+
+    tail = b"<< /Creator(stepgrad)/Producer(stepgrad) >>\ntrailer\n%%EOF\n"
+    (tmp_path / "ours.pdf").write_bytes(b"%PDF-1.5\n" + b"x" * 50_000 + tail)
+    (tmp_path / "theirs.pdf").write_bytes(b"%PDF-1.5\n" + tail + b"x" * 50_000 + b"\n%%EOF\n")
+    assert files.generated_by_stepgrad(tmp_path / "ours.pdf")
+    assert not files.generated_by_stepgrad(tmp_path / "theirs.pdf")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(13) + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00IEND"
+    (tmp_path / "ours.png").write_bytes(mark_png(png))
+    (tmp_path / "theirs.png").write_bytes(png + b"tEXt" + PNG_MARK)
+    assert files.generated_by_stepgrad(tmp_path / "ours.png")
+    assert not files.generated_by_stepgrad(tmp_path / "theirs.png")
+
+
+def test_new_files_follow_the_umask_and_replaced_files_keep_their_mode(tmp_path):
+    """write_all never forces 0o644: a new file gets 0o666 less the umask, a replaced one keeps its mode."""
+    old = os.umask(0o027)
+    try:
+        files.write_all({tmp_path / "new.md": b"x"})
+        assert os.stat(tmp_path / "new.md").st_mode & 0o777 == 0o640
+        (tmp_path / "mine.md").write_bytes(f"<!-- {HEADER} -->\nold\n".encode())
+        os.chmod(tmp_path / "mine.md", 0o600)
+        files.write_all({tmp_path / "mine.md": b"new"})
+        assert os.stat(tmp_path / "mine.md").st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_two_outputs_to_one_file_are_refused(tmp_path):
+    """Two outputs that name one file (by different spellings) are refused before anything is written."""
+    with pytest.raises(SpecError, match="same file"):
+        files.write_all({tmp_path / "a.md": b"1", tmp_path / "x" / ".." / "a.md": b"2"})
+    assert not list(tmp_path.iterdir())
