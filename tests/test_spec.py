@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from codegen.cli import main
@@ -190,3 +192,51 @@ def test_cli_error_for_a_bad_spec_is_one_line(tmp_path, capsys):
     assert main(["values", str(bad)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("stepgrad: error: ") and "hw.toml:25: training.learning_rate" in err[0]
+
+
+# -- reading untrusted files (symbolic.inputs) ------------------------------------------------
+
+def test_read_text_reads_only_regular_files_within_the_cap(tmp_path):
+    """read_text refuses a FIFO, a device and a folder without opening them, and a file over its cap by
+    its size; it drops a UTF-8 byte-order mark and names UTF-16."""
+    import os
+
+    from symbolic import inputs
+
+    os.mkfifo(tmp_path / "pipe")
+    for path, message in ((tmp_path / "pipe", "named pipe"), ("/dev/zero", "device"), (tmp_path, "folder"),
+                          (tmp_path / "none", "no such")):
+        with pytest.raises(SpecError, match=message):
+            inputs.read_text(path, "spec file")
+    (tmp_path / "big").write_bytes(b"x" * 2000)
+    with pytest.raises(SpecError, match="at most 1 KiB"):
+        inputs.read_text(tmp_path / "big", "spec file", max_bytes=1024)
+    (tmp_path / "bom").write_bytes(b"\xef\xbb\xbfa = 1\n")
+    assert inputs.read_text(tmp_path / "bom") == "a = 1\n"
+    (tmp_path / "u16").write_bytes("a = 1\n".encode("utf-16"))
+    with pytest.raises(SpecError, match="UTF-16"):
+        inputs.read_text(tmp_path / "u16")
+
+
+def test_prescan_states_each_limit_and_passes_the_built_in_examples():
+    """Each cap has its message with the limit and the line; real specs pass untouched."""
+    from symbolic import inputs
+    from symbolic.spec import BUILTIN_DIR, builtin_names
+    from importlib import resources
+
+    for name in builtin_names():
+        inputs.prescan(resources.files(BUILTIN_DIR).joinpath(f"{name}.toml").read_text("utf-8"), name)
+    caps = inputs.Caps(max_keys=3, max_key_parts=2, max_depth=2, max_digits=5, max_exponent_digits=1,
+                       max_key_length=4)
+    for text, message in [("a=1\nb=2\nc=3\nd=4\n", "has 4 keys; at most 3"),
+                          ("x = 1\na.b.c = 1\n", ":2: a.b.c: a dotted key or name of 3 parts; at most 2"),
+                          ("a = [[[1]]]\n", "nested too deeply (at most 2 levels)"),
+                          ("a = 123456\n", "a number of 6 digits; at most 5"),
+                          ("a = 1e10\n", "exponents have at most 1 digits"),
+                          ("abcde = 1\n", "a key or value of 5 characters"),
+                          ('s = "a.b.c.d [[[[ 1234567 e99999 abcdefgh = = ="\n', None)]:
+        if message is None:
+            inputs.prescan(text, "t.toml", caps)  # inside a string, nothing counts
+            continue
+        with pytest.raises(SpecError, match=re.escape(message)):
+            inputs.prescan(text, "t.toml", caps)
