@@ -434,6 +434,12 @@ def _main(argv: list[str] | None) -> int:
         print(f"stepgrad: error: the input needs more {'memory' if isinstance(exc, MemoryError) else 'nesting'} "
               "than stepgrad allows", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: one line, no traceback (STEPGRAD_DEBUG=1 shows it)
+        if os.environ.get("STEPGRAD_DEBUG") == "1":
+            raise
+        print(escape.terminal(f"stepgrad: internal error (please report it; STEPGRAD_DEBUG=1 shows where): "
+                              f"{type(exc).__name__}: {exc}")[:500], file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

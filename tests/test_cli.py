@@ -129,3 +129,48 @@ def test_values_json_digits_are_all_correct(capsys):
     with mpmath.workdps(40):
         reference = mpmath.nstr(1 / (1 + mpmath.exp(-mpmath.mpf("0.3775"))), 20, strip_zeros=False)
     assert values["out_h1"] == reference
+
+
+def test_an_unexpected_error_is_one_line_exit_3(monkeypatch, capsys):
+    """A bug anywhere ends in one 'internal error' line with exit 3, never a traceback (STEPGRAD_DEBUG=1
+    re-raises it for a developer)."""
+    from codegen import cli
+
+    def broken(args):
+        raise ZeroDivisionError("a bug\x1b[2J")
+
+    monkeypatch.setitem(cli.COMMANDS, "values", broken)
+    monkeypatch.delenv("STEPGRAD_DEBUG", raising=False)
+    assert cli.main(["values", "mazur"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "ZeroDivisionError" in err and "\x1b" not in err
+    monkeypatch.setenv("STEPGRAD_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["values", "mazur"])
+
+
+def test_signal_handlers_are_restored_after_main():
+    """main() turns SIGTERM into an exception only while it runs; the caller's handlers come back."""
+    import signal
+
+    from codegen import cli
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    assert cli.main(["values", "nosuch"]) == 2
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_sigterm_inside_main_unwinds_like_an_interrupt(monkeypatch, capsys):
+    """A SIGTERM while a command runs raises Terminated there (so cleanups run), and main returns 143."""
+    import os
+    import signal
+
+    from codegen import cli
+
+    def slow(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not interrupt the command")
+
+    monkeypatch.setitem(cli.COMMANDS, "values", slow)
+    assert cli.main(["values", "mazur"]) == 143
+    assert capsys.readouterr().err.splitlines() == ["stepgrad: terminated; no file was changed by the unfinished step"]
