@@ -156,6 +156,8 @@ MAX_PARAMETERS = 300_000
 MAX_SAMPLES = 10_000
 #: Decimal places a number may be written with (values are exact; 1e-999999 would not be).
 MAX_DECIMALS = 50
+#: Reference figures a spec may list (each is a row of the document's comparison table).
+MAX_FIGURES = 200
 MAX_TITLE = 200
 MAX_SOURCE = 300
 #: A canonical quantity name as reference.figures keys use it: net_h1, dE_total/dw5, w5+, E_total@10000.
@@ -655,6 +657,8 @@ class _Reader:
         figs = table.get("figures", {})
         if not isinstance(figs, dict):
             raise self.fail("reference.figures", "must be a table of name = \"printed value\"")
+        if len(figs) > MAX_FIGURES:
+            raise self.fail("reference.figures", f"has {len(figs)} figures; at most {MAX_FIGURES} are compared")
         out = []
         for k, v in figs.items():
             m = _CANONICAL.match(k)
