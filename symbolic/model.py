@@ -8,6 +8,7 @@ one expression (:func:`expanded_error` does, for tests only).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,8 +19,9 @@ from .functions import ACTIVATIONS, ERRORS
 from .spec import Spec, Weight
 
 
+@functools.lru_cache(maxsize=None)
 def symbol(name: str) -> sp.Symbol:
-    """Return the real symbol for a canonical quantity name."""
+    """Return the real symbol for a canonical quantity name (the same object every time)."""
     return sp.Symbol(name, real=True)
 
 

@@ -118,7 +118,7 @@ def compact_program(model: Model, steps: tuple, evaluate: bool = True) -> Compac
                 step.layer == last and model.softmax_output):
             # dE/dout * dout/dnet is delta by definition: reuse the named delta.
             dnet = symbol(naming.d(naming.net(step.neuron), step.param))
-            expr = symbol(naming.delta(step.neuron)) * inline[dnet]
+            expr = sp.Mul(symbol(naming.delta(step.neuron)), inline[dnet], evaluate=evaluate)
         else:
             expr = (step.rhs.doit() if evaluate else step.rhs).xreplace(inline)
         if step.kind not in KEPT:
