@@ -69,8 +69,10 @@ class Growth:
 #: Measured seconds of a whole command (start-up, derivation and its verification, output) on
 #: square networks of n = 992, 2550 and 4970 parameters (one sample; 2 cores shared with other
 #: work): ``values`` 3.8, 8.1 and 22.9 s; ``module --form scalar`` 4.1, 11.3 and 45 s.  Fitted
-#: through the smallest and the largest, so they err long in between.  ``derive`` and ``check``
-#: cost what ``values`` does before their own (bounded) work; ``example`` adds the module.
+#: through the smallest and the largest, so they err long in between (``benchmarks/work_costs.py``
+#: re-measures both in-process; most of ``values`` is compiling the training program, not the
+#: derivation).  ``derive`` and ``check`` cost what ``values`` does before their own (bounded) work;
+#: ``example`` adds the module.
 WORK_COSTS = {"derivation": Growth(linear=2.5e-3, quadratic=4.0e-7),
               "scalar module": Growth(linear=1.7e-3, quadratic=1.5e-6)}
 #: Seconds of estimated derivation work a command may start; more is refused up front.
