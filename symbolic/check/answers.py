@@ -109,6 +109,8 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
             raise fail("must be a number or a formula in quotes")
         if isinstance(value, str):
+            if not value.strip():
+                continue  # left blank (a worksheet's ""): not judged; blank_keys counts it
             if len(value) > MAX_FORMULA_LENGTH:
                 raise fail(f"the formula is longer than {MAX_FORMULA_LENGTH} characters")
             if _NUMBER.match(value):
@@ -134,9 +136,18 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
             raise fail(f"the number is out of range: give at most {MAX_DECIMALS} decimal places and "
                        f"a size below 1e15")
         answers.append(Answer(key, plain(number), number, line))
-    if not answers:
+    if not answers and not blank_keys(doc):
         raise SpecError(f"{where}: has no answers; write one per line, like \"out_h1\" = 0.593269992")
     return tuple(answers)
+
+
+def blank_keys(doc: dict) -> tuple[str, ...]:
+    """The keys of a parsed answers file left blank ("" or only spaces), in file order.
+
+    >>> blank_keys({"out_h1": "", "net_h1": Decimal("0.3775"), "w5+": "  "})
+    ('out_h1', 'w5+')
+    """
+    return tuple(k for k, v in doc.items() if isinstance(v, str) and not v.strip())
 
 
 def formula_problem(text: str) -> str | None:

@@ -90,9 +90,9 @@ class Options:
 
     min_digits: int = 3
     rtol: float | None = None
-    #: The mistake search stops after this much work: evaluated steps, plus 2,000 for each step
+    #: The mistake search stops after this much work: evaluated steps, plus 300 for each step
     #: compiled anew and 20 for each re-run (about 3 s; see benchmarks/check_search.py).
-    work: int = 400_000
+    work: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -737,8 +737,11 @@ class Checker:
             return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample)
         best = min(p.found, key=lambda t: (t[0], t[1], t[2]))
         d = self._say(p.answer, x, p.step_index, best[3])
-        others = [f[3][-1] for f in p.found if f is not best and f[:2] == best[:2]
-                  and abs(f[2] - best[2]) <= 1e-6 and f[3][-1].code != best[3][-1].code]
+        # every other explanation that gives the very same value (the spec's symmetry can make two
+        # mistakes indistinguishable from one number): offered as alternatives
+        others = [f[3][-1] for f in sorted(p.found, key=lambda t: (t[0], t[1], t[2]))
+                  if f is not best and f[0] == best[0] and abs(f[2] - best[2]) <= 1e-6
+                  and f[3][-1].code != best[3][-1].code]
         seen, alternatives = set(), []
         for o in others:
             if o.code not in seen:

@@ -288,7 +288,7 @@ class Evaluator:
 
 #: Work units (evaluated steps) charged for compiling one edited step: compiling costs about as
 #: much as evaluating a few thousand steps.
-COMPILE_COST = 2000
+COMPILE_COST = 300
 
 
 def edited(ev: Evaluator, c: Candidate) -> dict[int, Callable]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -85,15 +86,72 @@ class Context:
 
 
 def all_candidates(ev: Evaluator) -> list[Candidate]:
-    """Every candidate of every registered mistake, most plausible first, without duplicates."""
+    """Every candidate of every registered mistake, most plausible first, without duplicates.
+
+    In a batch of several samples, a mistake in one sample's step is also tried in that step of
+    every sample: a student who makes it once makes it for each sample.
+    """
     ctx = Context(ev)
     out, seen = [], set()
     for m in sorted(REGISTRY.values(), key=lambda m: (m.rank, m.code)):
         for c in m.generate(ctx):
-            if c.key not in seen:
-                seen.add(c.key)
-                out.append(c)
+            for variant in (c, _every_sample(ev, c)):
+                if variant is not None and variant.key not in seen:
+                    seen.add(variant.key)
+                    out.append(variant)
     return out
+
+
+_SAMPLE = re.compile(r"\[(\d+)\]$")
+
+
+def _resample(expr, frm: int, to: int):
+    table = {sym: sp.Symbol(sym.name[: -len(f"[{frm}]")] + f"[{to}]", **sym.assumptions0)
+             for sym in expr.free_symbols if sym.name.endswith(f"[{frm}]")}
+    return expr.xreplace(table)
+
+
+def _translated(fn: Callable, mine: int, other: int) -> Callable:
+    """A transform written for sample *mine*'s step, applied to the same step of sample *other*."""
+    return lambda rhs: _resample(fn(_resample(rhs, other, mine)), mine, other)
+
+
+def _every_sample(ev: Evaluator, c: Candidate) -> Candidate | None:
+    """The candidate applied to the same step of every sample of the batch, or None."""
+    if not ev.multi or c.leaves or c.rename:
+        return None
+    steps = [e[0] for e in c.edits] + [h[0] for h in c.hooks]
+    samples = {ev.flat[i].sample for i in steps}
+    if len(samples) != 1 or None in samples:
+        return None
+    (mine,) = samples
+    edits, hooks = list(c.edits), list(c.hooks)
+    for other in ev.derivation.batch:
+        if other == mine:
+            continue
+
+        def move(name: str) -> str:
+            return _SAMPLE.sub(f"[{other + 1}]", name)
+
+        def at(i: int) -> int | None:
+            return ev.index.get(move(ev.flat[i].name))
+
+        for i, order, fn in c.edits:
+            j = at(i)
+            if j is None:
+                return None
+            if isinstance(fn, Substitution):
+                fn = Substitution({move(a): (move(b) if isinstance(b, str) else b) for a, b in fn.table.items()})
+            else:
+                fn = _translated(fn, mine + 1, other + 1)
+            edits.append((j, order, fn))
+        for i, wrap in c.hooks:
+            j = at(i)
+            if j is None:
+                return None
+            hooks.append((j, wrap))
+    return Candidate(c.code, c.rank, c.message.rstrip(".") + " (in every sample of the batch).",
+                     c.key + ":every-sample", tuple(edits), tuple(hooks), (), (), c.pairable)
 
 
 # -- shared rhs transforms ------------------------------------------------------------

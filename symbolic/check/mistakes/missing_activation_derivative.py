@@ -10,6 +10,16 @@ from . import STRUCTURAL, SUBSTITUTION, constant, expr_text, mistake, substitute
 @mistake("missing-activation-derivative", 2, "The activation's derivative dout/dnet left out (taken as 1).")
 def generate(ctx):
     ev = ctx.ev
+    layers: dict = {}
+    for i, f in ctx.of_kind("dout/dnet"):
+        if f.rhs != 1:
+            layers.setdefault((f.step.layer, f.sample), []).append(i)
+    for (layer, sample), steps in sorted(layers.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
+        if len(steps) > 1:
+            yield Candidate("missing-activation-derivative", 2,
+                            f"You left out the activation's derivative dout/dnet in layer {layer} (taken as 1).",
+                            f"act:layer:{layer}:{sample}", edits=tuple((i, STRUCTURAL, constant(1)) for i in steps),
+                            pairable=False)
     for i, f in ctx.of_kind("dout/dnet"):
         if f.rhs != 1:
             yield Candidate("missing-activation-derivative", 2,

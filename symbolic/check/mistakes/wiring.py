@@ -11,7 +11,9 @@ def _candidate(ctx, code, rank, k, moved, words, key, pairable=True):
     edits = [(i, SUBSTITUTION, swap(moved)) for i, f in enumerate(ctx.flat) if f.deps & set(moved)]
     by_name = ctx.weight
     rename = []
-    for s, a in moved.items():
+    # a different numbering renames the student's gradients and updates too; two weights'
+    # values exchanged keep their names
+    for s, a in (moved.items() if code == "wrong-wiring" else ()):
         dst = by_name[s].dst
         for pattern in (lambda w: naming.d(naming.E_TOTAL, w), naming.updated,
                         lambda w: naming.d(naming.net(dst), w)):

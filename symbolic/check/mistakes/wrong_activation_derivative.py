@@ -26,6 +26,24 @@ WORDS = {"sigmoid": "the logistic function's out (1 - out)", "tanh": "tanh's 1 -
 @mistake("wrong-activation-derivative", 3, "The derivative of another activation, e.g. σ′ = out(1 − out) used for tanh.")
 def generate(ctx):
     spec = ctx.spec
+    layers: dict = {}
+    for c in _each(ctx):
+        yield c
+        i = c.edits[0][0]
+        f = ctx.flat[i]
+        layers.setdefault((f.step.layer, f.sample, c.key.rsplit(":", 1)[1]), []).append(c)
+    # the same wrong derivative for the whole layer
+    for (layer, sample, name), cs in sorted(layers.items(), key=lambda t: (t[0][0], t[0][1] or 0, t[0][2])):
+        if len(cs) > 1:
+            yield Candidate("wrong-activation-derivative", 3,
+                            f"In layer {layer} you used {WORDS[name]} for the {spec.layers[layer].activation} "
+                            f"neurons' derivative.",
+                            f"wrongact:layer:{layer}:{sample}:{name}",
+                            edits=tuple(e for c in cs for e in c.edits), pairable=False)
+
+
+def _each(ctx):
+    spec = ctx.spec
     for i, f in ctx.of_kind("dout/dnet"):
         layer = spec.layers[f.step.layer]
         if layer.activation == "softmax":
@@ -41,6 +59,8 @@ def generate(ctx):
         for name, form in FORMS.items():
             if name in (layer.activation, f"{layer.activation} of net"):
                 continue
+            if name == "relu" and ctx.ev.base[x.name] > 0:
+                continue  # the step function is 1 here: that is leaving the derivative out
             rhs = form(out, x)
             yield Candidate("wrong-activation-derivative", 3,
                             f"In {f.name} you used {WORDS[name]} for a {layer.activation} neuron; "
