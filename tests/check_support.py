@@ -292,7 +292,7 @@ def _first_batch(spec) -> tuple[int, ...]:
 def written(x, digits: int = 6) -> str:
     """Write x as a student would: rounded half up to *digits* significant digits."""
     d = Decimal(mpmath.nstr(x, 35))
-    if d == 0:
+    if abs(d) < Decimal("1e-30"):  # 40-digit noise of an exact 0 (a net input at a ReLU kink)
         return "0"
     places = max(digits - 1 - d.adjusted(), 0)
     return format(d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")

@@ -234,6 +234,7 @@ class Checker:
         """Judge every answer; explain the wrong ones."""
         self.ev.work = 0
         self._hints = 0
+        self._carries: dict = {}
         results: dict[int, Result] = {}
         pins: dict[str, float] = {}
         verdicts: dict[str, Result] = {}
@@ -263,6 +264,12 @@ class Checker:
             for p in pending:
                 results[p.index] = self._final(results[p.index], p)
         self._sheet_rounding(answers, results)
+        # an earlier answer that copies a given value is trivial only when no mistake explains it:
+        # decided again now that every earlier answer has its explanation
+        final = {r.quantity: r for r in results.values()}
+        for k, r in list(results.items()):
+            if r.codes == ("trivial-carry",) and r.quantity in self._carries:
+                results[k] = self._carried(*self._carries[r.quantity], final)
         return Report(self.derivation, where, tuple(results[k] for k in range(len(answers))))
 
     def known(self, name: str) -> bool:
@@ -396,6 +403,7 @@ class Checker:
         if right_pins and enough and self._world_matches(right_pins, i, value, half):
             return Result(a, "correct", expected, (), f.step, f.sample), None
         if wrong_up and self._world_matches(mine, i, value, half if enough else 1e-12):
+            self._carries[a.quantity] = (a, expected, f, mine, wrong_up)
             return self._carried(a, expected, f, mine, wrong_up, verdicts), None
         if enough and verdict == "no" and self._from_reference(i, value, half, x, given):
             tight = self._tight(i, value, half, x)
@@ -577,7 +585,7 @@ class Checker:
 
     def _carried(self, a, expected, f, mine, wrong_up, verdicts) -> Result:
         given = ", ".join(f"{n} = {verdicts[n].answer.text}" for n in wrong_up)
-        trivial = [n for n in wrong_up if self._trivial(verdicts[n].answer, n)]
+        trivial = [n for n in wrong_up if self._trivial(verdicts[n], n)]
         value = a.number
         if trivial and (value in (0, 1, -1) or any(value == verdicts[n].answer.number for n in trivial)
                         or self._copies_given(value, self.ev.index[a.quantity])):
@@ -592,13 +600,17 @@ class Checker:
             f"credited here; the mistake is counted there. With the right values it is "
             f"{to_digits(self.ev.truth[a.quantity], value)}."),), f.step, f.sample)
 
-    def _trivial(self, answer: Answer, name: str) -> bool:
+    def _trivial(self, result: Result, name: str) -> bool:
+        """An earlier answer that trivialises what follows: 0, 1 or -1, or an unexplained copy of a
+        given value (a copy that a mistake explains, such as w5 not updated, is that mistake)."""
+        answer = result.answer
         if answer.number is None:
             return False
         v = answer.number
         if v in (0, 1, -1):
             return True
-        return self._copies_given(v, self.ev.index[name])
+        explained = [c for c in result.codes if c not in ("search-stopped", "trivial-carry")]
+        return not explained and self._copies_given(v, self.ev.index[name])
 
     def _copies_given(self, v: Decimal, i: int) -> bool:
         for leaf in self.ev.flat[i].deps | self.ev.leaf_ancestors[i]:
