@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +21,7 @@ from codegen.printers import Latex
 from codegen.render import render_template, source_line
 from symbolic import inputs, limits, naming
 from symbolic.check import Options, Report, Result, check_text
+from symbolic.check.answers import blank_keys
 from symbolic.derive import derive, format_value
 from symbolic.spec import MAX_STEPS, SpecError, load
 
@@ -79,8 +82,8 @@ def derivation_line(report: Report, result: Result) -> str:
 
 # -- plain data for every format ---------------------------------------------------
 
-def as_records(report: Report) -> list[dict]:
-    """One plain dict per answer: quantity, given, expected, verdict, diagnoses.
+def as_records(report: Report, blank: tuple[str, ...] = ()) -> list[dict]:
+    """One plain dict per answer: quantity, given, expected, verdict, diagnoses; a key left blank is "blank".
 
     >>> from symbolic import spec, derive, check
     >>> r = check.check_text(derive.derive(spec.load("mazur")), '"out_h1" = 0.5933', "a.toml")
@@ -90,7 +93,8 @@ def as_records(report: Report) -> list[dict]:
     return [{"quantity": r.quantity, "given": r.answer.text, "expected": r.expected,
              "verdict": r.verdict,
              "diagnoses": [{"code": d.code, "message": d.message} for d in r.diagnoses]}
-            for r in report.results]
+            for r in report.results] + [{"quantity": k, "given": "", "expected": "", "verdict": "blank",
+                                         "diagnoses": []} for k in blank]
 
 
 def explanation(result: Result) -> str:
@@ -114,12 +118,13 @@ def _cut(text: str, limit: int = SHOWN) -> str:
     return inputs.shorten(text, limit)
 
 
-def summary(report: Report) -> str:
+def summary(report: Report, blank: tuple[str, ...] = ()) -> str:
     right = sum(r.verdict == "correct" for r in report.results)
-    return f"{right} of {len(report.results)} correct."
+    left = f" {len(blank)} left blank." if blank else ""
+    return f"{right} of {len(report.results)} correct.{left}"
 
 
-def render_text(report: Report) -> str:
+def render_text(report: Report, blank: tuple[str, ...] = ()) -> str:
     """One line per answer: mark, quantity, given, true value, diagnosis; control characters escaped."""
     lines = [f"Checking {_cut(Path(report.where).name)} against {report.spec.name} ({report.spec.title})"]
     for r in report.results:
@@ -130,13 +135,13 @@ def render_text(report: Report) -> str:
             lines.append(f"{mark} {quantity} = {given}: {explanation(r)}")
         else:
             lines.append(f"{mark} {quantity} = {given} (expected {r.expected}): {explanation(r)}")
-    lines.append(summary(report))
+    lines.append(summary(report, blank))
     return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report, blank: tuple[str, ...] = ()) -> str:
     """The records as JSON; control and invisible characters stay \\u-escaped, as JSON allows."""
-    return "".join(map(_json_char, json.dumps(as_records(report), ensure_ascii=False, indent=2))) + "\n"
+    return "".join(map(_json_char, json.dumps(as_records(report, blank), ensure_ascii=False, indent=2))) + "\n"
 
 
 def _json_char(ch: str) -> str:
@@ -150,7 +155,7 @@ def _json_char(ch: str) -> str:
 
 
 def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callable[[str], str],
-           cell_code: Callable[[str], str], cell: Callable[[str], str]) -> dict:
+           cell_code: Callable[[str], str], cell: Callable[[str], str], blank: tuple[str, ...] = ()) -> dict:
     """The feedback sheet's rows and items, every user string escaped; the answers file's name, never its path.
 
     *text* escapes running text, *code* makes a code span, and *cell_code*
@@ -167,30 +172,31 @@ def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callab
                       "codes": text(", ".join(r.codes)),
                       "line": derivation_line(report, r) if r.step is not None else ""})
     return {"header": source_line(report.spec, source), "title": text(report.spec.title),
-            "where": text(_cut(Path(report.where).name)), "summary": summary(report), "rows": rows, "items": items}
+            "where": text(_cut(Path(report.where).name)), "summary": text(summary(report, blank)), "rows": rows, "items": items}
 
 
-def render_markdown(report: Report, source: str) -> str:
+def render_markdown(report: Report, source: str, blank: tuple[str, ...] = ()) -> str:
     """The feedback sheet in Markdown: answers in code spans no backtick can close, no raw HTML."""
     return render_template("check.md.j2", **_sheet(report, source, escape.markdown, escape.md_code,
-                                                   lambda t: escape.md_code(t, table=True), escape.markdown))
+                                                   lambda t: escape.md_code(t, table=True), escape.markdown, blank))
 
 
-def render_latex(report: Report, source: str) -> str:
+def render_latex(report: Report, source: str, blank: tuple[str, ...] = ()) -> str:
     """The feedback sheet in LaTeX (the template puts answers in \\texttt)."""
-    return render_template("check.tex.j2", **_sheet(report, source, escape.tex, escape.tex, escape.tex, escape.tex))
+    return render_template("check.tex.j2", **_sheet(report, source, escape.tex, escape.tex, escape.tex, escape.tex, blank))
 
 
-def render(report: Report, fmt: str = "text", as_json: bool = False, source: str = "") -> str:
-    """Render a report in one format."""
+def render(report: Report, fmt: str = "text", as_json: bool = False, source: str = "",
+           blank: tuple[str, ...] = ()) -> str:
+    """Render a report in one format; *blank* are the keys left blank (counted, not judged)."""
     if as_json:
-        return render_json(report)
+        return render_json(report, blank)
     if fmt == "text":
-        return render_text(report)
+        return render_text(report, blank)
     if fmt == "md":
-        return render_markdown(report, source or report.spec.name)
+        return render_markdown(report, source or report.spec.name, blank)
     if fmt == "pdf":
-        return render_latex(report, source or report.spec.name)
+        return render_latex(report, source or report.spec.name, blank)
     raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
 
 
@@ -219,9 +225,10 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
                             f"stepgrad trains for at most {MAX_STEPS}")
         limits.check_size(spec, "check", rounds=rounds)
         report = check_text(derive(spec), text, answers_path, options)
-        output = render(report, fmt, as_json, spec.name)
+        blank = blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_text read it
+        output = render(report, fmt, as_json, spec.name, blank)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
             compile_pdf(output, out_path)
     except SpecError as exc:
         return f"stepgrad check: {exc}\n", 2
-    return output, report.exit_code
+    return output, report.exit_code if report.results else 1  # nothing answered is not a pass

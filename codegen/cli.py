@@ -154,6 +154,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: ANSWERS' name + .pdf)")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
 
+    p = sub.add_parser("worksheet", help="write an exercise: an answers template and a question sheet",
+                       description="Write the exercise for SPEC into DIR: NAME-answers.toml (every quantity to "
+                                   "compute, in order, values left blank for the student to fill in), "
+                                   "NAME-questions.md (with the network as NAME-questions-network.svg) and "
+                                   "NAME-questions.pdf. Check the filled-in answers with 'stepgrad check SPEC "
+                                   "NAME-answers.toml': blanks are skipped and counted.")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("-o", "--output", default=".", metavar="DIR", help="folder to write into (default: here)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF even when a TeX engine is installed")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files stepgrad did not generate (a filled-in answers file is the student's)")
+
     from . import newspec
     from symbolic.functions import ACTIVATIONS, ERRORS
     p = sub.add_parser("new", help="write a commented starting spec for a shape like 3-4-2",
@@ -376,8 +388,37 @@ def cmd_new(args) -> int:
     return 0
 
 
+def cmd_worksheet(args) -> int:
+    from . import worksheet
+
+    spec, source = _spec(args)
+    stem = Path(source).stem
+    names = worksheet.names(stem)
+    folder = Path(args.output)
+    want_pdf = not args.no_pdf and pdf.engine_available()
+    figure = worksheet.picture(spec) is not None
+    paths = [folder / names.answers, folder / names.markdown] + ([folder / names.figure] if figure else []) \
+        + ([folder / names.pdf] if want_pdf else [])
+    _outputs_checked(paths, args.force, args.spec)
+    if not args.no_pdf and not want_pdf:
+        print(f"stepgrad: {pdf.INSTALL_HINT}; writing the answers template and the Markdown sheet only",
+              file=sys.stderr)
+    limits.check_size(spec, "check")
+    d = pipeline.derivation(spec)
+    outputs = {folder / names.answers: worksheet.answers_template(d).encode(),
+               folder / names.markdown: worksheet.question_markdown(d, source, names.answers,
+                                                                     names.figure if figure else "").encode()}
+    if figure:
+        outputs[folder / names.figure] = worksheet.network_figure(d, source).encode()
+    if want_pdf:
+        outputs[folder / names.pdf] = pdf.compile_pdf(worksheet.question_latex(d, source, names.answers),
+                                                      f"{stem}-questions")
+    _emit(outputs, args.force)
+    return 0
+
+
 COMMANDS = {"example": cmd_example, "derive": cmd_derive, "module": cmd_module,
-            "values": cmd_values, "check": cmd_check, "new": cmd_new}
+            "values": cmd_values, "check": cmd_check, "new": cmd_new, "worksheet": cmd_worksheet}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,262 @@
+"""The exercise for a student: an answers template to fill in, and a question sheet.
+
+The template lists every quantity ``stepgrad check`` knows for the spec, in the
+order of the derivation, each key quoted and its value left blank (``""``, which
+``check`` skips and counts), with a comment saying what the quantity is.  It
+carries no stepgrad header on purpose: once a student fills it in it is theirs,
+so a later run never replaces it without ``--force``.
+
+The question sheet (Markdown and LaTeX, compiled to PDF by the command line)
+draws the network with the worked example's own layout, gives every given value
+(computed from the spec), names the error function and activations in words and
+formulas, and lists what to compute, numbered in the same order as the template.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from symbolic import naming
+from symbolic.check import MAX_ANSWERS, formula_text
+from symbolic.derive import Derivation, Kind, Step, at_round
+from symbolic.functions import ACTIVATIONS, ERRORS
+from symbolic.spec import Spec, SpecError
+
+from . import escape, svg
+from .diagram import Diagram, layout
+from .document import DIAGRAM_LIMIT
+from .printers import latex, number_text
+from .render import render_template, source_line
+
+#: A quantity's formula is shown in its template comment only up to this many characters.
+MAX_COMMENT_FORMULA = 60
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One thing to compute: its canonical name (the answers key), LaTeX and description."""
+
+    name: str
+    latex: str
+    words: str
+    formula: str = ""
+
+    @property
+    def comment(self) -> str:
+        """What the template's comment says: words, then the formula when it is short."""
+        if self.formula and len(self.formula) <= MAX_COMMENT_FORMULA:
+            return f"{self.words}, {self.formula}"
+        return self.words
+
+
+def _words(step: Step, spec: Spec) -> str:
+    """Say in words what a step computes.
+
+    >>> from symbolic import spec, derive
+    >>> d = derive.derive(spec.load("mazur"))
+    >>> _words(d.steps[1], d.spec)
+    'output of h1'
+    """
+    kind, n = step.kind, step.neuron
+    if kind == Kind.NET:
+        return f"total net input of {n}"
+    if kind == Kind.OUT:
+        return f"output of {n}"
+    if kind == Kind.E:
+        return f"error of {n}"
+    if kind == Kind.DELTA:
+        return f"delta of {n} (dE_total/dnet_{n})"
+    if kind == Kind.UPDATE:
+        return f"{step.param} after the update" + (" (frozen: it keeps its value)" if step.frozen else "")
+    if step.name == naming.E_TOTAL:
+        words = "total error"
+    else:
+        parts = naming.split_d(step.name)
+        if parts is None:
+            return step.name
+        num, den = parts
+        words = ("gradient of E_total with respect to " + den if kind in (Kind.GRAD, Kind.BATCH)
+                 else f"derivative of {num} with respect to {den}")
+    if kind == Kind.BATCH:
+        how = "sum" if spec.training.reduction == "sum" else "mean"
+        words += f" over the batch (the {how} of the samples')"
+    return words
+
+
+def quantities(derivation: Derivation) -> list[Quantity]:
+    """Every quantity ``check`` knows for the first update, in derivation order, then E_total@1.
+
+    The names are :meth:`Derivation.value_name`'s (per sample, ``out_h1[2]``, when a batch has
+    several samples), in the order ``stepgrad values`` prints them.
+
+    >>> from symbolic import spec, derive
+    >>> [q.name for q in quantities(derive.derive(spec.load("mazur")))][:3]
+    ['net_h1', 'out_h1', 'net_h2']
+    """
+    spec = derivation.spec
+    out: dict[str, Quantity] = {}
+    for step in derivation.steps:
+        for s in derivation.batch:
+            key = derivation.value_name(step, s)
+            if key in out:
+                continue
+            words = _words(step, spec)
+            if key != step.name:
+                words += f", sample {s + 1}"
+            out[key] = Quantity(key, naming.latex_symbol(key), words, formula_text(step.rhs))
+    updates = at_round(spec, 1)
+    after = naming.after(naming.E_TOTAL, 1)
+    out[after] = Quantity(after, naming.latex_symbol(naming.E_TOTAL) + r"^{@1}",
+                          "total error after the first update (a forward pass with the updated parameters)"
+                          if updates == 1 else "total error of round 1's forward pass (before any update)")
+    return list(out.values())
+
+
+def answers_template(derivation: Derivation) -> str:
+    """The answers template: one quoted key per quantity, value "" and a comment saying what it is.
+
+    >>> from symbolic import spec, derive
+    >>> print(answers_template(derive.derive(spec.load("mazur"))).splitlines()[5])
+    "out_h1"           = ""  # out_h1: output of h1, sigmoid(net_h1)
+    """
+    qs = quantities(derivation)
+    if len(qs) > MAX_ANSWERS:
+        raise SpecError(f"{derivation.spec.name}: {len(qs)} quantities to compute; an answers file holds at "
+                        f"most {MAX_ANSWERS}, so this network is too large for a worksheet")
+    keys = [json.dumps(q.name) for q in qs]
+    width = max(len(k) for k in keys)
+    return render_template("worksheet.toml.j2", title=escape.terminal(derivation.spec.title),
+                           rows=[(k.ljust(width), q.name, q.comment) for k, q in zip(keys, qs)])
+
+
+# -- the question sheet ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Given:
+    """A row of the given values: the name in LaTeX, what it is, its value."""
+
+    name: str
+    what: str
+    value: str
+
+
+def givens(spec: Spec) -> list[Given]:
+    """Every given value, computed from the spec: inputs and targets, weights, biases, learning rate."""
+    rows = []
+    several = len(spec.samples) > 1
+    for s, sample in enumerate(spec.samples):
+        tag = f", sample {s + 1}" if several else ""
+        for n, v in sample.inputs:
+            rows.append(Given(naming.latex_name(n), "input" + tag, number_text(v)))
+        for n, v in sample.targets:
+            rows.append(Given(naming.latex_symbol(naming.target(n)), f"target of {n}{tag}", number_text(v)))
+    initial = dict(spec.initial)
+    for w in spec.weights:
+        rows.append(Given(naming.latex_name(w.name), f"weight from {w.src} to {w.dst}", number_text(initial[w.name])))
+    for b in spec.biases:
+        of = "shared by " + ", ".join(b.neurons) if len(b.neurons) > 1 else "of " + b.neurons[0]
+        rows.append(Given(naming.latex_name(b.name), f"bias {of} ({'trained' if b.trainable else 'frozen'})",
+                          number_text(initial[b.name])))
+    rows.append(Given(r"\eta", "learning rate", number_text(spec.training.learning_rate)))
+    return rows
+
+
+def functions(derivation: Derivation) -> list[tuple[str, str]]:
+    """The activations (per layer) and the error function: (words, a LaTeX equation of the first neuron's)."""
+    spec = derivation.spec
+    first: dict = {}
+    for step in derivation.sample_steps:
+        key = (step.kind, step.layer)
+        if step.kind in (Kind.OUT, Kind.E, Kind.E_TOTAL) and key not in first:
+            first[key] = step
+    out = []
+    for k in range(1, len(spec.layers)):
+        step = first.get((Kind.OUT, k))
+        words = f"Layer {k} ({'output' if k == len(spec.layers) - 1 else 'hidden'}): " \
+                f"{ACTIVATIONS[spec.layers[k].activation].title}"
+        out.append((words, f"{naming.latex_symbol(step.name)} = {latex(step.rhs)}" if step else ""))
+    error = ERRORS[spec.error]
+    e = next((s for (kind, _), s in first.items() if kind == Kind.E), None)
+    out.append((f"Error: {error.title}", f"{naming.latex_symbol(e.name)} = {latex(e.rhs)}" if e else ""))
+    total = next((s for (kind, _), s in first.items() if kind == Kind.E_TOTAL), None)
+    if total is not None:
+        out.append(("The total error", f"{naming.latex_symbol(total.name)} = {latex(total.rhs)}"))
+    return out
+
+
+def training_words(spec: Spec) -> str:
+    """How the first update uses the samples."""
+    t = spec.training
+    if len(spec.samples) == 1:
+        return "One sample; the first update uses it."
+    if t.batch_size == 1:
+        return (f"{len(spec.samples)} samples, trained online (one sample per update); the first update "
+                "uses sample 1 only.")
+    how = "sum" if t.reduction == "sum" else "mean"
+    return (f"{len(spec.samples)} samples in batches of {t.batch_size}; the first update uses samples "
+            f"1 to {t.batch_size}, and the batch's error and gradients are the {how} of the samples'. "
+            "Per-sample quantities carry the sample's number, like out_h1[2].")
+
+
+def picture(spec: Spec) -> Diagram | None:
+    """The network's layout, or None when it is too large to draw legibly."""
+    if sum(len(layer.neurons) for layer in spec.layers) > DIAGRAM_LIMIT:
+        return None
+    return layout(spec)
+
+
+def _sheet(derivation: Derivation, source: str, text, code, answers_name: str) -> dict:
+    """What both question-sheet templates lay out; *text* escapes running text, *code* makes code."""
+    spec = derivation.spec
+    return {"header": source_line(spec, source), "title": text(spec.title),
+            "givens": [(g.name, text(g.what), g.value) for g in givens(spec)],
+            "functions": [(text(words), eq) for words, eq in functions(derivation)],
+            "training": text(training_words(spec)),
+            "answers": code(answers_name),
+            "tasks": [(q.latex, text(q.words), code(q.name)) for q in quantities(derivation)]}
+
+
+def _texttt(text: str) -> str:
+    return r"\texttt{" + escape.tex(text) + "}"
+
+
+def question_latex(derivation: Derivation, source: str, answers_name: str) -> str:
+    """The question sheet as LaTeX (for the PDF)."""
+    return render_template("worksheet.tex.j2", picture=picture(derivation.spec),
+                           **_sheet(derivation, source, escape.tex, _texttt, answers_name))
+
+
+def question_markdown(derivation: Derivation, source: str, answers_name: str, figure: str = "") -> str:
+    """The question sheet as Markdown; *figure* names the SVG of the network written beside it ("" for none)."""
+    return render_template("worksheet.md.j2", figure=figure,
+                           **_sheet(derivation, source, escape.markdown, escape.md_code, answers_name))
+
+
+def network_figure(derivation: Derivation, source: str) -> str | None:
+    """The network as SVG for the Markdown sheet, or None when it is too large to draw."""
+    d = picture(derivation.spec)
+    if d is None:
+        return None
+    return svg.network_svg(d, derivation.spec.title, source_line(derivation.spec, source))
+
+
+@dataclass(frozen=True)
+class Names:
+    """The files a worksheet writes for a spec's stem."""
+
+    answers: str
+    markdown: str
+    pdf: str
+    figure: str
+
+
+def names(stem: str) -> Names:
+    """The worksheet's file names for *stem* (the spec's name).
+
+    >>> names("mazur").answers, names("mazur").figure
+    ('mazur-answers.toml', 'mazur-questions-network.svg')
+    """
+    return Names(f"{stem}-answers.toml", f"{stem}-questions.md", f"{stem}-questions.pdf",
+                 svg.figure_names(f"{stem}-questions")[0])
