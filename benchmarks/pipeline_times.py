@@ -156,14 +156,18 @@ def main() -> None:
             print(f"{label:<52}{seconds:>8.2f}s{target:>8.1f}s  {verdict}")
     print()
     mazur = load("mazur")
-    for title, stages in [
-        ("stages of the worked example, mazur", stages_of_worked_example(mazur, "mazur", not args.no_pdf)),
-        ("stages of values, 1-3-3-4 ReLU Huber", stages_of_values(load(str(SPECS / "relu_huber_1334.toml")))),
+    print(f"stages: the best of {args.repeat} runs each, every cache cleared before a run\n")
+    for title, run in [
+        ("stages of the worked example, mazur", lambda: stages_of_worked_example(mazur, "mazur", not args.no_pdf)),
+        ("stages of values, 1-3-3-4 ReLU Huber",
+         lambda: stages_of_values(load(str(SPECS / "relu_huber_1334.toml")))),
         ("stages of values, 4-2-3-3-2 leaky ReLU softmax",
-         stages_of_values(load(str(SPECS / "leaky_softmax_42332.toml")))),
+         lambda: stages_of_values(load(str(SPECS / "leaky_softmax_42332.toml")))),
         ("stages of the compact worked example, 4-16-16-4",
-         stages_of_worked_example(load(str(SPECS / "compact_4_16_16_4.toml")), "compact_4_16_16_4", False)),
+         lambda: stages_of_worked_example(load(str(SPECS / "compact_4_16_16_4.toml")), "compact_4_16_16_4", False)),
     ]:
+        runs = [run() for _ in range(args.repeat)]
+        stages = [(label, min(r[k][1] for r in runs)) for k, (label, _) in enumerate(runs[0])]
         print(title)
         for label, seconds in stages:
             print(f"  {label:<50}{seconds:>8.3f} s")
