@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import random
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -191,7 +192,7 @@ class FloatTrainer:
     *state*, appends E_total before each update to *errors*, and returns the new state;
     ``error(state)`` is E_total at *state*.  ``shadow(state, u0, n, errors, random)`` is the
     same loop with every trainable parameter multiplied by 1 + 2^-50 (2 random() - 1) after
-    each update.
+    each update, and its inputs, targets and learning rate each moved once by as much.
     """
 
     parameters: tuple[str, ...]
@@ -216,17 +217,22 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
     trainable = set(spec.trainable)
     assigned = {s.name for s, _ in forward + error + backward}
 
-    def printer(s: int) -> _Code:
+    def moved(value: float, key: str) -> float:
+        # the shadow run's inputs, targets and learning rate: each moved by up to 2^-50 of itself
+        return value * (1 + SHADOW_KICK * (2 * random.Random(key).random() - 1))
+
+    def printer(s: int, shadow: bool) -> _Code:
         sample = spec.samples[s]
         rename = {name: f"{naming.ident(name)}_s{s + 1}" for name in assigned}
         consts = {n_: v for n_, v in sample.inputs}
         consts.update({naming.target(o): v for o, v in sample.targets})
-        rename.update({name: f"({float(v)!r})" for name, v in consts.items()})
-        rename["eta"] = "_eta"
+        rename.update({name: f"({moved(float(v), f'{s}:{name}') if shadow else float(v)!r})"
+                       for name, v in consts.items()})
+        rename["eta"] = "_eta_shadow" if shadow else "_eta"
         return _Code(rename)
 
-    def block(pairs: Pairs, s: int, indent: str) -> list[str]:
-        p = printer(s)
+    def block(pairs: Pairs, s: int, indent: str, shadow: bool = False) -> list[str]:
+        p = printer(s, shadow)
         return [f"{indent}{p(sym)} = {p(expr)}" for sym, expr in pairs]
 
     def total(names: list[str]) -> str:
@@ -244,7 +250,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
                   "    _append = _errors.append", "    _exp = math.exp"]
         lines.append("    for _u in range(_u0, _u0 + _count):")
         for s in range(n):
-            lines += block(forward + error, s, "        ")
+            lines += block(forward + error, s, "        ", kick)
         lines.append(f"        _append({total([f'E_total_s{s + 1}' for s in range(n)])})")
         if len(order) > 1:
             lines.append(f"        _b = _u % {len(order)}")
@@ -254,7 +260,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
                 lines.append(f"        {'if' if b == 0 else 'elif'} _b == {b}:")
                 indent = "            "
             for s in batch:
-                lines += block(backward, s, indent)
+                lines += block(backward, s, indent, kick)
             updates = []
             for p in params:
                 if p not in trainable:
@@ -265,11 +271,11 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
                     grad = f"({grad}) / {len(grads)}.0"
                 elif len(grads) > 1:
                     grad = f"({grad})"
-                updates.append(f"{pid[p]} - _eta * {grad}")
-            moved = [pid[p] for p in params if p in trainable]
-            if moved:
-                lines.append(f"{indent}{', '.join(moved)}{',' if len(moved) == 1 else ''} = "
-                             f"{', '.join(updates)}{',' if len(moved) == 1 else ''}")
+                updates.append(f"{pid[p]} - {'_eta_shadow' if kick else '_eta'} * {grad}")
+            trained = [pid[p] for p in params if p in trainable]
+            if trained:
+                lines.append(f"{indent}{', '.join(trained)}{',' if len(trained) == 1 else ''} = "
+                             f"{', '.join(updates)}{',' if len(trained) == 1 else ''}")
             if kick:
                 for p in params:
                     if p in trainable:
@@ -277,6 +283,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
         lines.append(f"    return ({state})")
     source = "\n".join(lines) + "\n"
     namespace = {"math": math, "_sigmoid": float_sigmoid, "_softplus": float_softplus,
-                 "_eta": float(spec.training.learning_rate), "_kick": SHADOW_KICK}
+                 "_eta": float(spec.training.learning_rate), "_kick": SHADOW_KICK,
+                 "_eta_shadow": moved(float(spec.training.learning_rate), "eta")}
     exec(compile(source, "<stepgrad training>", "exec"), namespace)  # noqa: S102 - our own printed code
     return FloatTrainer(tuple(params), namespace["_run"], namespace["_shadow"], namespace["_error"], source)
