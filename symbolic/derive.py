@@ -759,7 +759,8 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
     check = TrainingCheck(
         f"training: every value after {steps} updates (parameters, forward values, E_total)",
         "float64, against a second float64 run with every parameter moved at random by up to 9e-16 of its "
-        "value after each update, and against the final parameters moved as much; values evaluated at 50 "
+        "value after each update (and the inputs, targets and learning rate once), and against the final "
+        "parameters moved as much; values evaluated at 50 "
         f"digits from each and printed to the digits they share after a safety factor of {SAFETY} (at least "
         f"{fewest} significant); the first update against the 50-digit derivation",
         count, worst)
