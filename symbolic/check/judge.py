@@ -73,6 +73,8 @@ FORMULA_POINTS = 3
 #: Decimal places tried for every intermediate rounded along the way (the post prints 9).
 EARLY_ROUNDING = tuple(range(1, 10))
 MAX_PAIRS = 4000
+#: At most this many other explanations of the very same value are offered.
+MAX_ALTERNATIVES = 3
 #: Unknown names get a did-you-mean up to this many per file.
 MAX_HINTS = 100
 #: At most this many combinations of true and printed inputs are tried for one answer.
@@ -753,14 +755,14 @@ class Checker:
         # mistakes indistinguishable from one number): offered as alternatives
         others = [f[3][-1] for f in sorted(p.found, key=lambda t: (t[0], t[1], t[2]))
                   if f is not best and f[0] == best[0] and abs(f[2] - best[2]) <= 1e-6
-                  and f[3][-1].code != best[3][-1].code]
+                  and f[1] <= best[1] + 1 and f[3][-1].code != best[3][-1].code]
         seen, alternatives = set(), []
         for o in others:
             if o.code not in seen:
                 seen.add(o.code)
                 alternatives.append(o)
         return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample,
-                      tuple(alternatives))
+                      tuple(alternatives[:MAX_ALTERNATIVES]))
 
     # -- other explanations
     def _other_quantity(self, name: str, value: float, half: float) -> list[Diagnosis]:
@@ -905,13 +907,13 @@ class Checker:
         if not expr.free_symbols:
             return self._constant(k, a, expr, f)
         fn = compile_float(expr)
-        # vary only the givens the formula depends on through its symbols: a number written for a
-        # given symbol (0.5 for eta) is correct work
+        # a number written for a given symbol (0.5 for eta, 0.1 for i2) is correct work: a given whose
+        # value the formula writes as a number, and which it does not name, is held at its value
         used = {s.name for s in expr.free_symbols}
-        vary = {n for n in used if n in ev.leaves}
-        for n in used:
-            if n in ev.index:
-                vary |= ev.leaf_ancestors[ev.index[n]]
+        written_numbers = {Decimal(m) for m in re.findall(r"\d+\.\d*|\.\d+|\d+", a.text)}
+        held = {n for n, x in ev.exact_leaves.items() if n not in used
+                and _decimal_text(exact_decimal(x) or "x") and Decimal(exact_decimal(x)) in written_numbers}
+        vary = set(ev.leaves) - held
         points = []
         for seed in range(FORMULA_POINTS):
             v = ev.run_all(ev.random_leaves(seed, vary))
