@@ -257,6 +257,8 @@ def to_digits(x, like: Decimal) -> str:
     """Write *x* with the decimal places of the student's *like* (at least 3 significant digits)."""
     places = max(decimals(like), 0)
     value = to_decimal(x)
+    if value == 0:
+        return "0"
     if value != 0:
         places = max(places, 2 - value.adjusted())
     return plain(rounded(x, min(places, MAX_DECIMALS)))

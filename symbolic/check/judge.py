@@ -237,6 +237,7 @@ class Checker:
         self.ev.work = 0
         self._hints = 0
         self._carries: dict = {}
+        self._train_spent = 0.0
         results: dict[int, Result] = {}
         pins: dict[str, float] = {}
         verdicts: dict[str, Result] = {}
@@ -750,7 +751,7 @@ class Checker:
             d = self._say(p.answer, x, p.step_index, p.fallback) if p.fallback else []
             return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample)
         best = min(p.found, key=lambda t: (t[0], t[1], t[2]))
-        d = self._say(p.answer, x, p.step_index, best[3])
+        d = list(self._say(p.answer, x, p.step_index, best[3]))
         # every other explanation that gives the very same value (the spec's symmetry can make two
         # mistakes indistinguishable from one number): offered as alternatives
         others = [f[3][-1] for f in sorted(p.found, key=lambda t: (t[0], t[1], t[2]))
@@ -761,6 +762,9 @@ class Checker:
             if o.code not in seen:
                 seen.add(o.code)
                 alternatives.append(o)
+        if alternatives:
+            d[0] = Diagnosis(d[0].code, f"{d[0].message} The same value also comes from another mistake: "
+                                        f"{alternatives[0].message}")
         return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample,
                       tuple(alternatives[:MAX_ALTERNATIVES]))
 

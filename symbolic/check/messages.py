@@ -35,6 +35,10 @@ class _Names(StrPrinter):
     def _print_Symbol(self, expr):
         return expr.name
 
+    def _print_Piecewise(self, expr):
+        parts = [f"{self._print(e)} if {self._print(c)}" for e, c in expr.args[:-1]]
+        return "(" + " else ".join(parts + [self._print(expr.args[-1][0])]) + ")"
+
 
 def step_line(ev: Evaluator, index: int) -> str:
     """The step written out: name = formula = numbers = value (the corrected step)."""

@@ -216,6 +216,10 @@ class _Canonical(StrPrinter):
     def _print_Symbol(self, expr):
         return expr.name
 
+    def _print_Piecewise(self, expr):
+        parts = [f"{self._print(e)} if {self._print(c)}" for e, c in expr.args[:-1]]
+        return "(" + " else ".join(parts + [self._print(expr.args[-1][0])]) + ")"
+
 
 def expr_text(expr: sp.Expr) -> str:
     """Write a rhs with canonical names, in the order written."""

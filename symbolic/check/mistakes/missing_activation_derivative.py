@@ -14,12 +14,6 @@ def generate(ctx):
     for i, f in ctx.of_kind("dout/dnet"):
         if f.rhs != 1:
             layers.setdefault((f.step.layer, f.sample), []).append(i)
-    for (layer, sample), steps in sorted(layers.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
-        if len(steps) > 1:
-            yield Candidate("missing-activation-derivative", 2,
-                            f"You left out the activation's derivative dout/dnet in layer {layer} (taken as 1).",
-                            f"act:layer:{layer}:{sample}", edits=tuple((i, STRUCTURAL, constant(1)) for i in steps),
-                            pairable=False)
     for i, f in ctx.of_kind("dout/dnet"):
         if f.rhs != 1:
             yield Candidate("missing-activation-derivative", 2,
@@ -37,3 +31,10 @@ def generate(ctx):
                             f"In {f.name} you left out the factor {ctx.flat[j].step.name} = "
                             f"{expr_text(ctx.flat[j].step.rhs)}, the activation's derivative.",
                             f"actin:{i}:{name}", edits=((i, SUBSTITUTION, substitute(name, 1)),))
+    # the whole layer's derivative left out, after the single neurons'
+    for (layer, sample), steps in sorted(layers.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
+        if len(steps) > 1:
+            yield Candidate("missing-activation-derivative", 2,
+                            f"You left out the activation's derivative dout/dnet in layer {layer} (taken as 1).",
+                            f"act:layer:{layer}:{sample}", edits=tuple((i, STRUCTURAL, constant(1)) for i in steps),
+                            pairable=False)

@@ -6,7 +6,7 @@ import sympy as sp
 
 from ...functions import sigmoid
 from ..program import Candidate
-from . import STRUCTURAL, mistake, replace_with
+from . import STRUCTURAL, expr_text, mistake, replace_with
 
 #: dout/dnet of each activation written with out (y) and net (x), as textbooks give them.
 FORMS = {
@@ -64,5 +64,5 @@ def _each(ctx):
             rhs = form(out, x)
             yield Candidate("wrong-activation-derivative", 3,
                             f"In {f.name} you used {WORDS[name]} for a {layer.activation} neuron; "
-                            f"its derivative is {f.step.rhs}.",
+                            f"its derivative is {expr_text(f.step.rhs)}.",
                             f"wrongact:{i}:{name}", edits=((i, STRUCTURAL, replace_with(rhs)),))
