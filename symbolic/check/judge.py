@@ -238,6 +238,7 @@ class Checker:
         self._hints = 0
         self._carries: dict = {}
         self._train_spent = 0.0
+        self._pin_half: dict[str, float] = {}
         results: dict[int, Result] = {}
         pins: dict[str, float] = {}
         verdicts: dict[str, Result] = {}
@@ -258,6 +259,7 @@ class Checker:
             else:
                 result, p = self._number(k, a, pins, verdicts)
                 pins[a.quantity] = float(a.number)
+                self._pin_half[a.quantity] = float(half_unit(a.number))
             results[k] = result
             verdicts[a.quantity] = result
             if p is not None:
@@ -500,9 +502,28 @@ class Checker:
         return sorted(out, key=ev.index.get)
 
     def _world_matches(self, pins: dict, i: int, value: float, half: float) -> bool:
+        """Whether the value follows from the student's own earlier answers (*pins*), allowing for
+        the digits they kept of those answers beyond the ones they wrote."""
+        ev = self.ev
         for shortcuts in (False, True):
-            world = self.ev.run_all(self.ev.leaves, pins, shortcuts=shortcuts, upto=i)
-            if world is not None and self._matches(world[self.ev.flat[i].name], value, half):
+            world = ev.run_all(ev.leaves, pins, shortcuts=shortcuts, upto=i)
+            if world is None:
+                continue
+            got = world[ev.flat[i].name]
+            if self._matches(got, value, half):
+                return True
+            if half <= 1e-12:
+                continue
+            fn = ev.delta_forms.get(i, ev.functions[i]) if shortcuts else ev.functions[i]
+            widen = 0.0
+            for d in ev.flat[i].deps | ({naming.delta(ev.flat[i].step.neuron)} if i in ev.delta_forms else set()):
+                h = self._pin_half.get(d)
+                if d in pins and h:
+                    try:
+                        widen += abs(fn({**world, d: world[d] + h}) - got)
+                    except FAIL:
+                        pass
+            if widen and self._matches(got, value, half + widen):
                 return True
         return False
 

@@ -26,7 +26,7 @@ def targets(ctx):
     yield from _swaps(ctx, "wrong-target", 4, "target", [naming.target(o) for o in ctx.spec.outputs])
 
 
-@mistake("wrong-input", 5, "Another input (or another hidden neuron's output) used as a weight's input.")
+@mistake("wrong-input", 5, "Another input, or another neuron's output, used where one belongs.")
 def inputs(ctx):
     yield from _swaps(ctx, "wrong-input", 5, "input", list(ctx.spec.inputs))
     for i, f in ctx.of_kind("dnet/dw"):
@@ -45,3 +45,19 @@ def inputs(ctx):
                                 f"In {f.name} you used {b} = {ctx.value(b)} where {a} = {ctx.value(a)} belongs: "
                                 f"the weight carries that neuron's output.",
                                 f"source:{i}:{a}:{b}", edits=((i, SUBSTITUTION, swap({a: b})),))
+
+    # an activation's derivative taken at another neuron's output: out_o1 (1 - out_o1) for h1
+    outs = [naming.out(n) for layer in ctx.spec.layers[1:] for n in layer.neurons]
+    for i, f in ctx.of_kind("dout/dnet"):
+        for a in sorted(f.deps):
+            base, _, sample = a.partition("[")
+            if base not in outs:
+                continue
+            for other in outs:
+                b = other + (f"[{sample}" if sample else "")
+                if other == base or b not in ctx.ev.base:
+                    continue
+                yield Candidate("wrong-input", 5,
+                                f"In {f.name} you used {b} = {ctx.value(b)} where {a} = {ctx.value(a)} belongs: "
+                                f"the derivative is taken at the neuron's own output.",
+                                f"derivat:{i}:{a}:{b}", edits=((i, SUBSTITUTION, swap({a: b})),))
