@@ -687,8 +687,9 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
                 state = trainer.run(state, u, n, errors)
                 shadow = trainer.shadow(shadow, u, n, shadow_errors, rand)
                 u += n
-                if not math.isfinite(errors[-1]):
-                    break
+                if not math.isfinite(errors[-1]) or not all(map(math.isfinite, state)):
+                    bad = next((k for k, e in enumerate(errors) if not math.isfinite(e)), u)
+                    raise _diverged(spec, bad, errors[bad - 1] if 0 < bad <= len(errors) else math.inf)
                 if tick is not None:
                     tick(u)
             states[u], shadows[u] = state, shadow
@@ -699,9 +700,9 @@ def _train_float(model: Model, sample_steps, steps: int, snapshots, tick, deriva
         raise _diverged(spec, max(0, len(errors) - 1), finite[-1] if finite else math.inf) from None
     except (ValueError, ZeroDivisionError) as exc:
         why = f" ({exc})" if str(exc) else ""
-        raise SaturationError(f"{spec.name}: training, between updates {u + 1} and {min(u + chunk, steps)}: a value is undefined{why}; "
-                              "an output probably saturated at exactly 0 or 1, or training diverged: use a "
-                              "smaller learning rate, weights or inputs") from None
+        raise SaturationError(f"{spec.name}: training, between updates {u + 1} and {min(u + chunk, steps)}: a "
+                              f"value is undefined{why}; an output probably saturated at exactly 0 or 1, or "
+                              "training diverged: use a smaller learning rate, weights or inputs") from None
     bad = None if all(map(math.isfinite, errors)) else next(k for k, e in enumerate(errors) if not math.isfinite(e))
     if bad is not None or not all(math.isfinite(v) for v in state):
         raise _diverged(spec, bad if bad is not None else steps, errors[bad] if bad is not None else math.inf)
