@@ -75,6 +75,11 @@ class Growth:
 #: ``example`` adds the module.
 WORK_COSTS = {"derivation": Growth(linear=2.5e-3, quadratic=4.0e-7),
               "scalar module": Growth(linear=1.7e-3, quadratic=1.5e-6)}
+#: A softmax output layer of k neurons costs far more than its parameters suggest: ``values`` of a
+#: 2-k softmax network with cross-entropy took 1.7 s (k = 10), 3.9 s (20), 4.8 s (30), 9.2 s (50),
+#: 54 s (100) and 100 s (200): about SOFTMAX_COST * k**SOFTMAX_POWER seconds per sample of a batch.
+SOFTMAX_COST = 2.2e-4
+SOFTMAX_POWER = 2.7
 #: Seconds of estimated derivation work a command may start; more is refused up front.
 WORK_BUDGET_S = 15.0
 #: Seconds of a TeX run of the worked example: measured 2.0 s (10 parameters), 8.1 s (280),
@@ -100,6 +105,13 @@ def training_seconds(spec: Spec, steps: int) -> float:
         return 0.0
     cost = TRAINING_COSTS[training_precision(spec, steps)]
     return steps * (cost.per_update + cost.per_unit * len(spec.parameters) * len(spec.samples))
+
+
+def softmax_seconds(spec: Spec) -> float:
+    """Estimated seconds the softmax output layer (if any) adds to deriving and verifying *spec*."""
+    if spec.layers[-1].activation != "softmax":
+        return 0.0
+    return SOFTMAX_COST * len(spec.outputs) ** SOFTMAX_POWER * max(1, spec.training.batch_size)
 
 
 def affordable_steps(spec: Spec, budget_s: float = TRAIN_BUDGET_S) -> int:
@@ -159,13 +171,14 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
         raise SpecError(f"{where}: {n} weights and biases; stepgrad derives and verifies at most "
                         f"{MAX_PARAMETERS}{instead}")
     units = n * max(1, spec.training.batch_size)
-    seconds = WORK_COSTS["derivation"].seconds(units)
+    seconds = WORK_COSTS["derivation"].seconds(units) + softmax_seconds(spec)
     if command in ("module", "example"):
         seconds = max(seconds, WORK_COSTS["scalar module"].seconds(units))
     if seconds > WORK_BUDGET_S:
         instead = ("; 'stepgrad module --form numpy' writes a vectorized gradient module for it"
                    if command != "check" else "; check answers on a smaller network")
-        raise SpecError(f"{where}: deriving and verifying {n} parameters would take {_duration(seconds)} "
+        what = f"{n} parameters" + (f" and a softmax of {len(spec.outputs)} outputs" if softmax_seconds(spec) else "")
+        raise SpecError(f"{where}: deriving and verifying {what} would take {_duration(seconds)} "
                         f"(the budget is {WORK_BUDGET_S:.0f} s){instead}")
     if command in ("example", "derive"):
         size = expanded_size(spec)

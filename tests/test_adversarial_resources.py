@@ -162,3 +162,15 @@ def test_derivation_and_tex_work_is_estimated_before_it_starts(folder):
     r = run(["module", "w.toml", "--form", "scalar", "-o", "g.py"], folder)
     assert_held(r, message="the budget is")
     assert r.seconds < 5
+
+
+def test_a_wide_softmax_is_estimated_by_its_width(folder):
+    """A softmax of 100 outputs (300 parameters, but about a minute of derivation) is refused up front."""
+    targets = ", ".join(["0.0"] * 99 + ["1.0"])
+    text = ('title = "wide softmax"\nerror = "categorical_cross_entropy"\n[[layers]]\nsize = 2\n[[layers]]\n'
+            'size = 100\nactivation = "softmax"\n[initializer]\nseed = 1\n[[samples]]\ninputs = [0.1, 0.2]\n'
+            f"targets = [{targets}]\n[training]\nlearning_rate = 0.5\n")
+    (folder / "s.toml").write_text(text)
+    r = run(["values", "s.toml"], folder)
+    assert_held(r, message="a softmax of 100 outputs would take")
+    assert r.seconds < 5
