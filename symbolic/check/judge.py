@@ -259,7 +259,8 @@ class Checker:
             else:
                 result, p = self._number(k, a, pins, verdicts)
                 pins[a.quantity] = float(a.number)
-                self._pin_half[a.quantity] = float(half_unit(a.number))
+                # a written 0 is the value 0, not 0 +- 0.5
+                self._pin_half[a.quantity] = float(half_unit(a.number)) if a.number != 0 else 0.0
             results[k] = result
             verdicts[a.quantity] = result
             if p is not None:
@@ -777,7 +778,7 @@ class Checker:
         # mistakes indistinguishable from one number): offered as alternatives
         others = [f[3][-1] for f in sorted(p.found, key=lambda t: (t[0], t[1], t[2]))
                   if f is not best and f[0] == best[0] and abs(f[2] - best[2]) <= 1e-6
-                  and f[1] <= best[1] + 1 and f[3][-1].code != best[3][-1].code]
+                  and f[1] <= best[1] + 2 and f[3][-1].code != best[3][-1].code]
         seen, alternatives = set(), []
         for o in others:
             if o.code not in seen:

@@ -39,7 +39,7 @@ from .. import formula, naming
 from ..derive import Derivation, format_value, given_values
 from ..evaluate import exact_decimal
 from ..spec import SpecError
-from .answers import Answer, half_unit, plain
+from .answers import Answer, half_unit, plain, significant
 from .judge import Checker, Diagnosis, Options, Report, Result
 
 #: Lines of working judged in one file (the post's own working has about 60).
@@ -705,6 +705,9 @@ class Judge:
                 if not (_number_ok(signed, x, own) or (n_neg and not s_neg and _number_ok(literal, x, own))):
                     problems.append(f"{'-' if n_neg and not s_neg else ''}{n.text} stands for {name}, which is "
                                     f"{_shown(x, literal)}.")
+                elif not self._enough_digits(signed, x, own) and not self._enough_digits(literal, x, own):
+                    problems.append(f"{n.text} stands for {name}, which is {_shown(x, literal)}: give at least "
+                                    f"{self.options.min_digits} significant digits.")
             return problems
         # no formula to line the numbers up with: each must be the value of something the step uses
         step = self._step(q)[0]
@@ -723,6 +726,12 @@ class Judge:
             problems.append(f"{'-' if neg else ''}{n.text} is not the value of anything {q} is computed from "
                             f"({', '.join(sorted(uses)) or 'nothing'}).")
         return problems
+
+    def _enough_digits(self, literal: Decimal, x, own: list[Decimal]) -> bool:
+        """Whether a substituted number keeps enough digits: the minimum, the exact value, or as stated."""
+        if literal in own or significant(literal) >= self.options.min_digits or literal == 0:
+            return True
+        return x is not None and _mpf(literal) == _mpf(x)
 
     def _not_read(self, line: WorkingLine | NotRead, text: str, reason: str) -> Result:
         return Result(Answer("", text, None, line.line), "unknown", "",
@@ -800,7 +809,18 @@ class Judge:
         if part.kind == "value":
             number = Decimal(part.text)
             return Answer(wl.quantity, plain(number), number, wl.line)
-        return Answer(wl.quantity, part.text, None, wl.line)
+        return Answer(wl.quantity, self._identifiers(part.text), None, wl.line)
+
+    def _identifiers(self, text: str) -> str:
+        """Plain-text derivative names (dE_total/dw5) as the identifiers the formula reader takes."""
+        if "\\" in text:
+            return text
+
+        def ident(m: re.Match) -> str:
+            name = m.group()
+            return naming.ident(name) if name in self.reader.known else name
+
+        return _DERIV.sub(ident, text)
 
     def _judge_all(self, items, where: str, kind: str, judged: list[Judged]) -> None:
         cache: dict[tuple[str, str], Result] = {}
@@ -850,7 +870,7 @@ class Judge:
         if problem:
             return problem
         try:
-            formula.parse(text, self.reader.names)
+            formula.parse(self._identifiers(text), self.reader.names)
         except formula.FormulaError as exc:
             return f"{text[:60]}: {exc}"
         except RecursionError:
