@@ -73,3 +73,20 @@ def test_whole_sheets_under_one_mistake(name):
             found = r.codes + tuple(d.code for d in r.alternatives)
             assert r.verdict == "consistent" or code in found, (code, r.quantity, r.answer.text, r.codes)
         assert named >= 1, code  # the mistake itself is named somewhere on the sheet
+
+
+@pytest.mark.parametrize("digits", [4, 6])
+@pytest.mark.parametrize("name", [n for n in NETWORKS if n != "tests/data/networks/batch2.toml"])
+def test_a_sheet_worked_from_its_own_rounded_lines_is_correct(name, digits):
+    """Each line computed from the student's own earlier lines as written (rounded to *digits*
+    significant digits) is correct work, on every network."""
+    s = spec.load(name)
+    checker = check.Checker(derive(s))
+    pins: dict = {}
+    for _ in range(len(s.layers) * 3):  # each pass carries the rounding one layer further
+        values = compute(s, Slip(pins=pins))
+        pins = {k: written(x, digits) for k, x in values.items() if k.startswith(("net_", "out_", "delta_"))}
+    names = [q for q in checker.ev.index if q in values and not q.startswith("dnet_")]
+    body = "".join(f"{json.dumps(q)} = {written(values[q], digits)}\n" for q in names)
+    report = checker.check(check.parse_answers(body, "sheet.toml"), "sheet.toml")
+    assert [(r.quantity, r.answer.text, r.codes) for r in report.results if r.verdict != "correct"] == []
