@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -22,6 +23,7 @@ from codegen.render import render_template, source_line
 from symbolic import inputs, limits, naming
 from symbolic.check import Options, Report, Result, check_text
 from symbolic.check.answers import blank_keys
+from symbolic.check.working import check_working
 from symbolic.derive import derive, format_value
 from symbolic.spec import MAX_STEPS, SpecError, load
 
@@ -200,6 +202,50 @@ def render(report: Report, fmt: str = "text", as_json: bool = False, source: str
     raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
 
 
+# -- pasted working ---------------------------------------------------------------
+
+#: Answers files with these extensions are pasted working (Markdown, LaTeX, plain text), not TOML.
+WORKING = (".md", ".tex", ".txt")
+
+
+def _working_labels(report: Report, kinds: tuple[str, ...]) -> Report:
+    """The report with each line that was not read labelled by its line number."""
+    results = tuple(replace(r, answer=replace(r.answer, quantity=f"line {r.answer.line}"))
+                    if r.codes == ("not-read",) else r for r in report.results)
+    return replace(report, results=results)
+
+
+def render_working_text(report: Report, kinds: tuple[str, ...]) -> str:
+    """One line per part of each working line (formula, numbers, value); lines not read listed as such."""
+    lines = [f"Checking the working in {_cut(Path(report.where).name)} against {report.spec.name} "
+             f"({report.spec.title})"]
+    unread = 0
+    for r, kind in zip(report.results, kinds):
+        given = _cut(r.answer.text)
+        if r.codes == ("not-read",):
+            unread += 1
+            lines.append(f"? line {r.answer.line}: {explanation(r)}")
+            continue
+        head = f"{MARKS[r.verdict]} line {r.answer.line}: {_cut(r.quantity)}, {kind}: {given}"
+        lines.append(head if r.verdict == "correct" else f"{head}: {explanation(r)}")
+    judged = len(report.results) - unread
+    right = sum(r.verdict == "correct" for r in report.results)
+    lines.append(f"{right} of {judged} parts correct." + (f" {unread} not read." if unread else ""))
+    return "\n".join(escape.terminal(line) for line in lines) + "\n"
+
+
+def render_working(report: Report, kinds: tuple[str, ...], fmt: str, as_json: bool, source: str) -> str:
+    """Render a check of pasted working: text by line and part; JSON records with "line" and "part"."""
+    if as_json:
+        records = as_records(_working_labels(report, kinds))
+        for record, r, kind in zip(records, report.results, kinds):
+            record["line"], record["part"] = r.answer.line, kind
+        return "".join(map(_json_char, json.dumps(records, ensure_ascii=False, indent=2))) + "\n"
+    if fmt == "text":
+        return render_working_text(report, kinds)
+    return render(_working_labels(report, kinds), fmt, False, source)
+
+
 def read_answers(path: str) -> str:
     """Read an answers file's text: a regular UTF-8 file within the size caps, or SpecError saying why not."""
     return inputs.read_text(path, "answers file", inputs.ANSWERS_CAPS.max_bytes, shown=inputs.shorten(path, 200))
@@ -218,6 +264,14 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
             raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
         spec = load(spec_arg, limits.MAX_PARAMETERS)
         text = read_answers(answers_path)
+        if Path(answers_path).suffix.lower() in WORKING:
+            limits.check_size(spec, "check")
+            report, kinds = check_working(derive(spec), text, answers_path, options)
+            output = render_working(report, kinds, fmt, as_json, spec.name)
+            if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
+                compile_pdf(output, out_path)
+            # every line read and every part right; a line not read is listed, and is not a pass
+            return output, 0 if report.results and all(r.verdict == "correct" for r in report.results) else 1
         inputs.prescan(text, inputs.shorten(answers_path, 200), inputs.ANSWERS_CAPS)
         rounds = max((int(n) for n in re.findall(r"@(\d{1,12})", text)), default=0)
         if rounds > MAX_STEPS:

@@ -142,7 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     _variant_options(p)
 
     p = sub.add_parser("check", help="check hand-computed values or formulas",
-                       description="Check a student's answers (a TOML file keyed by canonical names).")
+                       description="Check a student's answers: a TOML file keyed by canonical names (blank "
+                                   "values are skipped and counted), or pasted working (.md, .tex, .txt) with "
+                                   "lines like 'net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = "
+                                   "0.3775', whose formula, substituted numbers and value are each checked.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("answers", metavar="ANSWERS")
     p.add_argument("--json", action="store_true", help="print a JSON list of verdicts")
