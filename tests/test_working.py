@@ -234,3 +234,19 @@ def test_hostile_working_ends_with_verdicts(mazur_derivation, tmp_path):
     assert lines[-1].endswith("not read.")
     # every line the caps let through got a verdict or a reason
     assert len(lines) - 2 >= working.MAX_WORKING
+
+
+def test_latex_align_rows_inline_math_and_full_stops(mazur_derivation):
+    """An align row '&= numbers' continues the line above; inline $...$ in prose and a closing full stop read."""
+    text = ("\\begin{align*}\n"
+            "net_{h1} &= w_1 \\cdot i_1 + w_2 \\cdot i_2 + b_1 \\\\\n"
+            "         &= 0.15 \\times 0.05 + 0.2 \\times 0.1 + 0.53 = 0.5575 \\\\\n"
+            "\\end{align*}\n"
+            "So we get $out_{h2} = 0.596884378$ and $E_{o1} = 0.2748$ here.\n"
+            "E_total = 0.298371109.\n")
+    results = [(r.answer.line, k, r.quantity, r.verdict) for r, k in _check(mazur_derivation, text)]
+    assert results == [(2, "formula", "net_h1", "correct"), (3, "numbers", "net_h1", "wrong"),
+                       (3, "value", "net_h1", "wrong"), (5, "value", "out_h2", "correct"),
+                       (5, "value", "E_o1", "correct"), (6, "value", "E_total", "correct")]
+    numbers = _check(mazur_derivation, text)[1][0]
+    assert numbers.diagnoses[0].message.startswith("0.53 stands for b1, which is 0.35")

@@ -526,14 +526,19 @@ class Reader:
             return self.d.values[name]
         return self.givens.get(name)
 
-    def line(self, number: int, text: str) -> WorkingLine | NotRead | None:
-        """Read one candidate: a working line, a line not read, or None for prose."""
+    def line(self, number: int, text: str, continuing: str | None = None) -> WorkingLine | NotRead | None:
+        """Read one candidate: a working line, a line not read, or None for prose.
+
+        A line that starts with '=' (an ``align`` row ``&= ...``) continues the quantity
+        *continuing* of the working line just before it.
+        """
         if len(text) > MAX_LINE:
             return NotRead(number, text[:60], f"the line is longer than {MAX_LINE} characters")
+        text = re.sub(r"(\d)\.\s*\Z", r"\1", text)  # a sentence's full stop after the value
         pieces = split_parts(text)
-        if len(pieces) < 2 or not pieces[0]:
+        if len(pieces) < 2 or not pieces[0] and continuing is None:
             return None
-        quantity = self.canonical(pieces[0])
+        quantity = self.canonical(pieces[0]) if pieces[0] else continuing
         if quantity is None:
             if _prose(pieces[0]) or not re.search(r"[A-Za-z]", pieces[0]):
                 return None
@@ -566,6 +571,7 @@ def read_lines(text: str, reader: Reader) -> tuple[list[WorkingLine], list[NotRe
     found: list[WorkingLine] = []
     unread: list[NotRead] = []
     skipped_from = None
+    previous = -1
     for number, raw in enumerate(text.splitlines(), 1):
         if "=" not in raw:
             continue
@@ -573,9 +579,11 @@ def read_lines(text: str, reader: Reader) -> tuple[list[WorkingLine], list[NotRe
             skipped_from = skipped_from or number
             continue
         for piece in _candidates(raw[:MAX_LINE + 1]):
-            got = reader.line(number, piece.strip())
+            continuing = found[-1].quantity if found and previous == number - 1 else None
+            got = reader.line(number, piece.strip(), continuing)
             if isinstance(got, WorkingLine):
                 found.append(got)
+                previous = number
             elif isinstance(got, NotRead):
                 unread.append(got)
     if skipped_from is not None:
