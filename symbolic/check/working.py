@@ -46,9 +46,9 @@ from .judge import Checker, Diagnosis, Options, Report, Result
 MAX_WORKING = 500
 #: Characters of one line; longer lines are listed as not read.
 MAX_LINE = 2000
-#: Tokens of one part, and brackets nested in it.
+#: Tokens of one part, and how deep its reading may nest (about two levels per bracket or function).
 MAX_TOKENS = 400
-MAX_DEPTH = 30
+MAX_DEPTH = 60
 #: Digits of one number, and the largest power and exp() argument the arithmetic evaluates.
 MAX_DIGITS = 50
 MAX_POWER = 100
@@ -263,7 +263,7 @@ class _Arithmetic:
     def _enter(self):
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise Unreadable(f"brackets nested more than {MAX_DEPTH} deep")
+            raise Unreadable("brackets or functions nested too deeply to read")
 
     def expr(self):
         self._enter()
@@ -313,6 +313,12 @@ class _Arithmetic:
         return base
 
     def atom(self):
+        self._enter()
+        tree = self._atom()
+        self.depth -= 1
+        return tree
+
+    def _atom(self):
         t = self.peek()
         if t is None:
             raise Unreadable("it ends too early")
