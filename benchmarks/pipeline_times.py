@@ -156,7 +156,7 @@ def main() -> None:
             print(f"{label:<52}{seconds:>8.2f}s{target:>8.1f}s  {verdict}")
     print()
     mazur = load("mazur")
-    print(f"stages: the best of {args.repeat} runs each, every cache cleared before a run\n")
+    print("stages: one run each, the first of this process (SymPy's own caches are cold, as in a command)\n")
     for title, run in [
         ("stages of the worked example, mazur", lambda: stages_of_worked_example(mazur, "mazur", not args.no_pdf)),
         ("stages of values, 1-3-3-4 ReLU Huber",
@@ -166,8 +166,7 @@ def main() -> None:
         ("stages of the compact worked example, 4-16-16-4",
          lambda: stages_of_worked_example(load(str(SPECS / "compact_4_16_16_4.toml")), "compact_4_16_16_4", False)),
     ]:
-        runs = [run() for _ in range(args.repeat)]
-        stages = [(label, min(r[k][1] for r in runs)) for k, (label, _) in enumerate(runs[0])]
+        stages = run()
         print(title)
         for label, seconds in stages:
             print(f"  {label:<50}{seconds:>8.3f} s")
