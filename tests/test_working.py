@@ -250,3 +250,12 @@ def test_latex_align_rows_inline_math_and_full_stops(mazur_derivation):
                        (5, "value", "E_o1", "correct"), (6, "value", "E_total", "correct")]
     numbers = _check(mazur_derivation, text)[1][0]
     assert numbers.diagnoses[0].message.startswith("0.53 stands for b1, which is 0.35")
+
+
+@pytest.mark.parametrize("rhs", ["\\exp" * 399 + "1", "\\frac" * 399 + "1", "-" * 399 + "1",
+                                 "(" * 60 + "1" + ")" * 60, "2^2^2", "9" * 60, "1e99999"])
+def test_deep_or_huge_arithmetic_is_not_read(mazur_derivation, rhs):
+    """Nesting past the reader's depth, towers of powers and huge numbers are 'not read', never a crash."""
+    results = _check(mazur_derivation, f"out_h1 = w5 = {rhs} = 0.5\n")
+    assert any(r.codes == ("not-read",) for r, _ in results)
+    assert not any(k == "numbers" and r.verdict == "correct" for r, k in results)

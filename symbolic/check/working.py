@@ -82,7 +82,7 @@ _FUNCS = {"exp": "exp", "ln": "ln", "log": "ln", "sigma": "sigmoid", "sigmoid": 
 _SKIP_COMMANDS = {"left", "right", "displaystyle", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "quad", "qquad",
                   "mathrm", "text", "textrm", "mathit", "operatorname", "mathbf"}
 _TIMES = {"cdot", "times", "ast"}
-_NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3}(?![A-Za-z_]))?")
+_NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:[eE]([-+]?\d+)(?![A-Za-z_]))?")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[^{}]{0,40}\}|[A-Za-z0-9]+))*(?:\^(?:\{\+\}|\+))?(?:\[\d{1,6}\])?")
 _DERIV = re.compile(r"d[A-Za-z][A-Za-z0-9_]*/d[A-Za-z][A-Za-z0-9_]*(?:\[\d{1,6}\])?")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
@@ -121,6 +121,8 @@ def tokens(text: str) -> list[Tok]:
             digits = sum(c.isdigit() for c in m.group(1))
             if digits > MAX_DIGITS:
                 raise Unreadable(f"a number with more than {MAX_DIGITS} digits")
+            if m.group(2) is not None and (len(m.group(2).lstrip("+-")) > 3 or abs(int(m.group(2))) > MAX_POWER):
+                raise Unreadable(f"the number {m.group()[:30]} is out of range (exponents up to {MAX_POWER})")
             out.append(Tok("num", m.group(), k))
             k = m.end()
             continue
