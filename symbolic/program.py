@@ -170,7 +170,8 @@ SHADOW_KICK = 2.0 ** -50
 
 
 class _Code(FastCode):
-    """Float code in which each sample's quantities get their own names (net_h1_s1), and the
+    """Float code in which each sample's quantities get their own names (net_h1__s1: a double
+    underscore, which no user's name can contain), and the
     logistic function of a variable is inlined (a call per neuron per update is most of a
     small network's training time), stable both ways."""
 
@@ -223,7 +224,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
 
     def printer(s: int, shadow: bool) -> _Code:
         sample = spec.samples[s]
-        rename = {name: f"{naming.ident(name)}_s{s + 1}" for name in assigned}
+        rename = {name: f"{naming.ident(name)}__s{s + 1}" for name in assigned}
         consts = {n_: v for n_, v in sample.inputs}
         consts.update({naming.target(o): v for o, v in sample.targets})
         rename.update({name: f"({moved(float(v), f'{s}:{name}') if shadow else float(v)!r})"
@@ -243,7 +244,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
     lines = ["def _error(_state):", f"    {state} = _state", "    _exp = math.exp"]
     for s in range(n):
         lines += block(forward + error, s, "    ")
-    lines.append(f"    return {total([f'E_total_s{s + 1}' for s in range(n)])}")
+    lines.append(f"    return {total([f'E_total__s{s + 1}' for s in range(n)])}")
 
     for name, kick in (("_run", False), ("_shadow", True)):
         lines += [f"def {name}(_state, _u0, _count, _errors, _random=None):", f"    {state} = _state",
@@ -251,7 +252,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
         lines.append("    for _u in range(_u0, _u0 + _count):")
         for s in range(n):
             lines += block(forward + error, s, "        ", kick)
-        lines.append(f"        _append({total([f'E_total_s{s + 1}' for s in range(n)])})")
+        lines.append(f"        _append({total([f'E_total__s{s + 1}' for s in range(n)])})")
         if len(order) > 1:
             lines.append(f"        _b = _u % {len(order)}")
         for b, batch in enumerate(order):
@@ -265,7 +266,7 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
             for p in params:
                 if p not in trainable:
                     continue
-                grads = [f"{naming.ident(naming.d(naming.E_TOTAL, p))}_s{s + 1}" for s in batch]
+                grads = [f"{naming.ident(naming.d(naming.E_TOTAL, p))}__s{s + 1}" for s in batch]
                 grad = " + ".join(grads)
                 if mean and len(grads) > 1:
                     grad = f"({grad}) / {len(grads)}.0"
