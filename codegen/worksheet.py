@@ -187,13 +187,15 @@ def functions(derivation: Derivation) -> list[tuple[str, str]]:
 
 
 def training_words(spec: Spec) -> str:
-    """How the first update uses the samples."""
+    """How the first update uses the samples (and the hidden deltas' weights, when not the usual ones)."""
     t = spec.training
+    updated = (" The hidden neurons' deltas use the output weights already updated in this round."
+               if t.hidden_deltas == "updated" else "")
     if len(spec.samples) == 1:
-        return "One sample; the first update uses it."
+        return "One sample; the first update uses it." + updated
     if t.batch_size == 1:
         return (f"{len(spec.samples)} samples, trained online (one sample per update); the first update "
-                "uses sample 1 only.")
+                "uses sample 1 only." + updated)
     how = "sum" if t.reduction == "sum" else "mean"
     return (f"{len(spec.samples)} samples in batches of {t.batch_size}; the first update uses samples "
             f"1 to {t.batch_size}, and the batch's error and gradients are the {how} of the samples'. "
