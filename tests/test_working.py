@@ -259,3 +259,13 @@ def test_deep_or_huge_arithmetic_is_not_read(mazur_derivation, rhs):
     results = _check(mazur_derivation, f"out_h1 = w5 = {rhs} = 0.5\n")
     assert any(r.codes == ("not-read",) for r, _ in results)
     assert not any(k == "numbers" and r.verdict == "correct" for r, k in results)
+
+
+def test_pasted_unicode_reads(mazur_derivation):
+    """∂E/∂w5, δ, η, × , · and − as pasted from a document read as their ASCII and LaTeX forms."""
+    text = ("∂E/∂w5 = δ_o1 · out_h1 = 0.138498562 × 0.593269992 = 0.082167041\n"
+            "w5+ = w5 − η·∂E/∂w5 = 0.4 − 0.5 × 0.082167041 = 0.35891648\n"
+            "$$\\frac{\\partial E_{total}}{\\partial w_5} = δ_{o1} \\cdot out_{h1} = 0.138498562 \\cdot 0.5933 = 0.0822$$\n")
+    results = [(r.answer.line, k, r.quantity, r.verdict) for r, k in _check(mazur_derivation, text)]
+    assert results == [(n, k, q, "correct") for n, q in ((1, "dE_total/dw5"), (2, "w5+"), (3, "dE_total/dw5"))
+                       for k in ("formula", "numbers", "value")]

@@ -477,6 +477,27 @@ def split_parts(text: str) -> list[str]:
     return [p.replace("&", " ").strip() for p in parts]
 
 
+_PARTIAL = re.compile(r"∂\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*∂\s*([A-Za-z][A-Za-z0-9_]*)")
+
+
+def normalize(text: str) -> str:
+    """Write the Unicode a student pastes the way the formula reader takes it: × · − δ η ∂E/∂w5.
+
+    >>> normalize("∂E/∂w5 = δ_o1 · out_h1 − 0")
+    'dE_total/dw5 = delta_o1 * out_h1 - 0'
+    """
+    latex = "\\" in text or "{" in text
+    text = _PARTIAL.sub(lambda m: f"d{'E_total' if m.group(1) == 'E' else m.group(1)}/d{m.group(2)}", text)
+    for old, new in (("×", "*"), ("·", "*"), ("⋅", "*"), ("∗", "*"), ("−", "-"), ("–", "-")):
+        text = text.replace(old, new)
+    for old, name in (("δ", "delta"), ("η", "eta")):
+        if latex:  # \delta_{o1}, and \eta w5 apart
+            text = re.sub(f"{old}(?=[A-Za-z0-9])", f"\\\\{name} ", text).replace(old, f"\\{name}")
+        else:
+            text = text.replace(old, name)
+    return text
+
+
 def _prose(text: str) -> bool:
     """Whether a line's first part reads like a sentence rather than a quantity's name."""
     words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\\[A-Za-z]+|_\{[^{}]*\}|_\w+", " ", text))
@@ -542,7 +563,7 @@ class Reader:
         """
         if len(text) > MAX_LINE:
             return NotRead(number, text[:60], f"the line is longer than {MAX_LINE} characters")
-        text = re.sub(r"(\d)\.\s*\Z", r"\1", text)  # a sentence's full stop after the value
+        text = re.sub(r"(\d)\.\s*\Z", r"\1", normalize(text))  # a sentence's full stop after the value
         pieces = split_parts(text)
         if len(pieces) < 2 or not pieces[0] and continuing is None:
             return None
@@ -853,7 +874,9 @@ class Judge:
             for wl, p in batch:
                 r = cache.get((wl.quantity, p.text))
                 if r is not None:
-                    judged.append(Judged(wl.line, kind, replace(r, answer=replace(r.answer, line=wl.line))))
+                    shown = p.text if kind == "formula" else r.answer.text  # as written, not as read
+                    judged.append(Judged(wl.line, kind, replace(r, answer=replace(r.answer, line=wl.line,
+                                                                                   text=shown))))
 
     def _values(self, lines: list[WorkingLine], where: str, judged: list[Judged]) -> None:
         items = [(wl, p) for wl in lines for p in wl.parts if p.kind == "value"]
