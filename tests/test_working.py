@@ -269,3 +269,14 @@ def test_pasted_unicode_reads(mazur_derivation):
     results = [(r.answer.line, k, r.quantity, r.verdict) for r, k in _check(mazur_derivation, text)]
     assert results == [(n, k, q, "correct") for n, q in ((1, "dE_total/dw5"), (2, "w5+"), (3, "dE_total/dw5"))
                        for k in ("formula", "numbers", "value")]
+
+
+def test_numbers_that_do_not_line_up_may_be_parts_of_the_step(mazur_derivation):
+    """Numbers for 1 - out_o1, or for every factor of the chain rule, are values the step uses; 0.5 is not."""
+    text = ("dout_o1/dnet_o1 = out_o1*(1 - out_o1) = 0.75136507 * 0.24863493 = 0.186815602\n"
+            "dE_total/dw5 = delta_o1 * out_h1 = 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041\n"
+            "dE_total/dw5 = delta_o1 * out_h1 = 0.74136507 * 0.186815602 * 0.5 = 0.082167041\n")
+    parts = {(r.answer.line, k): r for r, k in _check(mazur_derivation, text)}
+    assert parts[1, "numbers"].verdict == parts[2, "numbers"].verdict == "correct"
+    assert parts[3, "numbers"].diagnoses[0].message.startswith("0.5 is not the value of anything dE_total/dw5")
+    assert parts[3, "value"].codes[0] == "arithmetic"

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import mpmath
+import sympy as sp
 
 from .. import formula, naming
 from ..derive import Derivation, format_value, given_values
@@ -58,6 +59,8 @@ MAX_ROUNDS = 8
 #: Work of the mistake search in the later runs (the first run gets the checker's default).
 LATER_WORK = 25_000
 DPS = 40
+#: Parts of one step's formula whose values a substituted number may be (1 - out_o1, say).
+MAX_PIECES = 100
 
 KINDS = ("formula", "numbers", "value", "part")
 
@@ -664,6 +667,7 @@ class Judge:
         self.checker = Checker(derivation, self.options)
         self.reader = Reader(derivation, self.checker)
         self._problems: dict[str, str | None] = {}
+        self._step_pieces: dict[str, tuple] = {}
         #: Each quantity's step and sample (0-based, for several-sample batches), by canonical name.
         self.steps: dict[str, tuple] = {}
         for step in derivation.steps:
@@ -747,12 +751,14 @@ class Judge:
                                     f"{self.options.min_digits} significant digits.")
             return problems
         # no formula to line the numbers up with: each must be the value of something the step uses
-        step = self._step(q)[0]
-        uses, literals_in_rhs = set(), set()
-        if step is not None:
-            uses = {s.name for s in step.rhs.free_symbols}
-            literals_in_rhs = {abs(Decimal(t)) for a in step.rhs.atoms() if a.is_Rational
-                               and (t := exact_decimal(a)) is not None}
+        # (a symbol of the step or of the formula written, or a part of the step such as 1 - out_o1)
+        uses, literals_in_rhs, parts = self._pieces(q)
+        if formula_text is not None:
+            try:
+                uses = uses | {name for t in tokens(formula_text) if t.kind == "name"
+                               and (name := self.reader.canonical(t.text)) is not None}
+            except Unreadable:
+                pass
         for n, neg in numbers:
             literal = Decimal(n.text)
             if literal in literals_in_rhs or literal in (0, 1, 2):
@@ -760,9 +766,40 @@ class Judge:
             if any(_number_ok(literal, self.reader.value(u, q), self.stated.get(u, [])) or
                    _number_ok(-literal, self.reader.value(u, q), self.stated.get(u, [])) for u in uses):
                 continue
+            if any(_number_ok(literal, x, []) or _number_ok(-literal, x, []) for x in parts):
+                continue
             problems.append(f"{'-' if neg else ''}{n.text} is not the value of anything {q} is computed from "
                             f"({', '.join(sorted(uses)) or 'nothing'}).")
         return problems
+
+    def _pieces(self, q: str) -> tuple[set, set, list]:
+        """What the step of *q* uses: its symbols, its exact literals, and the values of its parts."""
+        if q in self._step_pieces:
+            return self._step_pieces[q]
+        step = self._step(q)[0]
+        uses, literals, parts = set(), set(), []
+        if step is not None:
+            uses = {s.name for s in step.rhs.free_symbols}
+            literals = {abs(Decimal(t)) for a in step.rhs.atoms() if a.is_Rational
+                        and (t := exact_decimal(a)) is not None}
+            subs = {}
+            for sym in step.rhs.free_symbols:
+                x = self.reader.value(sym.name, q)
+                if x is not None:
+                    subs[sym] = sp.Float(str(_mpf(x)), 30)
+            for k, sub in enumerate(sp.preorder_traversal(step.rhs)):
+                if k >= MAX_PIECES:
+                    break
+                if sub.is_Atom:
+                    continue
+                try:
+                    x = sub.evalf(30, subs=subs)
+                    if x.is_real and x.is_finite:
+                        parts.append(mpmath.mpf(str(x)))
+                except (TypeError, ValueError, ArithmeticError):
+                    continue
+        self._step_pieces[q] = (uses, literals, parts)
+        return self._step_pieces[q]
 
     def _enough_digits(self, literal: Decimal, x, own: list[Decimal]) -> bool:
         """Whether a substituted number keeps enough digits: the minimum, the exact value, or as stated."""
