@@ -393,7 +393,9 @@ class Checker:
         expected = format_value(x)
         given = a.number
         value, half = float(given), float(half_unit(given))
-        p = _Pending(k, a, a.quantity, i, value, half)
+        # with fewer digits than asked, only a mistake that gives the value exactly explains it
+        search_half = half if significant(given) >= self.options.min_digits else 1e-9 * max(1.0, abs(value))
+        p = _Pending(k, a, a.quantity, i, value, search_half)
         wrong = lambda d=(): Result(a, "wrong", expected, tuple(d), f.step, f.sample)  # noqa: E731
         verdict, few = self._precision(x, given)
         if verdict == "correct":
@@ -401,7 +403,9 @@ class Checker:
         mine = {n: pins[n] for n in self._frontier(i, pins)}
         # an earlier answer off only by its rounding is a right input, rounded
         wrong_up = sorted((n for n in mine if verdicts[n].verdict != "correct"
-                           and not set(verdicts[n].codes) & PRECISION), key=ev.index.get)
+                           and not (set(verdicts[n].codes) & PRECISION and verdicts[n].answer.number is not None
+                                    and significant(verdicts[n].answer.number) >= self.options.min_digits)),
+                          key=ev.index.get)
         p.mine, p.wrong_up = mine, wrong_up
         # inputs the student plausibly used: their own earlier answers, or the source's printed figures
         enough = significant(given) >= self.options.min_digits or given == 0
@@ -613,7 +617,8 @@ class Checker:
         trivial = [n for n in wrong_up if self._trivial(verdicts[n], n)]
         value = a.number
         if trivial and (value in (0, 1, -1) or any(value == verdicts[n].answer.number for n in trivial)
-                        or self._copies_given(value, self.ev.index[a.quantity])):
+                        or self._copies_given(value, self.ev.index[a.quantity])
+                        or self._copies_input(value, self.ev.index[a.quantity], mine)):
             return Result(a, "wrong", expected, (Diagnosis(
                 "trivial-carry",
                 f"You wrote {a.text}, which follows from your earlier {given}; that answer makes this step "
@@ -625,16 +630,34 @@ class Checker:
             f"credited here; the mistake is counted there. With the right values it is "
             f"{to_digits(self.ev.truth[a.quantity], value)}."),), f.step, f.sample)
 
+    def _copies_input(self, value: Decimal, i: int, mine: dict) -> bool:
+        """Whether the value is just one of the step's inputs (delta = 1 makes delta * out = out)."""
+        ev = self.ev
+        f = ev.flat[i]
+        v = float(value)
+        for shortcuts in (False, True):
+            world = ev.run_all(ev.leaves, mine, shortcuts=shortcuts, upto=i)
+            if world is None:
+                continue
+            deps = set(f.deps)
+            if shortcuts and i in ev.delta_forms:
+                deps = set(ev.delta_forms_deps.get(i, deps))
+            for d in deps:
+                x = world.get(d)
+                if x is not None and abs(x - v) <= float(half_unit(value)) * (1 + _EPS) and x != 0:
+                    return True
+        return False
+
     def _trivial(self, result: Result, name: str) -> bool:
-        """An earlier answer that trivialises what follows: 0, 1 or -1, or an unexplained copy of a
-        given value (a copy that a mistake explains, such as w5 not updated, is that mistake)."""
+        """An earlier answer that trivialises what follows: 0, 1 or -1, or a copy of a given value
+        that no mistake explains (a copy that a mistake explains, w5 not updated, is that mistake)."""
         answer = result.answer
         if answer.number is None:
             return False
         v = answer.number
         if v in (0, 1, -1):
             return True
-        explained = [c for c in result.codes if c not in ("search-stopped", "trivial-carry")]
+        explained = [c for c in result.codes if c not in ("search-stopped", "trivial-carry", "too-few-digits")]
         return not explained and self._copies_given(v, self.ev.index[name])
 
     def _copies_given(self, v: Decimal, i: int) -> bool:
@@ -862,7 +885,7 @@ class Checker:
                               f"{plain(given)} cuts {format_value(x)} off after {places} decimals; rounded, "
                               f"it is {plain(right)}. Almost there: round instead of truncating.")]
         unit = Decimal(1).scaleb(-places)
-        if abs(given - right) <= unit and significant(given) >= 2:
+        if abs(given - right) <= unit and significant(given) >= self.options.min_digits:
             return [Diagnosis("rounding",
                               f"Only the last digit is off: {format_value(x)} rounded to {places} decimals "
                               f"is {plain(right)}.")]
@@ -886,6 +909,8 @@ class Checker:
         return []
 
     def _digit_slip(self, x: float, given: Decimal) -> list[Diagnosis]:
+        if significant(given) < self.options.min_digits:
+            return []
         places = decimals(given)
         right = rounded(x, places)
         a, b = plain(abs(right)), plain(abs(given))

@@ -158,6 +158,7 @@ class Evaluator:
         for i, f in enumerate(flat):
             for d in f.deps:
                 self.users.setdefault(d, []).append(i)
+        self.delta_forms_deps: dict[int, tuple] = {}
         self.delta_forms = self._delta_forms()
 
     # -- the true values, with exact kinks
@@ -196,6 +197,7 @@ class Evaluator:
                 delta = naming.in_sample(delta, f.sample + 1, n)
             if len(dnet) == 1 and delta in self.index and delta not in f.deps:
                 out[i] = compile_float(symbol(delta) * symbol(dnet[0]))
+                self.delta_forms_deps[i] = (delta, dnet[0])
         return out
 
     # -- running

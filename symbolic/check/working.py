@@ -480,6 +480,7 @@ def split_parts(text: str) -> list[str]:
     return [p.replace("&", " ").strip() for p in parts]
 
 
+_SUBSCRIPT_COMMA = re.compile(r"_\{[A-Za-z0-9]+(?:,[A-Za-z0-9]+)+\}")
 _PARTIAL = re.compile(r"∂\s*([A-Za-z][A-Za-z0-9_]*)\s*/\s*∂\s*([A-Za-z][A-Za-z0-9_]*)")
 
 
@@ -488,8 +489,11 @@ def normalize(text: str) -> str:
 
     >>> normalize("∂E/∂w5 = δ_o1 · out_h1 − 0")
     'dE_total/dw5 = delta_o1 * out_h1 - 0'
+    >>> normalize("net_{h2,1}^{(2)} = 0.5")
+    'net_{h2_1}^{(2)} = 0.5'
     """
     latex = "\\" in text or "{" in text
+    text = _SUBSCRIPT_COMMA.sub(lambda m: m.group().replace(",", "_"), text)  # net_{h2,1} is net_h2_1
     text = _PARTIAL.sub(lambda m: f"d{'E_total' if m.group(1) == 'E' else m.group(1)}/d{m.group(2)}", text)
     for old, new in (("×", "*"), ("·", "*"), ("⋅", "*"), ("∗", "*"), ("−", "-"), ("–", "-")):
         text = text.replace(old, new)
