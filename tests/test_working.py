@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -280,3 +281,23 @@ def test_numbers_that_do_not_line_up_may_be_parts_of_the_step(mazur_derivation):
     assert parts[1, "numbers"].verdict == parts[2, "numbers"].verdict == "correct"
     assert parts[3, "numbers"].diagnoses[0].message.startswith("0.5 is not the value of anything dE_total/dw5")
     assert parts[3, "value"].codes[0] == "arithmetic"
+
+
+def test_deep_network_names_with_commas_and_sample_tags():
+    """net_{h1,1}^{(2)} names net_h1_1[2] in a several-sample batch; its numbers come from sample 2."""
+    from symbolic import spec as spec_mod
+    from symbolic.derive import derive
+
+    d = derive(spec_mod.load("softmax_batch"))
+    s = d.spec
+    def shown(v) -> str:
+        return format(Decimal(v.p) / Decimal(v.q), "f")
+    w = {k: shown(v) for k, v in s.initial}
+    x = {k: shown(v) for k, v in s.samples[1].inputs}
+    value = format_value(d.values["net_h1_1[2]"])
+    text = (f"$$net_{{h1,1}}^{{(2)}} = w_1 i_1 + w_2 i_2 + b_{{h1,1}} = {w['w1']} \\cdot {x['i1']} + "
+            f"{w['w2']} \\cdot {x['i2']} + {w['b_h1_1']} = {value}$$\n")
+    results = _check(d, text)
+    assert [(k, r.quantity, r.verdict) for r, k in results] == [
+        ("formula", "net_h1_1[2]", "correct"), ("numbers", "net_h1_1[2]", "correct"),
+        ("value", "net_h1_1[2]", "correct")], text
