@@ -521,7 +521,7 @@ class Checker:
                 continue
             fn = ev.delta_forms.get(i, ev.functions[i]) if shortcuts else ev.functions[i]
             widen = 0.0
-            for d in ev.flat[i].deps | ({naming.delta(ev.flat[i].step.neuron)} if i in ev.delta_forms else set()):
+            for d in sorted(ev.flat[i].deps | set(ev.delta_forms_deps.get(i, ()))):
                 h = self._pin_half.get(d)
                 if d in pins and h:
                     try:
