@@ -301,3 +301,10 @@ def test_deep_network_names_with_commas_and_sample_tags():
     assert [(k, r.quantity, r.verdict) for r, k in results] == [
         ("formula", "net_h1_1[2]", "correct"), ("numbers", "net_h1_1[2]", "correct"),
         ("value", "net_h1_1[2]", "correct")], text
+
+
+def test_values_after_training_are_judged_once(mazur_derivation):
+    """E_total@N is judged (training within its cap), once per file; beyond the spec's training, not read."""
+    text = "E_total@1 = 0.291027774\nE_total@1 = 0.3\nE_total@99999999 = 1\n"
+    results = [(r.answer.line, r.verdict, r.codes) for r, _ in _check(mazur_derivation, text)]
+    assert results == [(1, "correct", ()), (2, "unknown", ("not-read",)), (3, "unknown", ("not-read",))]

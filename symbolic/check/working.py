@@ -56,6 +56,8 @@ MAX_POWER = 100
 MAX_EXP = 700
 #: Checker runs for quantities written more than once (each run holds one answer per quantity).
 MAX_ROUNDS = 8
+#: Values after training (E_total@N) are judged only when their training takes at most this long.
+MAX_TRAIN_S = 5.0
 #: Work of the mistake search in the later runs (the first run gets the checker's default).
 LATER_WORK = 25_000
 DPS = 40
@@ -900,10 +902,33 @@ class Judge:
 
         return _DERIV.sub(ident, text)
 
+    def _trained_too_long(self, quantity: str, k: int) -> str | None:
+        """Why a value after training (E_total@N) is not judged here: later runs, or too much training."""
+        from .. import limits
+        from ..derive import at_round
+
+        base, n = naming.split_after(quantity)
+        if n is None:
+            return None
+        if k > 0:
+            return f"{quantity} is judged once per file"
+        if limits.training_seconds(self.d.spec, at_round(self.d.spec, n)) > MAX_TRAIN_S:
+            return (f"{quantity} needs more than {MAX_TRAIN_S:.0f} s of training; ask 'stepgrad check' about it "
+                    "in an answers file")
+        return None
+
     def _judge_all(self, items, where: str, kind: str, judged: list[Judged]) -> None:
         cache: dict[tuple[str, str], Result] = {}
         for k, batch in enumerate(self._rounds(items)):
-            fresh = [(wl, p) for wl, p in batch if (wl.quantity, p.text) not in cache]
+            fresh = []
+            for wl, p in batch:
+                if (wl.quantity, p.text) in cache:
+                    continue
+                why = self._trained_too_long(wl.quantity, k)
+                if why:
+                    cache[wl.quantity, p.text] = self._not_read(wl, p.text, why)
+                else:
+                    fresh.append((wl, p))
             if k >= MAX_ROUNDS:
                 for wl, p in fresh:
                     judged.append(Judged(wl.line, kind, self._not_read(
