@@ -20,15 +20,20 @@ import sys
 
 def _interrupted_at_startup(signum, frame):  # pragma: no cover - needs a real signal while importing
     """Before any work (imports only), an interrupt just ends the run, with one line and no traceback."""
-    sys.stderr.write("stepgrad: interrupted while starting; nothing was written\n")
+    what = "interrupted" if signum == signal.SIGINT else "terminated"
+    sys.stderr.write(f"stepgrad: {what} while starting; nothing was written\n")
     sys.stderr.flush()
     os._exit(130 if signum == signal.SIGINT else 128 + signum)
 
 
+_STARTUP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_STARTUP_HANDLERS: dict = {}
 try:
-    _STARTUP_HANDLER = signal.signal(signal.SIGINT, _interrupted_at_startup)
+    for _signum in _STARTUP_SIGNALS:
+        if signal.getsignal(_signum) is not signal.SIG_IGN:  # nohup and background jobs ignore some: keep that
+            _STARTUP_HANDLERS[_signum] = signal.signal(_signum, _interrupted_at_startup)
 except ValueError:  # not the main thread: leave signals alone
-    _STARTUP_HANDLER = None
+    pass
 
 import argparse  # noqa: E402 - after the start-up handler, on purpose
 import json  # noqa: E402
@@ -41,8 +46,8 @@ from symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa:
 
 from . import document, escape, files, npmodule, pdf, pipeline  # noqa: E402
 
-if _STARTUP_HANDLER is not None:
-    signal.signal(signal.SIGINT, _STARTUP_HANDLER)
+for _signum, _handler in _STARTUP_HANDLERS.items():
+    signal.signal(_signum, _handler)
 
 
 class Terminated(KeyboardInterrupt):
@@ -433,9 +438,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     previous = {}
     try:
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            previous[signum] = signal.signal(signum, _terminate)
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum, handler in ((signal.SIGTERM, _terminate), (signal.SIGHUP, _terminate),
+                                (signal.SIGINT, signal.default_int_handler)):
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # an ignored signal stays ignored (nohup, &)
+                previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread (an embedding program): leave its signals alone
         pass
     try:

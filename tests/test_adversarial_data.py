@@ -172,3 +172,12 @@ def test_ctrl_c_during_start_up_prints_no_traceback(folder, after):
         pytest.skip("finished before the interrupt")
     assert_held(r, code=130)
     assert len(r.err.splitlines()) == 1 and "interrupted" in r.err
+
+
+def test_sigterm_during_start_up_is_one_line(folder):
+    """SIGTERM while stepgrad is still importing: exit 143 and one line, no traceback, nothing written."""
+    r = run(["values", "mazur"], folder, signal_after=(0.3, signal.SIGTERM))
+    if r.code == 0:
+        pytest.skip("finished before the signal")
+    assert_held(r, code=143)
+    assert len(r.err.splitlines()) == 1 and "terminated" in r.err
