@@ -8,7 +8,6 @@ written outside the intended outputs, no temporary file left behind.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
