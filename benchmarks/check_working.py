@@ -4,12 +4,14 @@ Three files, each checked once through the command's own route (codegen.check_re
 the post's text (about 60 working lines); 10,000 lines of working for random quantities with
 wrong formulas, numbers and values (the mistake search's worst case, within the line and run
 caps of symbolic.check.working); and 10,000 hostile lines (deep brackets, towers of powers,
-control characters, huge numbers).  Prints the time of each.
+control characters, huge numbers).  Prints the time of each (benchmarks/check_working.txt holds a run).
 Run: .venv/bin/python benchmarks/check_working.py
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import random
 import sys
 import tempfile
@@ -40,6 +42,8 @@ def wrong_working(n: int) -> str:
 def main() -> None:
     files = {"the post's text": BLOG.read_text(), "10,000 wrong lines": wrong_working(10_000),
              "10,000 hostile lines": _hostile(10_000)}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"load average {os.getloadavg()[0]:.1f} when the run started")
     with tempfile.TemporaryDirectory() as folder:
         for name, text in files.items():
             path = Path(folder) / "work.txt"
