@@ -159,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=None, metavar="R",
                    help="also accept answers within this relative tolerance of the true value")
     p.add_argument("--format", choices=("text", "md", "pdf"), default="text")
-    p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: ANSWERS' name + .pdf)")
+    p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: beside ANSWERS, as ANSWERS with .pdf)")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
 
     p = sub.add_parser("worksheet", help="write an exercise: an answers template and a question sheet",
