@@ -113,6 +113,7 @@ def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = SPEC
     opened file is checked again, so a swap in between cannot block the read.
     """
     name = shown if shown is not None else os.fspath(path)
+    a = ("an " if what[:1] in "aeiou" else "a ") + what
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -120,18 +121,18 @@ def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = SPEC
     except OSError as exc:
         raise SpecError(f"{name}: cannot read: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise SpecError(f"{name}: is a folder, not a {what}")
+        raise SpecError(f"{name}: is a folder, not {a}")
     if not stat.S_ISREG(st.st_mode):
-        raise SpecError(f"{name}: is {_kind_of(st.st_mode)}, not a regular file; give a {what}")
+        raise SpecError(f"{name}: is {_kind_of(st.st_mode)}, not a regular file; give {a}")
     if st.st_size > max_bytes:
-        raise SpecError(f"{name}: is {st.st_size} bytes; a {what} may have at most {_size(max_bytes)}")
+        raise SpecError(f"{name}: is {st.st_size} bytes; {a} may have at most {_size(max_bytes)}")
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise SpecError(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SpecError(f"{name}: is not a regular file; give a {what}")
+            raise SpecError(f"{name}: is not a regular file; give {a}")
         chunks, total = [], 0
         while total <= max_bytes:
             chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
@@ -144,7 +145,7 @@ def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = SPEC
     finally:
         os.close(fd)
     if total > max_bytes:
-        raise SpecError(f"{name}: is larger than {_size(max_bytes)}, the most a {what} may have")
+        raise SpecError(f"{name}: is larger than {_size(max_bytes)}, the most {a} may have")
     return decode(b"".join(chunks), name)
 
 
