@@ -13,7 +13,6 @@ from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 
 import mpmath
-import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 

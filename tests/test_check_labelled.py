@@ -12,14 +12,13 @@ import json
 import re
 import tomllib
 from collections import Counter
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 import mpmath
 import pytest
 
-from symbolic import check, naming
+from symbolic import check
 from symbolic import spec as spec_mod
 from symbolic.derive import derive
 from tests.check_support import Slip, compute, written

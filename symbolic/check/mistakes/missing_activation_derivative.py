@@ -1,7 +1,5 @@
 """missing-activation-derivative: the dout/dnet factor taken as 1."""
 
-import sympy as sp
-
 from ...derive import format_value
 from ..program import Candidate
 from . import STRUCTURAL, SUBSTITUTION, constant, expr_text, mistake, substitute

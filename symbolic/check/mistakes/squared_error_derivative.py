@@ -1,7 +1,5 @@
 """squared-error-derivative: out - target used as dE/dout under cross-entropy."""
 
-from ... import naming
-from ...model import symbol
 from ..program import Candidate
 from . import STRUCTURAL, mistake, replace_with
 
