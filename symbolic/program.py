@@ -151,15 +151,31 @@ def _live(pairs: list, wanted: set) -> list:
 def ordered_cse(pairs: Sequence[tuple[sp.Symbol, sp.Expr]], prefix: str) -> Pairs:
     """Factor shared subexpressions out of assignments, each placed just before its first use.
 
-    SymPy's ``CodeBlock.cse`` does exactly this (temporaries ``prefix0, prefix1, ...``).
+    SymPy's ``CodeBlock.cse`` gives the same assignments in the same order (checked on the
+    built-in examples and the property tests), but it first checks for duplicate targets with
+    ``lhs in left_hand_sides[:i]``, quadratic in the number of assignments: 0.48 s instead of
+    0.07 s for the 456 backward assignments of a 4-16-16-4 network, about half a minute for
+    4,000 parameters.  So this places SymPy's ``cse`` results itself, in one pass.
     """
     if not pairs:
         return []
-    from sympy.codegen.ast import Assignment, CodeBlock  # only the gradient module needs it
+    temps = sp.numbered_symbols(prefix)
+    replacements, reduced = sp.cse([e for _, e in pairs], symbols=temps, order="none")
+    pending = dict(replacements)
+    placed: set = set()
+    out: Pairs = []
 
-    block = CodeBlock(*[Assignment(s, e) for s, e in pairs])
-    reduced = block.cse(symbols=sp.numbered_symbols(prefix), order="none")
-    return [(a.lhs, a.rhs) for a in reduced.args]
+    def place(expr: sp.Expr) -> None:
+        for sym in sorted(expr.free_symbols & set(pending), key=lambda s: int(s.name[len(prefix):])):
+            if sym not in placed:
+                place(pending[sym])
+                placed.add(sym)
+                out.append((sym, pending[sym]))
+
+    for (target, _), expr in zip(pairs, reduced):
+        place(expr)
+        out.append((target, expr))
+    return out
 
 
 # -- float64 training --------------------------------------------------------

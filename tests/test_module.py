@@ -122,3 +122,21 @@ def test_module_is_stable_at_extreme_net_inputs(mazur_module):
     params["b1"], params["b2"] = 1000.0, -1000.0
     grads = mazur_module.gradients(params, {"i1": 0.05, "i2": 0.1}, {"o1": 0.01, "o2": 0.99})
     assert all(mpmath.isfinite(g) for g in grads.values())
+
+
+def test_shared_subexpressions_are_placed_as_codeblock_cse_places_them():
+    """The module's cse placement gives the assignments SymPy's CodeBlock.cse gives (which it
+    does not call, for speed: see symbolic.program.ordered_cse)."""
+    from sympy.codegen.ast import Assignment, CodeBlock
+
+    from symbolic.derive import derive
+    from symbolic.program import compact_program, ordered_cse
+    from symbolic.spec import load
+
+    for name in ("mazur", "softmax_batch"):
+        d = derive(load(name))
+        program = compact_program(d.model, d.sample_steps)
+        for pairs, prefix in ((program.forward, "_f"), (program.error, "_e"), (program.backward, "_g")):
+            block = CodeBlock(*[Assignment(s, e) for s, e in pairs]).cse(symbols=sp.numbered_symbols(prefix),
+                                                                         order="none")
+            assert ordered_cse(pairs, prefix) == [(a.lhs, a.rhs) for a in block.args], (name, prefix)
