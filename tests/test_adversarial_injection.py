@@ -48,13 +48,14 @@ HOSTILE_FILE_NAMES = ["--help.toml", "$(touch PWNED).toml", "a;touch PWNED;`touc
 
 @needs_tex
 def test_hostile_spec_file_name_reaches_no_command_line(tmp_path):
-    """A spec named like a latexmk option (and a shell command) builds its PDF; no command runs."""
+    """A spec named like a latexmk option (and a shell command, with TeX's comment sign, as in the
+    issue's 50%.toml) builds its PDF; no command runs: the job name is never the file name."""
     folder = tmp_path / "w"
     folder.mkdir()
-    (folder / "-pdflatex=touch PWNED;.toml").write_text(TINY)
-    r = run(["derive", "--format", "pdf", "--", "-pdflatex=touch PWNED;.toml"], folder)
-    assert_held(r, code=0, outputs={"-pdflatex=touch PWNED;.pdf"})
-    assert (folder / "-pdflatex=touch PWNED;.pdf").read_bytes().startswith(b"%PDF")
+    (folder / "-pdflatex=touch PWNED;50%.toml").write_text(TINY)
+    r = run(["derive", "--format", "pdf", "--", "-pdflatex=touch PWNED;50%.toml"], folder)
+    assert_held(r, code=0, outputs={"-pdflatex=touch PWNED;50%.pdf"})
+    assert (folder / "-pdflatex=touch PWNED;50%.pdf").read_bytes().startswith(b"%PDF")
     assert not list(tmp_path.rglob("PWNED*"))
 
 

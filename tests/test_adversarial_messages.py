@@ -15,7 +15,6 @@ from codegen import pdf
 
 from .adversarial import TINY, assert_held, run
 
-needs_tex = pytest.mark.skipif(not pdf.engine_available(), reason="no TeX engine")
 
 
 @pytest.fixture
@@ -115,10 +114,5 @@ def test_tex_failure_quotes_the_error_and_its_line():
     assert "\n" not in message
 
 
-@needs_tex
-def test_unusual_file_names_build_their_pdf(folder):
-    """A legal but unusual spec name (50%.toml) builds its PDF: the job name is never the file name."""
-    (folder / "50%.toml").write_text(TINY)
-    r = run(["derive", "50%.toml"], folder)
-    assert_held(r, code=0, outputs={"50%.pdf"})
-    assert (folder / "50%.pdf").read_bytes().startswith(b"%PDF")
+# A legal but unusual spec name (50%.toml) building its PDF is probed with the hostile names, in
+# test_adversarial_injection.test_hostile_spec_file_name_reaches_no_command_line.
