@@ -50,3 +50,10 @@ def test_error_counted_by_forward_passes_is_named(checker, mazur):
     trajectory = train(mazur, 3, snapshots=(2,))
     text = f'"{naming.after(naming.E_TOTAL, 3)}" = {format_value(trajectory.errors[2])}\n'
     assert _codes(checker, text) == [["round-count"]]
+
+
+def test_an_error_after_training_with_the_frozen_biases_trained_is_named(checker, mazur):
+    """E_total after 3 updates with b1 and b2 trained as well (the post freezes them) is frozen-bias-updated."""
+    trajectory = train(mazur.with_biases_trainable(), 3, snapshots=(3,))
+    text = f'"{naming.after(naming.E_TOTAL, 3)}" = {format_value(trajectory.errors[3])}\n'
+    assert _codes(checker, text) == [["frozen-bias-updated"]]

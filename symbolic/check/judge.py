@@ -873,6 +873,27 @@ class Checker:
                     f"{plain(given)} is the value in round {n}'s forward pass, after {n - 1} updates; "
                     f"{name}@{n} here means after {n} updates."))
             break
+        # the biases: frozen ones trained, or trained ones frozen
+        frozen = any(not b.trainable for b in self.spec.biases)
+        trained = any(b.trainable for b in self.spec.biases)
+        for code, variant, words in (
+                ("frozen-bias-updated", self.spec.with_biases_trainable() if frozen else None,
+                 "what you get when the biases this spec freezes are trained too"),
+                ("bias-not-updated", Spec(**{**self.spec.__dict__, "biases": tuple(
+                    type(b)(b.name, b.layer, b.neurons, False) for b in self.spec.biases)}) if trained else None,
+                 "what you get when the biases are left alone; this spec trains them")):
+            if found or variant is None:
+                continue
+            updates = at_round(variant, n)
+            cost = limits.training_seconds(variant, updates)
+            if updates < 0 or spent + cost > limits.TRAIN_BUDGET_S:
+                continue
+            spent += cost
+            trajectory = train(variant, updates, snapshots=(updates,), dps=20)
+            snap = dict(trajectory.snapshots[updates])
+            snap[naming.E_TOTAL] = trajectory.errors[updates]
+            if name in snap and self._precision(snap[name], given)[0] == "correct":
+                found.append(Diagnosis(code, f"{plain(given)} is {words}."))
         self._train_spent = spent
         return found
 
