@@ -308,3 +308,15 @@ def test_values_after_training_are_judged_once(mazur_derivation):
     text = "E_total@1 = 0.291027774\nE_total@1 = 0.3\nE_total@99999999 = 1\n"
     results = [(r.answer.line, r.verdict, r.codes) for r, _ in _check(mazur_derivation, text)]
     assert results == [(1, "correct", ()), (2, "unknown", ("not-read",)), (3, "unknown", ("not-read",))]
+
+
+def test_working_feedback_sheet_in_markdown(tmp_path):
+    """--format md: a row per part, a line not read labelled by its number, every string escaped."""
+    path = tmp_path / "work.md"
+    path.write_text("out_h1 = 0.593269992\nout_q1 = <b>0.5</b>\nnet_h2 = w3*i1 + w4*i2 + b1 = 0.4025\n")
+    out, code = check_report.run("mazur", str(path), "md")
+    assert code == 1
+    assert "| ✓ | `out_h1` | `0.593269992` |" in out
+    assert "| ✗ | `line 2` | `out_q1 = <b>0.5</b>` |" in out  # in a code span, shown as written
+    assert out.count("<b>") == 2  # the table row and the explanation's code span, nowhere raw
+    assert "`net_h2`" in out
