@@ -44,7 +44,8 @@ def slips(s) -> list[tuple[str, Slip]]:
         out.append(("missing-sum-term", Slip(no_bias={h})))
     if s.layers[1].activation not in ("identity", "relu"):
         out.append(("net-for-out", Slip(skip_activation={h})))
-    out.append(("wrong-input", Slip(inputs={ins[0]: ins[1]})))
+    if len(ins) > 1:
+        out.append(("wrong-input", Slip(inputs={ins[0]: ins[1]})))
     ws = [w for w in s.weights if w.dst in s.layers[L].neurons]
     if len(ws) > 2:
         out.append(("swapped-weights", Slip(params={ws[0].name: ws[-1].name, ws[-1].name: ws[0].name})))

@@ -272,3 +272,38 @@ def test_output_folder_that_is_a_file_is_refused(tmp_path, capsys):
     assert cli.main(["worksheet", "mazur", "-o", str(f), "--no-pdf"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a folder" in err
+
+
+@pytest.mark.parametrize("shape, activation, output, error, bias", [
+    ("2-2-2", "relu", None, "huber", "per_neuron"),
+    ("3-2-2", "leaky_relu", "identity", "mse", "shared"),
+    ("2-3-1", "tanh", "sigmoid", "binary_cross_entropy", "none"),
+    ("3-2-2-2", "softplus", None, "categorical_cross_entropy", "per_neuron"),
+])
+def test_filled_template_of_other_networks_checks_all_correct(tmp_path, shape, activation, output, error, bias):
+    """Other activations, errors, bias layouts and depths: the filled template is all correct."""
+    from codegen import newspec
+
+    path = tmp_path / "s.toml"
+    path.write_text(newspec.new_spec(shape, activation, output, error, bias, 3, "0.5", 100))
+    s = spec_mod.load(str(path))
+    d = derive(s)
+    text = worksheet.answers_template(d)
+    doc = tomllib.loads(text)
+    assert list(doc) == list(cli.all_values(s, None))
+    answers = tmp_path / "a.toml"
+    answers.write_text(_filled(d, list(doc), text))
+    out, code = _run(str(path), answers)
+    assert code == 0, out
+    assert out.strip().endswith(f"{len(doc)} of {len(doc)} correct.")
+
+
+@needs_tex
+def test_piecewise_functions_compile():
+    """ReLU and Huber's cases print in the functions section and the sheet compiles."""
+    from codegen import newspec
+
+    s = spec_mod.parse(newspec.new_spec("2-2-2", "relu", None, "huber", "per_neuron", 3, "0.5", 100), "r.toml", "r")
+    tex = worksheet.question_latex(derive(s), "r.toml", "r-answers.toml")
+    assert tex.count(r"\begin{cases}") == 2
+    assert pdf.compile_pdf(tex).startswith(b"%PDF-")
