@@ -60,6 +60,12 @@ def main() -> None:
     stopped = sum("search-stopped" in r.codes for r in report.results)
     print(f"{len(s.parameters)} parameters, {len(names)} wrong answers: {seconds:.1f} s, "
           f"peak memory {peak:.0f} MB, work {checker.ev.work:,}, search stopped on {stopped}")
+    # reading answers files: keys are located in one pass, so 5,000 keys (the cap) read quickly
+    for n in (1000, 5000):
+        text = "".join(f'"q{k}" = 0.{k:04d}1\n' for k in range(n))
+        start = time.perf_counter()
+        check.parse_answers(text, "keys.toml")
+        print(f"{n} keys read in {time.perf_counter() - start:.2f} s")
 
 
 if __name__ == "__main__":

@@ -664,3 +664,16 @@ def test_min_digits_and_rtol_options():
     assert [r.verdict for r in default.results] == ["wrong", "wrong"]
     loose = Checker(MAZUR, Options(min_digits=2, rtol=0.001)).check(parse_answers(text, "a.toml"))
     assert [r.verdict for r in loose.results] == ["correct", "correct"]
+
+
+def test_every_key_is_located_in_one_pass():
+    """Key lines come from one pass over the text: quoted (with escapes), literal, bare and table keys."""
+    from symbolic.check.answers import key_lines
+    text = '# comment\n"out_h1" = 0.5\n\'w5+\' = 0.3\nnet_h1 = 0.1\n"a\\"b" = 1\n[table]\nx = 1\n"dE_total/dw5" = 2\n'
+    lines = key_lines(text)
+    assert lines["out_h1"] == 2 and lines["w5+"] == 3 and lines["net_h1"] == 4 and lines['a"b'] == 5
+    assert lines["table"] == 6
+    many = "".join(f'"q{k}" = 0.5\n' for k in range(3000))
+    assert key_lines(many)["q2999"] == 3000
+    with pytest.raises(SpecError, match="stepgrad checks at most 5000"):
+        parse_answers("".join(f'"q{k}" = 0.5\n' for k in range(5001)), "a.toml")
