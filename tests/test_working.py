@@ -320,3 +320,30 @@ def test_working_feedback_sheet_in_markdown(tmp_path):
     assert "| ✗ | `line 2` | `out_q1 = <b>0.5</b>` |" in out  # in a code span, shown as written
     assert out.count("<b>") == 2  # the table row and the explanation's code span, nowhere raw
     assert "`net_h2`" in out
+
+
+def test_stepgrads_own_worked_example_reads_as_correct_working(mazur_worked, mazur_derivation):
+    """The worked example's Markdown, pasted as working: every part judged is right; only the prose's
+    generic formulas (w, o, h for any weight or neuron) are not read; the mermaid diagram is skipped."""
+    results = _check(mazur_derivation, mazur_worked.markdown)
+    judged = [(r, k) for r, k in results if r.codes != ("not-read",)]
+    assert len(judged) >= 150
+    assert all(r.verdict == "correct" for r, _ in judged), [(r.answer.line, k, r.answer.text) for r, k in judged
+                                                            if r.verdict != "correct"]
+    for r, _ in results:
+        if r.codes == ("not-read",):
+            assert re.search(r"\{?\\partial (w|out_\{h\})\}|_\{[oh]\}", r.diagnoses[0].message), r.diagnoses
+
+
+def test_per_sample_names_in_plain_formulas(tmp_path):
+    """(E_total[1] + E_total[2])/2 names the samples' errors; LaTeX's ^{(1)} inside a formula is listed."""
+    from symbolic import spec as spec_mod
+    from symbolic.derive import derive
+
+    d = derive(spec_mod.load("softmax_batch"))
+    e1, e2, e = (format_value(d.values[k]) for k in ("E_total[1]", "E_total[2]", "E_total"))
+    text = (f"E_total = (E_total[1] + E_total[2])/2 = ({e1} + {e2})/2 = {e}\n"
+            f"$$E_{{total}} = \\frac{{1}}{{2}} \\left({{E_{{total}}}}^{{(1)}} + {{E_{{total}}}}^{{(2)}}\\right) = {e}$$\n")
+    results = [(r.answer.line, k, r.verdict) for r, k in _check(d, text)]
+    assert results == [(1, "formula", "correct"), (1, "numbers", "correct"), (1, "value", "correct"),
+                       (2, "value", "correct"), (2, "part", "unknown")]

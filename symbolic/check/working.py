@@ -91,6 +91,11 @@ _NUMBER = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:[eE]([-+]?\d+)(?![A-Za-z_]))?")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_(?:\{[^{}]{0,40}\}|[A-Za-z0-9]+))*(?:\^(?:\{\+\}|\+))?(?:\[\d{1,6}\])?")
 _DERIV = re.compile(r"d[A-Za-z][A-Za-z0-9_]*/d[A-Za-z][A-Za-z0-9_]*(?:\[\d{1,6}\])?")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+#: A canonical name with '/' or a sample, as plain text writes it: dE_total/dw5, out_h1[2], w5+[1] never.
+_PLAIN_NAME = re.compile(r"(?<![A-Za-z0-9_])(?:d[A-Za-z][A-Za-z0-9_]*/d[A-Za-z][A-Za-z0-9_]*|[A-Za-z][A-Za-z0-9_]*)"
+                         r"(?:\[\d{1,6}\])?")
+#: A sample tag on a LaTeX quantity inside a formula: {E_{total}}^{(1)}.
+_LATEX_SAMPLE = re.compile(r"\^\{?\(\d{1,6}\)\}?")
 _WRAPPED = re.compile(r"\\(?:text|mathrm|operatorname|mathit|textrm|mathbf)\s*\{([A-Za-z]+)\}")
 _GREEK_NAME = re.compile(r"\\(?:delta|eta|alpha|epsilon)(?![A-Za-z])(?:_(?:\{[^{}]{0,40}\}|[A-Za-z0-9]+))?"
                          r"(?:\^(?:\{\+\}|\+))?")
@@ -547,6 +552,9 @@ class Reader:
             if expr is not None and expr.is_Symbol:
                 full = expr.name + tail
                 name = full if (full in self.known or self.checker.known(full)) else None
+            flat = re.sub(r"[{}\s]", "", text)  # E_{total@1}
+            if name is None and len(flat) <= 60 and self.checker.known(flat):
+                name = flat
         if len(self._canonical) < 10_000:
             self._canonical[text] = name
         return name
@@ -593,7 +601,12 @@ class Reader:
                 parts.append(Part("part", piece, f"{piece[:60]}: {exc}"))
                 continue
             if any(t.kind == "name" for t in toks):
-                parts.append(Part("formula", piece))
+                if _LATEX_SAMPLE.search(piece):
+                    parts.append(Part("part", piece, f"{piece[:60]}: a sample written ^{{(s)}} inside a formula "
+                                                     "is not read; write the formula in plain text, like "
+                                                     "(E_total[1] + E_total[2])/2"))
+                else:
+                    parts.append(Part("formula", piece))
             elif len([t for t in toks if t.kind == "num"]) == 1 and k == len(pieces) - 2 and \
                     re.fullmatch(r"[-+−]?\s*\d*\.?\d+(?:[eE][-+]?\d+)?", piece.replace("−", "-")):
                 parts.append(Part("value", piece.replace("−", "-").replace(" ", "")))
@@ -605,13 +618,21 @@ class Reader:
 
 
 def read_lines(text: str, reader: Reader) -> tuple[list[WorkingLine], list[NotRead]]:
-    """Every working line of a file, and those that look like working but cannot be read."""
+    """Every working line of a file, and those that look like working but cannot be read.
+
+    Diagrams in Markdown code fences (mermaid, dot) hold no working and are skipped.
+    """
     found: list[WorkingLine] = []
     unread: list[NotRead] = []
     skipped_from = None
     previous = -1
+    diagram = False
     for number, raw in enumerate(text.splitlines(), 1):
-        if "=" not in raw:
+        fence = re.match(r"\s*(```|~~~)\s*([A-Za-z]*)", raw)
+        if fence:
+            diagram = not diagram and fence.group(2).lower() in ("mermaid", "dot", "graphviz")
+            continue
+        if diagram or "=" not in raw:
             continue
         if len(found) >= MAX_WORKING:
             skipped_from = skipped_from or number
@@ -892,7 +913,8 @@ class Judge:
         return Answer(wl.quantity, self._identifiers(part.text), None, wl.line)
 
     def _identifiers(self, text: str) -> str:
-        """Plain-text derivative names (dE_total/dw5) as the identifiers the formula reader takes."""
+        """Plain-text names with '/' or '[s]' (dE_total/dw5, out_h1[2]) as the identifiers the formula
+        reader takes (dE_total_dw5, out_h1_s2)."""
         if "\\" in text:
             return text
 
@@ -900,7 +922,7 @@ class Judge:
             name = m.group()
             return naming.ident(name) if name in self.reader.known else name
 
-        return _DERIV.sub(ident, text)
+        return _PLAIN_NAME.sub(ident, text)
 
     def _trained_too_long(self, quantity: str, k: int) -> str | None:
         """Why a value after training (E_total@N) is not judged here: later runs, or too much training."""
