@@ -347,3 +347,13 @@ def test_per_sample_names_in_plain_formulas(tmp_path):
     results = [(r.answer.line, k, r.verdict) for r, k in _check(d, text)]
     assert results == [(1, "formula", "correct"), (1, "numbers", "correct"), (1, "value", "correct"),
                        (2, "value", "correct"), (2, "part", "unknown")]
+
+
+def test_lines_not_read_count_toward_the_cap(mazur_derivation):
+    """10,000 lines of unknown quantities: the first ones listed (a did-you-mean for the first 100), the rest
+    summed up in one line."""
+    results = _check(mazur_derivation, "".join(f"out_q{k} = 0.{k}\n" for k in range(10_000)))
+    assert len(results) == working.MAX_WORKING + 1
+    assert f"reads at most {working.MAX_WORKING} lines" in results[-1][0].diagnoses[0].message
+    hints = sum("did you mean" in r.diagnoses[0].message for r, _ in results)
+    assert hints == working.MAX_HINTS

@@ -43,8 +43,10 @@ from ..spec import SpecError
 from .answers import Answer, half_unit, plain, significant
 from .judge import Checker, Diagnosis, Options, Report, Result
 
-#: Lines of working judged in one file (the post's own working has about 60).
+#: Lines of working read in one file, judged or listed (the post's own working has about 60).
 MAX_WORKING = 500
+#: Names not known get a did-you-mean up to this many per file.
+MAX_HINTS = 100
 #: Characters of one line; longer lines are listed as not read.
 MAX_LINE = 2000
 #: Tokens of one part, and how deep its reading may nest (about two levels per bracket or function).
@@ -527,6 +529,7 @@ class Reader:
         self.names = checker.names
         self.known = set(self.names)
         self._canonical: dict[str, str | None] = {}
+        self.hints = 0
         spec = derivation.spec
         self.givens = {k: v for k, v in given_values(spec, derivation.batch[0]).items()}
         self.sample_givens = [given_values(spec, s) for s in range(len(spec.samples))]
@@ -588,7 +591,9 @@ class Reader:
         if quantity is None:
             if _prose(pieces[0]) or not re.search(r"[A-Za-z]", pieces[0]):
                 return None
-            hint = difflib.get_close_matches(re.sub(r"[\s{}\\]", "", pieces[0])[:60], self.names, n=1, cutoff=0.6)
+            self.hints += 1
+            hint = difflib.get_close_matches(re.sub(r"[\s{}\\]", "", pieces[0])[:60], self.names, n=1,
+                                             cutoff=0.6) if self.hints <= MAX_HINTS else []
             more = f"; did you mean {hint[0]}?" if hint else ""
             return NotRead(number, text, f"{pieces[0][:60]} is not a quantity stepgrad knows{more}")
         parts = []
@@ -634,7 +639,7 @@ def read_lines(text: str, reader: Reader) -> tuple[list[WorkingLine], list[NotRe
             continue
         if diagram or "=" not in raw:
             continue
-        if len(found) >= MAX_WORKING:
+        if len(found) + len(unread) >= MAX_WORKING:
             skipped_from = skipped_from or number
             continue
         for piece in _candidates(raw[:MAX_LINE + 1]):
