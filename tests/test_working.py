@@ -357,3 +357,10 @@ def test_lines_not_read_count_toward_the_cap(mazur_derivation):
     assert f"reads at most {working.MAX_WORKING} lines" in results[-1][0].diagnoses[0].message
     hints = sum("did you mean" in r.diagnoses[0].message for r, _ in results)
     assert hints == working.MAX_HINTS
+
+
+def test_answers_file_lines_in_a_text_file_read(mazur_derivation):
+    """Quoted names and formulas, as an answers file writes them, read in a .txt of working too."""
+    results = _check(mazur_derivation, '"out_h1" = 0.593269992\n"dE_total/dw5" = "delta_o1*out_h1"\n')
+    assert [(r.quantity, k, r.verdict) for r, k in results] == [
+        ("out_h1", "value", "correct"), ("dE_total/dw5", "formula", "correct")]

@@ -96,6 +96,7 @@ _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 #: A canonical name with '/' or a sample, as plain text writes it: dE_total/dw5, out_h1[2], w5+[1] never.
 _PLAIN_NAME = re.compile(r"(?<![A-Za-z0-9_])(?:d[A-Za-z][A-Za-z0-9_]*/d[A-Za-z][A-Za-z0-9_]*|[A-Za-z][A-Za-z0-9_]*)"
                          r"(?:\[\d{1,6}\])?")
+_QUOTED = re.compile(r"""\A(["'])(.*)\1\Z""")
 #: A sample tag on a LaTeX quantity inside a formula: {E_{total}}^{(1)}.
 _LATEX_SAMPLE = re.compile(r"\^\{?\(\d{1,6}\)\}?")
 _WRAPPED = re.compile(r"\\(?:text|mathrm|operatorname|mathit|textrm|mathbf)\s*\{([A-Za-z]+)\}")
@@ -587,6 +588,7 @@ class Reader:
         pieces = split_parts(text)
         if len(pieces) < 2 or not pieces[0] and continuing is None:
             return None
+        pieces = [_QUOTED.sub(r"\2", p) for p in pieces]  # "dE_total/dw5" = "...", as in an answers file
         quantity = self.canonical(pieces[0]) if pieces[0] else continuing
         if quantity is None:
             if _prose(pieces[0]) or not re.search(r"[A-Za-z]", pieces[0]):
