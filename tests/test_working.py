@@ -364,3 +364,15 @@ def test_answers_file_lines_in_a_text_file_read(mazur_derivation):
     results = _check(mazur_derivation, '"out_h1" = 0.593269992\n"dE_total/dw5" = "delta_o1*out_h1"\n')
     assert [(r.quantity, k, r.verdict) for r, k in results] == [
         ("out_h1", "value", "correct"), ("dE_total/dw5", "formula", "correct")]
+
+
+def test_numbers_part_expects_the_formula_with_true_values(mazur_derivation):
+    """A numbers part's expected text is the formula as written with each quantity's true value."""
+    parts = {k: r for r, k in _check(mazur_derivation,
+                                     "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.25*0.1 + 0.35 = 0.3825")}
+    assert parts["numbers"].expected == "0.15*0.05 + 0.2*0.1 + 0.35"
+    line = r"\frac{\partial E_{total}}{\partial out_{h1}} = \frac{\partial E_{o1}}{\partial out_{h1}} + " \
+           r"\frac{\partial E_{o2}}{\partial out_{h1}} = 0.055399425 + -0.019049119 = 0.036350306"
+    expected = {k: r for r, k in _check(mazur_derivation, line)}["numbers"].expected
+    values = mazur_derivation.values
+    assert expected == f"{format_value(values['dE_o1/dout_h1'])} + ({format_value(values['dE_o2/dout_h1'])})"

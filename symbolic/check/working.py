@@ -736,10 +736,32 @@ class Judge:
                 arithmetic_slip = Diagnosis("arithmetic", f"The arithmetic is off: {part.text} is {shown}, "
                                                           f"not {plain(stated)}.")
         problems = self._substitution(q, toks, formula_text, line)
+        expected = self._substituted(q, formula_text) if formula_text is not None else ""
         if problems:
-            return Result(answer, "wrong", "", (Diagnosis("substituted-number", " ".join(problems)),),
+            return Result(answer, "wrong", expected, (Diagnosis("substituted-number", " ".join(problems)),),
                           *step), arithmetic_slip
-        return Result(answer, "correct", "", (), *step), arithmetic_slip
+        return Result(answer, "correct", expected, (), *step), arithmetic_slip
+
+    def _substituted(self, q: str, formula_text: str) -> str:
+        """The formula as written with every quantity replaced by its true value ("" when one is unknown)."""
+        try:
+            toks = tokens(formula_text)
+        except Unreadable:
+            return ""
+        out, end = [], len(formula_text)
+        for t in reversed([t for t in toks if t.kind == "name"]):
+            name = self.reader.canonical(t.text)
+            x = self.reader.value(name, q) if name is not None else None
+            if x is None:
+                return ""
+            text = exact_decimal(x) if isinstance(x, sp.Rational) else None
+            text = text if text is not None else format_value(x)
+            stop = t.start + len(t.text)
+            out.append(formula_text[stop:end])
+            out.append(f"({text})" if text.startswith("-") else text)
+            end = t.start
+        out.append(formula_text[:end])
+        return "".join(reversed(out))
 
     def _step(self, q: str) -> tuple:
         return self.steps.get(q, (None, None))
