@@ -676,13 +676,17 @@ class Checker:
         for p in need:
             by_target.setdefault(p.step_index, []).append(p)
         stopped = False
+        settled: dict[int, int] = {}
         # single mistakes
         for c in self.candidates:
             if ev.work > budget:
                 stopped = True
                 break
             first = self._first(c)
-            targets = [t for t in by_target if t >= first and self._touches(c, t)]
+            # an answer explained by a mistake of rank r needs only mistakes up to rank r + 2 more
+            # (its equally good alternatives); its search is over for the others
+            targets = [t for t in by_target if t >= first and c.rank <= settled.get(t, 99) + 2
+                       and self._touches(c, t)]
             if not targets:
                 continue
             values = self.run_candidate(ev.base, (c,), upto=max(targets))
@@ -694,6 +698,8 @@ class Checker:
                     got = values.get(rename.get(p.target, p.target))
                     if self._explains(p, got, (c,)):
                         p.found.append((2, c.rank, self._miss(p, got), [Diagnosis(c.code, c.message)]))
+                if all(p.found for p in by_target[t]):
+                    settled[t] = max(min(f[1] for f in p.found) for p in by_target[t])
         # the student's own earlier answers plus one mistake
         for p in need:
             if p.found or not p.wrong_up or stopped or p.value is None:
