@@ -34,7 +34,7 @@ from codegen.render import source_line  # noqa: E402
 from symbolic import derive as derive_mod  # noqa: E402
 from symbolic import program, reference  # noqa: E402
 from symbolic.derive import derive, train  # noqa: E402
-from symbolic.spec import load, parse  # noqa: E402
+from symbolic.spec import load  # noqa: E402
 from symbolic.verify import verify  # noqa: E402
 
 SPECS = HERE / "specs"

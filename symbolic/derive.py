@@ -16,7 +16,7 @@ import decimal
 import functools
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import mpmath

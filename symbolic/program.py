@@ -21,7 +21,7 @@ import sympy as sp
 from . import naming
 from .evaluate import FastCode, float_sigmoid, float_softplus
 from .functions import sigmoid, softplus
-from .model import ETA, Model, symbol
+from .model import Model, symbol
 
 Pairs = list[tuple[sp.Symbol, sp.Expr]]
 
