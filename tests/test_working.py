@@ -376,3 +376,10 @@ def test_numbers_part_expects_the_formula_with_true_values(mazur_derivation):
     expected = {k: r for r, k in _check(mazur_derivation, line)}["numbers"].expected
     values = mazur_derivation.values
     assert expected == f"{format_value(values['dE_o1/dout_h1'])} + ({format_value(values['dE_o2/dout_h1'])})"
+
+
+def test_approximately_equal_separates_parts(mazur_derivation):
+    """≈ and \\approx before a rounded value separate parts like '='."""
+    text = "out_h1 = 1/(1+e^-0.3775) ≈ 0.5933\n$$out_{h2} = \\frac{1}{1+e^{-0.3925}} \\approx 0.5969$$\n"
+    assert [(k, r.verdict) for r, k in _check(mazur_derivation, text)] == [
+        ("numbers", "correct"), ("value", "correct"), ("numbers", "correct"), ("value", "correct")]

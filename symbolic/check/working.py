@@ -499,13 +499,16 @@ def normalize(text: str) -> str:
 
     >>> normalize("∂E/∂w5 = δ_o1 · out_h1 − 0")
     'dE_total/dw5 = delta_o1 * out_h1 - 0'
+    >>> normalize("out_h1 = 0.593269992 ≈ 0.593")
+    'out_h1 = 0.593269992 = 0.593'
     >>> normalize("net_{h2,1}^{(2)} = 0.5")
     'net_{h2_1}^{(2)} = 0.5'
     """
     latex = "\\" in text or "{" in text
     text = _SUBSCRIPT_COMMA.sub(lambda m: m.group().replace(",", "_"), text)  # net_{h2,1} is net_h2_1
     text = _PARTIAL.sub(lambda m: f"d{'E_total' if m.group(1) == 'E' else m.group(1)}/d{m.group(2)}", text)
-    for old, new in (("×", "*"), ("·", "*"), ("⋅", "*"), ("∗", "*"), ("−", "-"), ("–", "-")):
+    for old, new in (("×", "*"), ("·", "*"), ("⋅", "*"), ("∗", "*"), ("−", "-"), ("–", "-"), ("≈", "="),
+                     ("\\approx", "=")):
         text = text.replace(old, new)
     for old, name in (("δ", "delta"), ("η", "eta")):
         if latex:  # \delta_{o1}, and \eta w5 apart
