@@ -677,3 +677,11 @@ def test_every_key_is_located_in_one_pass():
     assert key_lines(many)["q2999"] == 3000
     with pytest.raises(SpecError, match="stepgrad checks at most 5000"):
         parse_answers("".join(f'"q{k}" = 0.5\n' for k in range(5001)), "a.toml")
+
+
+def test_twenty_digit_answers_are_judged_digit_for_digit():
+    """A value rounded to 22 significant digits is correct; one unit off in the last of them is not."""
+    text = mpmath.nstr(MAZUR.values["out_h1"], 22)
+    assert check(MAZUR, {"out_h1": text})["out_h1"].verdict == "correct"
+    off = str(Decimal(text) + Decimal(1).scaleb(Decimal(text).as_tuple().exponent))
+    assert check(MAZUR, {"out_h1": off})["out_h1"].verdict == "wrong"

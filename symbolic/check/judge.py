@@ -33,7 +33,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 from functools import cached_property
 
 import mpmath
@@ -346,17 +346,19 @@ class Checker:
         return Result(a, "wrong", expected, tuple(d))
 
     # -- precision
-    def _precision(self, x, given: Decimal, widen: float = 0.0) -> tuple[str, tuple]:
+    def _precision(self, x, given: Decimal) -> tuple[str, tuple]:
         """('correct', ()) when *given* stands for *x*; ('few', diagnoses) for too few digits; ('no', ())."""
         value = to_decimal(x)
-        if abs(value - given) <= Decimal("1e-40"):
-            return "correct", ()
-        if given == 0:
-            return "no", ()
-        h = float(half_unit(given)) * (1 + _EPS) + widen
+        with localcontext() as ctx:
+            ctx.prec = 100  # 20-digit answers are compared digit for digit, not in floats
+            miss = abs(value - given)
+            if miss <= Decimal("1e-40"):
+                return "correct", ()
+            if given == 0:
+                return "no", ()
+            inside = miss <= half_unit(given) * (1 + Decimal("1e-12"))
         xf = float(value)
-        inside = abs(xf - float(given)) <= h or (self.options.rtol is not None
-                                                 and abs(xf - float(given)) <= self.options.rtol * abs(xf))
+        inside = inside or (self.options.rtol is not None and float(miss) <= self.options.rtol * abs(xf))
         if not inside:
             return "no", ()
         written = significant(given)

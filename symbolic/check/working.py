@@ -60,7 +60,8 @@ MAX_EXP = 700
 MAX_ROUNDS = 8
 #: Values after training (E_total@N) are judged only when their training takes at most this long.
 MAX_TRAIN_S = 5.0
-#: Work of the mistake search in the later runs (the first run gets the checker's default).
+#: Work of the mistake search in the later runs (the first runs of values and of formulas get half
+#: the checker's usual work each).
 LATER_WORK = 25_000
 DPS = 40
 #: Parts of one step's formula whose values a substituted number may be (1 - out_o1, say).
@@ -701,7 +702,8 @@ class Judge:
     def __init__(self, derivation: Derivation, options: Options | None = None):
         self.d = derivation
         self.options = options or Options()
-        self.checker = Checker(derivation, self.options)
+        # the values' and the formulas' first runs share the search's usual work between them
+        self.checker = Checker(derivation, replace(self.options, work=self.options.work // 2))
         self.reader = Reader(derivation, self.checker)
         self._problems: dict[str, str | None] = {}
         self._step_pieces: dict[str, tuple] = {}
@@ -928,7 +930,7 @@ class Judge:
             out = []
             for a, (wl, p) in zip(answers, batch):
                 try:
-                    out.append(checker.check((a,), where).results[0])
+                    out.append(self._later().check((a,), where).results[0])
                 except SpecError as exc:
                     out.append(self._not_read(wl, p.text, str(exc).split(": ", 2)[-1]))
             return out
