@@ -24,11 +24,13 @@ from symbolic import inputs, limits, naming
 from symbolic.check import Options, Report, Result, check_text
 from symbolic.check.answers import blank_keys
 from symbolic.check.working import check_working
+
+from codegen.marking import check_answers
 from symbolic.derive import derive, format_value
 from symbolic.spec import MAX_STEPS, SpecError, load
 
 FORMATS = ("text", "md", "pdf")
-MARKS = {"correct": "✓", "consistent": "✓", "wrong": "✗", "unknown": "✗"}
+MARKS = {"correct": "✓", "consistent": "✓", "wrong": "✗", "unknown": "✗", "unreadable": "?"}
 _SAMPLE = re.compile(r"(.+)\[(\d+)\]\Z")
 
 
@@ -278,7 +280,7 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
             raise SpecError(f"{inputs.shorten(answers_path, 200)}: an answer after {rounds} updates; "
                             f"stepgrad trains for at most {MAX_STEPS}")
         limits.check_size(spec, "check", rounds=rounds)
-        report = check_text(derive(spec), text, answers_path, options)
+        report = check_answers(derive(spec), text, answers_path, options)
         blank = blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_text read it
         output = render(report, fmt, as_json, spec.name, blank)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:

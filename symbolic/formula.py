@@ -87,7 +87,10 @@ def parse(text: str, names: Iterable[str]) -> sp.Expr:
 
 def sympy_locals(names: Iterable[str]) -> dict[str, object]:
     """Map each identifier a SymPy-syntax formula may use to its symbol or function."""
-    table: dict[str, object] = {naming.ident(n): symbol(n) for n in sorted(names)}
+    from .check.aliases import formula_aliases  # here: the check package imports this module
+    names = sorted(names)
+    table: dict[str, object] = {naming.ident(n): symbol(n) for n in names}
+    table.update({k: symbol(v) for k, v in formula_aliases(names).items() if k not in table})
     table.update(FUNCTIONS)
     table["e"] = sp.E
     return table
@@ -209,7 +212,7 @@ _LATEX_TOKEN = re.compile(r"""
   | (?P<command>\\[A-Za-z]+)
   | (?P<number>\d+(?:\.\d*)?|\.\d+)
   | (?P<name>[A-Za-z]+)
-  | (?P<op>[-+*/^_(){}\[\]|'])
+  | (?P<op>[-+*/^_(){}\[\]|',])
   | (?P<other>.)
 """, re.VERBOSE)
 
@@ -416,7 +419,7 @@ class _LatexParser:
         if self.at("{") and self.peek(1) is not None and self.peek(1).text == r"\partial":
             num = self.partial_group()
             den = self.partial_group()
-            name = naming.d(num, den)
+            name = self.alias(naming.d(num, den))
             if name not in self.names:
                 raise FormulaError(f"stepgrad has no quantity d{num}/d{den}"
                                    + _hint(name, self.names))
@@ -494,6 +497,16 @@ class _LatexParser:
                 raise FormulaError(f"stepgrad has no quantity {name}")
         return name
 
+    def alias(self, name: str) -> str:
+        """The canonical name of a name students write (t_o1, E, dE_total/dnet_o1), or *name*."""
+        if name in self.names:
+            return name
+        if not hasattr(self, "_aliases"):
+            from .check.aliases import formula_aliases
+            self._aliases = formula_aliases(self.names)
+        key = name.replace("/", "_")  # dE_total/dnet_o1 as the identifier dE_total_dnet_o1
+        return self._aliases.get(key, name)
+
     def plain_text(self) -> str:
         self.expect("{")
         parts = []
@@ -518,7 +531,7 @@ class _LatexParser:
                 else:
                     parts.append(tok.text)
             self.take()
-            return "".join(parts).replace(",", "")
+            return "".join(parts)
         tok = self.take()
         if tok.kind == "number":
             # w_12 subscripts only the 1 in LaTeX; students mean w12.
@@ -532,9 +545,10 @@ class _LatexParser:
         raise FormulaError(f"unexpected {tok.text!r} after _")
 
     def resolve(self, base: str, sub: str) -> str:
-        candidates = [base] if not sub else [f"{base}_{sub}", f"{base}{sub}"]
+        subs = (sub.replace(",", "_"), sub.replace(",", ""))  # net_{h2,1} is net_h2_1
+        candidates = [base] if not sub else [f"{base}_{s}" for s in subs] + [f"{base}{s}" for s in subs]
         for name in candidates:
-            if name in self.names:
-                return name
+            if self.alias(name) in self.names:
+                return self.alias(name)
         shown = candidates[0]
         raise FormulaError(f"unknown name {shown!r}" + _hint(shown, self.names))

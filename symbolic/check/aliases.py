@@ -69,7 +69,9 @@ def formula_aliases(names: Iterable[str]) -> dict[str, str]:
 
 def _plain(text: str) -> str:
     """A key as plain ASCII without spaces or $: δ_o1 -> delta_o1, ∂E/∂w5 -> dE/dw5."""
-    text = re.sub(r"\s+", "", text).strip("$")
+    text = text.strip().strip("$").strip()
+    if "\\" not in text:  # a LaTeX command needs the space after it: \partial E
+        text = re.sub(r"\s+", "", text)
     for old, new in _UNICODE:
         text = text.replace(old, new)
     return text

@@ -1,0 +1,116 @@
+"""The names students write: every spelling in the README's table reads as its canonical quantity."""
+
+from __future__ import annotations
+
+import pytest
+
+from codegen import check_report
+from codegen.marking import StudentChecker, check_answers
+from symbolic import derive, formula, spec
+from symbolic.check.aliases import canonical, suggestion
+
+# the post's printed figures (Mazur), an independent source of the right values
+POST = {"delta_o1": "0.138498562", "dE_total/dw5": "0.082167041", "w5+": "0.35891648",
+        "dE_total/dw6": "0.082667628", "delta_o2": "-0.038098237"}
+
+
+@pytest.fixture(scope="module")
+def mazur():
+    return derive.derive(spec.load("mazur"))
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return derive.derive(spec.load("softmax_batch"))
+
+
+def verdicts(d, text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {r.quantity: (r.verdict, r.codes) for r in check_answers(d, text, "a.toml").results}
+
+
+@pytest.mark.parametrize(("key", "quantity"), [
+    ("delta_o1", "delta_o1"), ("δ_o1", "delta_o1"), ("dE_total/dnet_o1", "delta_o1"), ("∂E/∂net_o1", "delta_o1"),
+    ("\\\\delta_{o1}", "delta_o1"), ("∂E/∂w5", "dE_total/dw5"), ("dE/dw5", "dE_total/dw5"),
+    ("∂E_total/∂w5", "dE_total/dw5"), ("\\\\frac{\\\\partial E_{total}}{\\\\partial w_5}", "dE_total/dw5"),
+    ("\\\\frac{\\\\partial E}{\\\\partial w_5}", "dE_total/dw5"), ("dE_total_dw5", "dE_total/dw5"),
+    ("w5_plus", "w5+"), ("w_5^{+}", "w5+"), ("w5^+", "w5+"), ("dE_total/dw6", "dE_total/dw6"),
+])
+def test_keys_students_write_are_judged_as_the_quantity(mazur, key, quantity):
+    """Each spelling of a key is judged against its canonical quantity: the post's figure is correct, a
+    sign error is wrong."""
+    value = POST[quantity]
+    assert verdicts(mazur, f'"{key}" = {value}') == {quantity: ("correct", ())}
+    flipped = value[1:] if value.startswith("-") else "-" + value
+    assert verdicts(mazur, f'"{key}" = {flipped}')[quantity][0] == "wrong"
+
+
+@pytest.mark.parametrize("text", [
+    "-(t_o1 - out_o1)", "-(y_o1 - out_o1)", "-(target_o1 - out_o1)", "out_o1 - t_o1",
+    "-\\\\left( t_{o1} - out_{o1} \\\\right)", "(out_{o1} - y_{o1}) \\\\cdot 1", "(out_{o1} - y_{o1}) \\\\times 1",
+])
+def test_targets_in_formulas(mazur, text):
+    """t_o1, y_o1 and target_o1 are the target in a formula, in SymPy syntax and LaTeX."""
+    assert verdicts(mazur, f'"dE_total/dout_o1" = "{text}"') == {"dE_total/dout_o1": ("correct", ())}
+    wrong = text.replace("out_o1", "out_o2").replace("out_{o1}", "out_{o2}")
+    assert verdicts(mazur, f'"dE_total/dout_o1" = "{wrong}"')["dE_total/dout_o1"][0] != "correct"
+
+
+@pytest.mark.parametrize("text", [
+    "δ_o1*out_h1", "delta_o1*out_h1", "dE_total_dnet_o1*out_h1", "\\\\delta_{o1} \\\\cdot out_{h1}",
+    "\\\\frac{\\\\partial E_{total}}{\\\\partial net_{o1}} \\\\times out_{h1}",
+    "\\\\frac{\\\\partial E}{\\\\partial out_{o1}} \\\\frac{\\\\partial out_{o1}}{\\\\partial net_{o1}} out_{h1}",
+])
+def test_delta_in_formulas(mazur, text):
+    """δ written as δ_o1, \\delta_{o1} or ∂E/∂net_o1 inside a formula for ∂E/∂w5."""
+    assert verdicts(mazur, f'"∂E/∂w5" = "{text}"') == {"dE_total/dw5": ("correct", ())}
+
+
+def test_net_with_a_comma_subscript(batch):
+    """net_{h2,1} is net_h2_1 (the LaTeX reader has a ',' token)."""
+    names = StudentChecker(batch).names
+    expr = formula.parse("w_{1} out_{h1,1} + net_{h2,1}", names)
+    assert {s.name for s in expr.free_symbols} >= {"out_h1_1", "net_h2_1"}
+    known = StudentChecker(batch).known
+    assert canonical("net_{h2,1}[1]", known, names) == "net_h2_1[1]"
+    assert canonical("net_{h2,1}^{(2)}", known, names) == "net_h2_1[2]"
+
+
+def test_per_sample_name_without_a_sample_is_told_the_samples(batch):
+    """out_h1_1 in a several-sample spec: the message names out_h1_1[1] and [2], never the name typed."""
+    r = check_answers(batch, '"out_h1_1" = 0.5\n"out_h1_1[1]" = -0.742', "a.toml").results
+    message = r[0].diagnoses[0].message
+    assert r[0].verdict == "unknown" and "'out_h1_1[1]' or 'out_h1_1[2]'" in message
+    assert "did you mean 'out_h1_1'" not in message
+    assert r[1].verdict == "correct"
+
+
+def test_did_you_mean_never_the_same_name():
+    """suggestion() names another valid name or nothing."""
+    assert suggestion("w55", ["w5", "w55x"]) != "; did you mean 'w55'?"
+    assert "w5" in suggestion("w55", ["w5"])
+    assert suggestion("zzz", ["w5"]) == ""
+
+
+def test_unknown_weight_lists_the_numbering(mazur):
+    """A weight the network does not have: the message lists the parameters and points to the worksheet."""
+    r = check_answers(mazur, '"w17" = 0.3', "a.toml").results[0]
+    assert r.verdict == "unknown"
+    assert "w1, w2, w3, w4, w5, w6, w7, w8, b1, b2" in r.diagnoses[0].message
+    assert "stepgrad worksheet" in r.diagnoses[0].message
+
+
+def test_one_unreadable_answer_does_not_stop_the_rest(tmp_path):
+    """An unknown name or bad syntax inside a formula is 'unreadable' with its reason; the rest are judged."""
+    path = tmp_path / "a.toml"
+    path.write_text('"out_h1" = 0.593269992\n"net_h1" = "__import__(\'os\').system(\'true\')"\n'
+                    '"net_h2" = "\\\\frac{w_3 i_1"\n"out_o1" = "sigma(net_o1 + foo)"\n"E_total" = 0.298371109\n')
+    out, code = check_report.run("mazur", str(path), "json", False)
+    assert code == 1
+    import json
+    records = {r["quantity"]: r for r in json.loads(out)["answers"]}
+    assert records["out_h1"]["verdict"] == "correct" and records["E_total"]["verdict"] == "correct"
+    for q, reason in (("net_h1", "unknown name '__import__'"), ("out_o1", "unknown name 'foo'"),
+                      ("net_h2", "")):
+        assert records[q]["verdict"] == "unreadable" and records[q]["codes"] == ["unreadable"]
+        assert reason in records[q]["message"]
+    assert "line 2" in records["net_h1"]["message"]
