@@ -29,6 +29,7 @@ small bounded parser below, and the number of lines judged is capped.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -60,9 +61,11 @@ MAX_EXP = 700
 MAX_ROUNDS = 8
 #: Values after training (E_total@N) are judged only when their training takes at most this long.
 MAX_TRAIN_S = 5.0
-#: Work of the mistake search in the later runs (the first runs of values and of formulas get half
-#: the checker's usual work each).
-LATER_WORK = 25_000
+#: The first runs of values and of formulas each get this fraction (1/FIRST_SHARE) of the mistake
+#: search's usual work, and each later run LATER_WORK, so a whole file of working costs less than
+#: one answers file's search.
+FIRST_SHARE = 4
+LATER_WORK = 20_000
 DPS = 40
 #: Parts of one step's formula whose values a substituted number may be (1 - out_o1, say).
 MAX_PIECES = 100
@@ -675,8 +678,10 @@ class Judged:
 
 def _number_ok(literal: Decimal, x, own: list[Decimal]) -> bool:
     """Whether a written number stands for value *x* to its digits, or for one of the student's own values."""
-    if x is not None and abs(_mpf(literal) - _mpf(x)) <= _mpf(half_unit(literal)) * (1 + 1e-9):
-        return True
+    if x is not None:
+        with mpmath.workdps(DPS):
+            if abs(_mpf(literal) - _mpf(x)) <= _mpf(half_unit(literal)) * (1 + mpmath.mpf("1e-9")):
+                return True
     for v in own:
         if literal == v or abs(literal - v) <= half_unit(literal):
             return True
@@ -702,8 +707,8 @@ class Judge:
     def __init__(self, derivation: Derivation, options: Options | None = None):
         self.d = derivation
         self.options = options or Options()
-        # the values' and the formulas' first runs share the search's usual work between them
-        self.checker = Checker(derivation, replace(self.options, work=self.options.work // 2))
+        # the first runs of values and of formulas each get a share of the search's usual work
+        self.checker = Checker(derivation, replace(self.options, work=self.options.work // FIRST_SHARE))
         self.reader = Reader(derivation, self.checker)
         self._problems: dict[str, str | None] = {}
         self._step_pieces: dict[str, tuple] = {}
@@ -734,10 +739,10 @@ class Judge:
         stated = self._stated_after(line, part)
         if stated is not None:
             spread = _rounding_spread(tree, literals, self.exact)
-            gap = abs(value - _mpf(stated))
-            if gap > _mpf(half_unit(stated)) * (1 + 1e-9) + spread:
-                with mpmath.workdps(DPS):
-                    shown = mpmath.nstr(value, max(6, len(stated.as_tuple().digits) + 2))
+            with mpmath.workdps(DPS):
+                off = abs(value - _mpf(stated)) > _mpf(half_unit(stated)) * (1 + mpmath.mpf("1e-9")) + spread
+                shown = mpmath.nstr(value, max(6, len(stated.as_tuple().digits) + 2))
+            if off:
                 arithmetic_slip = Diagnosis("arithmetic", f"The arithmetic is off: {part.text} is {shown}, "
                                                           f"not {plain(stated)}.")
         problems = self._substitution(q, toks, formula_text, line)
@@ -847,7 +852,7 @@ class Judge:
             for sym in step.rhs.free_symbols:
                 x = self.reader.value(sym.name, q)
                 if x is not None:
-                    subs[sym] = sp.Float(str(_mpf(x)), 30)
+                    subs[sym] = sp.Float(mpmath.nstr(_mpf(x), 30), 30)
             for k, sub in enumerate(sp.preorder_traversal(step.rhs)):
                 if k >= MAX_PIECES:
                     break
@@ -1060,13 +1065,15 @@ def _rounding_spread(tree, literals: list[Decimal], exact: frozenset) -> mpmath.
         return total
 
 
+@functools.lru_cache(maxsize=8192)
 def _mpf(v) -> mpmath.mpf:
-    """A Decimal, SymPy rational or mpmath number as an mpmath number."""
-    if isinstance(v, Decimal):
-        return mpmath.mpf(str(v))
-    if hasattr(v, "p") and hasattr(v, "q"):
-        return mpmath.mpf(int(v.p)) / int(v.q)
-    return mpmath.mpf(v)
+    """A Decimal, SymPy rational or mpmath number as an mpmath number of DPS digits."""
+    with mpmath.workdps(DPS):
+        if isinstance(v, Decimal):
+            return mpmath.mpf(str(v))
+        if hasattr(v, "p") and hasattr(v, "q"):
+            return mpmath.mpf(int(v.p)) / int(v.q)
+        return +mpmath.mpf(v)
 
 
 def _shown(x, like: Decimal) -> str:
