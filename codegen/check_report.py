@@ -29,7 +29,11 @@ from codegen.marking import check_answers
 from symbolic.derive import derive, format_value
 from symbolic.spec import MAX_STEPS, SpecError, load
 
-FORMATS = ("text", "md", "pdf")
+FORMATS = ("text", "md", "json", "pdf")
+#: The JSON feedback's schema name (README: "The JSON feedback"); bumped when a field changes meaning.
+JSON_SCHEMA = "stepgrad-check/1"
+#: Verdicts that earn the answer's mark: right, or right from the student's own earlier wrong answer.
+CREDITED = ("correct", "consistent")
 MARKS = {"correct": "✓", "consistent": "✓", "wrong": "✗", "unknown": "✗", "unreadable": "?"}
 _SAMPLE = re.compile(r"(.+)\[(\d+)\]\Z")
 
@@ -60,6 +64,18 @@ def _leaf_values(report: Report, sample: int | None) -> dict:
 
 def derivation_line(report: Report, result: Result) -> str:
     """The step's line: name = symbolic form = numbers = value, in LaTeX."""
+    return " = ".join(derivation_parts(report, result))
+
+
+def expected_math(report: Report, result: Result) -> str | None:
+    """The expected formula in LaTeX (for a formula answer), or None to show the expected value."""
+    if result.step is None or not result.answer.is_formula:
+        return None
+    return _SheetLatex().doprint(result.step.rhs)
+
+
+def derivation_parts(report: Report, result: Result) -> list[str]:
+    """The step's line as its parts: name, symbolic form, numbers, value, in LaTeX."""
     step = result.step
     d = report.derivation
     values = _leaf_values(report, result.sample)
@@ -81,7 +97,7 @@ def derivation_line(report: Report, result: Result) -> str:
         parts.append(numbers)
     if parts[-1] != value:
         parts.append(value)
-    return " = ".join(parts)
+    return parts
 
 
 # -- plain data for every format ---------------------------------------------------
@@ -143,9 +159,28 @@ def render_text(report: Report, blank: tuple[str, ...] = ()) -> str:
     return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
 
-def render_json(report: Report, blank: tuple[str, ...] = ()) -> str:
-    """The records as JSON; control and invisible characters stay \\u-escaped, as JSON allows."""
-    return "".join(map(_json_char, json.dumps(as_records(report, blank), ensure_ascii=False, indent=2))) + "\n"
+def render_json(report: Report, blank: tuple[str, ...] = (), records: list[dict] | None = None) -> str:
+    """The JSON feedback (schema in the README): the summary and one record per answer; control and
+    invisible characters stay \\u-escaped, as JSON allows."""
+    records = as_records(report, blank) if records is None else records
+    for record, r in zip(records, report.results):
+        record["codes"] = [d["code"] for d in record["diagnoses"]]
+        record["message"] = explanation(r)
+        record["score"] = int(r.verdict in CREDITED)
+        record.setdefault("line", r.answer.line)
+    for record in records[len(report.results):]:
+        record.update(codes=[], message="", score=0, line=None)
+    counts = {v: sum(r["verdict"] == v for r in records) for v in sorted({r["verdict"] for r in records})}
+    doc = {"schema": JSON_SCHEMA, "spec": report.spec.name, "title": report.spec.title,
+           "answers_file": Path(report.where).name,
+           "summary": {"score": sum(r["score"] for r in records), "total": len(report.results),
+                       "blank": len(blank), "counts": counts},
+           "answers": records}
+    return _json_text(doc)
+
+
+def _json_text(doc) -> str:
+    return "".join(map(_json_char, json.dumps(doc, ensure_ascii=False, indent=2))) + "\n"
 
 
 def _json_char(ch: str) -> str:
@@ -167,14 +202,17 @@ def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callab
     """
     rows, items = [], []
     for r in report.results:
+        shown = expected_math(report, r)
         rows.append({"mark": text(MARKS[r.verdict]), "quantity": cell_code(_cut(r.quantity)),
-                     "given": cell_code(_cut(r.answer.text)), "expected": cell(r.expected), "verdict": r.verdict})
+                     "given": cell_code(_cut(r.answer.text)),
+                     "expected": f"${shown}$" if shown else cell(r.expected), "verdict": r.verdict})
         if r.verdict == "correct":
             continue
         items.append({"quantity": code(_cut(r.quantity)), "given": code(_cut(r.answer.text)),
                       "text": text(explanation(r)),
                       "codes": text(", ".join(r.codes)),
-                      "line": derivation_line(report, r) if r.step is not None else ""})
+                      "line": derivation_line(report, r) if r.step is not None else "",
+                      "parts": derivation_parts(report, r) if r.step is not None else []})
     return {"header": source_line(report.spec, source), "title": text(report.spec.title),
             "where": text(_cut(Path(report.where).name)), "summary": text(summary(report, blank)), "rows": rows, "items": items}
 
@@ -187,13 +225,19 @@ def render_markdown(report: Report, source: str, blank: tuple[str, ...] = ()) ->
 
 def render_latex(report: Report, source: str, blank: tuple[str, ...] = ()) -> str:
     """The feedback sheet in LaTeX (the template puts answers in \\texttt)."""
-    return render_template("check.tex.j2", **_sheet(report, source, escape.tex, escape.tex, escape.tex, escape.tex, blank))
+    return render_template("check.tex.j2", **_sheet(report, source, escape.tex, _tex_breakable, _tex_breakable,
+                                                    _tex_breakable, blank))
+
+
+def _tex_breakable(text: str) -> str:
+    """A student's text for a narrow table cell: escaped, with a line break allowed after every character."""
+    return r"\allowbreak{}".join(escape.tex(ch) for ch in text)
 
 
 def render(report: Report, fmt: str = "text", as_json: bool = False, source: str = "",
            blank: tuple[str, ...] = ()) -> str:
     """Render a report in one format; *blank* are the keys left blank (counted, not judged)."""
-    if as_json:
+    if as_json or fmt == "json":
         return render_json(report, blank)
     if fmt == "text":
         return render_text(report, blank)
@@ -238,11 +282,11 @@ def render_working_text(report: Report, kinds: tuple[str, ...]) -> str:
 
 def render_working(report: Report, kinds: tuple[str, ...], fmt: str, as_json: bool, source: str) -> str:
     """Render a check of pasted working: text by line and part; JSON records with "line" and "part"."""
-    if as_json:
+    if as_json or fmt == "json":
         records = as_records(_working_labels(report, kinds))
         for record, r, kind in zip(records, report.results, kinds):
             record["line"], record["part"] = r.answer.line, kind
-        return "".join(map(_json_char, json.dumps(records, ensure_ascii=False, indent=2))) + "\n"
+        return render_json(report, (), records)
     if fmt == "text":
         return render_working_text(report, kinds)
     return render(_working_labels(report, kinds), fmt, False, source)

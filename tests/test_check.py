@@ -529,11 +529,15 @@ def test_text_report(tmp_path):
 
 
 def test_json_report(tmp_path):
-    """JSON is a list of {quantity, given, expected, verdict, diagnoses[{code, message}]}."""
+    """JSON's answers are {quantity, given, expected, verdict, codes, message, score, line, diagnoses[{code,
+    message}]}, beside the summary."""
     out, _ = check_report.run("mazur", mixed(tmp_path), "text", True)
-    records = json.loads(out)
+    doc = json.loads(out)
+    records = doc["answers"]
     assert [r["verdict"] for r in records] == ["correct", "wrong", "wrong", "unknown"]
-    assert set(records[1]) == {"quantity", "given", "expected", "verdict", "diagnoses"}
+    assert set(records[1]) == {"quantity", "given", "expected", "verdict", "diagnoses", "codes", "message",
+                               "score", "line"}
+    assert doc["summary"]["score"] == 1 and doc["summary"]["total"] == 4
     assert records[1]["diagnoses"][0]["code"] == "wrong-wiring"
     assert records[2]["expected"] == "dE_total_dout_o1*dout_o1_dnet_o1"
 

@@ -171,7 +171,7 @@ def test_check_reads_working_by_extension(tmp_path, suffix, capsys):
     assert cli.main(["check", "mazur", str(path)]) == 0
     assert "3 of 3 parts correct." in capsys.readouterr().out
     assert cli.main(["check", "mazur", str(path), "--json"]) == 0
-    records = json.loads(capsys.readouterr().out)
+    records = json.loads(capsys.readouterr().out)["answers"]
     assert [(r["line"], r["part"], r["verdict"]) for r in records] == [
         (1, "formula", "correct"), (1, "numbers", "correct"), (1, "value", "correct")]
 
