@@ -143,8 +143,9 @@ def test_blanks_are_skipped_and_counted(tmp_path, mazur_derivation):
     out, code = _run("mazur", path)
     assert code == 0, out
     assert f"{len(chosen)} of {len(chosen)} correct. {blank} left blank." in out
-    records = json.loads(_run("mazur", path, "text", True)[0])
-    assert [r["quantity"] for r in records if r["verdict"] == "blank"] == keys[1::2]
+    doc = json.loads(_run("mazur", path, "text", True)[0])
+    assert doc["summary"]["blank"] == blank and doc["summary"]["score"] == len(chosen)
+    assert [r["quantity"] for r in doc["answers"] if r["verdict"] == "blank"] == keys[1::2]
     assert f"{blank} left blank" in _run("mazur", path, "md")[0]
     assert f"{blank} left blank" in _run("mazur", path, "pdf")[0]
 
