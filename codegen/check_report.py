@@ -26,7 +26,7 @@ from symbolic.check.answers import blank_keys
 from symbolic.check.working import check_working
 
 from codegen.marking import check_answers
-from symbolic.derive import derive, format_value
+from symbolic.derive import Derivation, derive, format_value
 from symbolic.spec import MAX_STEPS, SpecError, load
 
 FORMATS = ("text", "md", "json", "pdf")
@@ -299,8 +299,12 @@ def read_answers(path: str) -> str:
 
 def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = False,
         compile_pdf: Callable[[str, str], object] | None = None, out_path: str | None = None,
-        options: Options | None = None) -> tuple[str, int]:
+        options: Options | None = None, keep: dict | None = None,
+        derivation: Derivation | None = None) -> tuple[str, int]:
     """Check an answers file; return (output text, exit code 0 all correct / 1 not / 2 input error).
+
+    *keep*, when given, receives the report (and the keys left blank); a
+    *derivation* of the spec already made is used instead of deriving it again.
 
     For ``fmt="pdf"`` the output is the LaTeX source; with *compile_pdf* and
     *out_path* it is also compiled, as ``compile_pdf(tex_text, out_path)``.
@@ -308,11 +312,14 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
     try:
         if fmt not in FORMATS:
             raise SpecError(f"--format: unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
-        spec = load(spec_arg, limits.MAX_PARAMETERS)
+        spec = derivation.spec if derivation is not None else load(spec_arg, limits.MAX_PARAMETERS)
         text = read_answers(answers_path)
+        keep = {} if keep is None else keep
+        derived = (lambda: derivation) if derivation is not None else (lambda: derive(spec))  # noqa: E731
         if Path(answers_path).suffix.lower() in WORKING:
             limits.check_size(spec, "check")
-            report, kinds = check_working(derive(spec), text, answers_path, options)
+            report, kinds = check_working(derived(), text, answers_path, options)
+            keep["report"] = report
             output = render_working(report, kinds, fmt, as_json, spec.name)
             if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
                 compile_pdf(output, out_path)
@@ -324,8 +331,9 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
             raise SpecError(f"{inputs.shorten(answers_path, 200)}: an answer after {rounds} updates; "
                             f"stepgrad trains for at most {MAX_STEPS}")
         limits.check_size(spec, "check", rounds=rounds)
-        report = check_answers(derive(spec), text, answers_path, options)
+        report = check_answers(derived(), text, answers_path, options)
         blank = blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_text read it
+        keep.update(report=report, blank=blank)
         output = render(report, fmt, as_json, spec.name, blank)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
             compile_pdf(output, out_path)

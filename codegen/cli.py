@@ -152,14 +152,19 @@ def _parser() -> argparse.ArgumentParser:
                                    "lines like 'net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = "
                                    "0.3775', whose formula, substituted numbers and value are each checked.")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("answers", metavar="ANSWERS")
-    p.add_argument("--json", action="store_true", help="print a JSON list of verdicts")
+    p.add_argument("answers", metavar="ANSWERS", nargs="+",
+                   help="an answers file, or several (or a folder of them) to mark a whole class")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
     p.add_argument("--min-digits", type=int, default=3, metavar="N",
                    help="significant digits an answer needs unless it is exact (default 3)")
     p.add_argument("--rtol", type=float, default=None, metavar="R",
                    help="also accept answers within this relative tolerance of the true value")
-    p.add_argument("--format", choices=("text", "md", "pdf"), default="text")
-    p.add_argument("-o", "--output", metavar="PATH", help="where the pdf feedback sheet goes (default: beside ANSWERS, as ANSWERS with .pdf)")
+    p.add_argument("--format", choices=("text", "md", "json", "pdf"), default=None,
+                   help="feedback format (default: text for one answers file, md for a class)")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="one answers file: the feedback's file ('-' for standard output; the default is "
+                        "standard output, and for pdf ANSWERS with .pdf). A class: the folder for every "
+                        "NAME-feedback file and the class summary (default: beside each submission)")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
 
     p = sub.add_parser("worksheet", help="write an exercise: an answers template and a question sheet",
@@ -364,27 +369,76 @@ def cmd_values(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from . import check_report
-
-    out = None
-    if args.format == "pdf" and not args.json:
-        if not pdf.engine_available():
-            raise SpecError(pdf.INSTALL_HINT + "; or use --format md")
-        # beside the answers file, so s1/answers.toml and s2/answers.toml keep their own sheets
-        out = Path(args.output or Path(args.answers).with_suffix(".pdf"))
-        _outputs_checked([out], args.force, args.spec, args.answers)
+    from . import check_report, marking
     from symbolic.check import Options
+
+    fmt = "json" if args.json else args.format
     if not 1 <= args.min_digits <= 20 or (args.rtol is not None and not 0 <= args.rtol < 1):
         raise SpecError("--min-digits must be 1 to 20 and --rtol between 0 and 1")
-    text, code = check_report.run(args.spec, args.answers, args.format, args.json,
-                                  options=Options(min_digits=args.min_digits, rtol=args.rtol))
+    options = Options(min_digits=args.min_digits, rtol=args.rtol)
+    if len(args.answers) > 1 or Path(args.answers[0]).is_dir():
+        return _check_class(args, fmt or "md", options)
+    fmt = fmt or "text"
+    answers = args.answers[0]
+    if fmt == "pdf" and args.output == "-":
+        raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
+    if fmt == "pdf" and not pdf.engine_available():
+        raise SpecError(pdf.INSTALL_HINT + "; or use --format md")
+    out = None
+    if fmt == "pdf":
+        # beside the answers file, so s1/answers.toml and s2/answers.toml keep their own sheets
+        out = Path(args.output or Path(answers).with_suffix(".pdf"))
+    elif args.output not in (None, "-"):
+        out = Path(args.output)
+    if out is not None:
+        _outputs_checked([out], args.force, args.spec, answers)
+    text, code = check_report.run(args.spec, answers, fmt, False, options=options)
     if code == 2:
         raise SpecError(text.strip().removeprefix("stepgrad check: "))
-    if out is not None:
-        _emit({out: pdf.compile_pdf(text)}, args.force)
-    else:
+    if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        _emit({out: pdf.compile_pdf(text) if fmt == "pdf" else text.encode()}, args.force)
     return code
+
+
+def _check_class(args, fmt: str, options) -> int:
+    """Mark several submissions: a feedback file each, a CSV of scores and a table of common mistakes.
+
+    Exit code 0 when every submission was read, 1 when some could not be, 2 when none could be.
+    """
+    from . import marking
+    from .render import source_line
+
+    if args.output == "-":
+        raise SpecError("-o -: a class's feedback goes to files; give -o DIR or leave it out")
+    if fmt == "pdf" and not pdf.engine_available():
+        raise SpecError(pdf.INSTALL_HINT + "; or use --format md")
+    folder = Path(args.output) if args.output else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise SpecError(f"{escape.terminal(args.output)[:200]}: is not a folder; a class's -o is a folder")
+    paths = marking.submissions(args.answers)
+    spec, source = _spec(args)
+    where = marking.summary_folder(paths, folder)
+    targets = [marking.feedback_path(p, fmt, folder) for p in paths]
+    _outputs_checked(targets + [where / marking.SUMMARY_CSV, where / marking.MISTAKES_MD], args.force,
+                     args.spec, *map(str, paths))
+    limits.check_size(spec, "check")
+    from symbolic.derive import derive
+    derivation = derive(spec)
+    compile_pdf = pdf.compile_pdf if fmt == "pdf" else None
+    marked = [marking.mark_one(derivation, p, fmt, options, compile_pdf) for p in paths]
+    outputs: dict[Path, bytes] = {t: m.feedback for t, m in zip(targets, marked) if m.feedback is not None}
+    outputs[where / marking.SUMMARY_CSV] = marking.summary_csv(marked).encode()
+    outputs[where / marking.MISTAKES_MD] = marking.mistakes_markdown(
+        spec.name, spec.title, marked, source_line(spec, source)).encode()
+    _emit(outputs, args.force)
+    read = sum(m.error == "" for m in marked)
+    for m in marked:
+        if m.error:
+            print(escape.terminal(f"stepgrad: not read: {m.error}")[:500], file=sys.stderr)
+    print(f"stepgrad: {read} of {len(marked)} submissions read", file=sys.stderr)
+    return 0 if read == len(marked) else (1 if read else 2)
 
 
 def cmd_new(args) -> int:

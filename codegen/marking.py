@@ -10,20 +10,30 @@ mistakes.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+from codegen import escape
+from symbolic import inputs
 
 from symbolic import naming
 from symbolic.check import Checker, Options, Report
 from symbolic.check.aliases import canonical, suggestion
 from symbolic.check.answers import Answer, parse_answers
 from symbolic.check.judge import Diagnosis, Result, formula_text
-from symbolic.derive import Derivation
+
 from symbolic.spec import SpecError
 
 #: Verdicts beside the checker's own: a formula that could not be read.
 UNREADABLE = "unreadable"
+#: Codes given here, with their README line.
+OWN_CODES = {UNREADABLE: "A formula stepgrad could not read (an unknown name, unbalanced brackets); "
+                         "the other answers are still judged."}
 _PARAMETER = re.compile(r"[A-Za-z]+\d+\+?\Z")
 
 
@@ -78,3 +88,132 @@ def check_answers(derivation: Derivation, text: str, where: str, options: Option
     ('delta_o1', 'correct')
     """
     return StudentChecker(derivation, options).check(parse_answers(text, where), where)
+
+
+# -- a whole class ------------------------------------------------------------------
+
+#: Files of a folder read as submissions: answers files and pasted working.
+SUBMISSIONS = (".toml", ".md", ".tex", ".txt")
+#: A class holds at most this many submissions.
+MAX_SUBMISSIONS = 2000
+#: What each feedback format's file ends with.
+EXTENSIONS = {"text": ".txt", "md": ".md", "json": ".json", "pdf": ".pdf"}
+SUMMARY_CSV = "class-summary.csv"
+MISTAKES_MD = "class-mistakes.md"
+_FEEDBACK = "-feedback"
+
+
+@dataclass(frozen=True)
+class Marked:
+    """One student's submission: its feedback (or why it could not be read) and its counts."""
+
+    path: Path
+    feedback: bytes | None
+    error: str = ""
+    score: int = 0
+    total: int = 0
+    counts: tuple[tuple[str, int], ...] = ()
+    codes: tuple[str, ...] = ()
+
+
+def submissions(arguments: list[str]) -> list[Path]:
+    """The submissions named: files as given, and each folder's answers files and working (sorted), not
+    stepgrad's own feedback or summaries."""
+    out: list[Path] = []
+    for arg in arguments:
+        path = Path(arg)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUBMISSIONS and p.is_file()
+                           and not p.stem.endswith(_FEEDBACK) and p.name != MISTAKES_MD)
+            if not found:
+                raise SpecError(f"{inputs.shorten(arg, 200)}: no answers files (.toml) or working "
+                                f"(.md, .tex, .txt) in this folder")
+            out.extend(found)
+        else:
+            out.append(path)
+        if len(out) > MAX_SUBMISSIONS:
+            raise SpecError(f"more than {MAX_SUBMISSIONS} submissions; mark the class in parts")
+    return out
+
+
+def feedback_path(submission: Path, fmt: str, folder: Path | None) -> Path:
+    """Where a submission's feedback goes: beside it, or into *folder*, as NAME-feedback.EXT."""
+    name = f"{submission.stem}{_FEEDBACK}{EXTENSIONS[fmt]}"
+    return (folder or submission.parent) / name
+
+
+def summary_folder(paths: list[Path], folder: Path | None) -> Path:
+    """Where the class summary goes: *folder*, or the first submission's folder."""
+    return folder or paths[0].parent
+
+
+def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | None,
+             compile_pdf: Callable[[str], bytes] | None) -> Marked:
+    """Check one submission; a submission that cannot be read gives a Marked with the reason."""
+    from . import check_report
+    holder: dict = {}
+    text, code = check_report.run(derivation.spec.name, str(path), fmt, False, options=options, keep=holder,
+                                  derivation=derivation)
+    if code == 2:
+        return Marked(path, None, text.strip().removeprefix("stepgrad check: "))
+    report = holder["report"]
+    blank = holder.get("blank", ())
+    counts = {}
+    for r in report.results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    if blank:
+        counts["blank"] = len(blank)
+    codes = tuple(sorted({c for r in report.results if r.verdict not in check_report.CREDITED for c in r.codes}))
+    data = compile_pdf(text) if fmt == "pdf" and compile_pdf is not None else text.encode()
+    return Marked(path, data, "", sum(r.verdict in check_report.CREDITED for r in report.results),
+                  len(report.results), tuple(sorted(counts.items())), codes)
+
+
+_VERDICT_COLUMNS = ("correct", "consistent", "wrong", "unknown", "unreadable", "blank")
+
+
+def _csv_cell(value: object) -> str:
+    """A cell no spreadsheet runs as a formula: text starting with = + - @ (or a tab or CR) gets a leading '."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def summary_csv(marked: list[Marked]) -> str:
+    """The class's scores, one row per submission (a submission not read says why)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "file", "score", "total", *_VERDICT_COLUMNS, "codes", "error"])
+    for m in marked:
+        counts = dict(m.counts)
+        row = [m.path.stem, m.path.name, m.score if not m.error else "", m.total if not m.error else "",
+               *[counts.get(v, 0) if not m.error else "" for v in _VERDICT_COLUMNS], " ".join(m.codes),
+               inputs.one_line(m.error)]
+        writer.writerow([_csv_cell(c) for c in row])
+    return buffer.getvalue()
+
+
+def common_mistakes(marked: list[Marked]) -> list[tuple[str, int]]:
+    """Each diagnosis code with the number of students whose answers have it, most common first."""
+    counts: dict[str, int] = {}
+    for m in marked:
+        for code in m.codes:
+            counts[code] = counts.get(code, 0) + 1
+    return sorted(counts.items(), key=lambda t: (-t[1], t[0]))
+
+
+def mistakes_markdown(spec_name: str, title: str, marked: list[Marked], header: str) -> str:
+    """The class summary in Markdown: scores and the most common mistakes, with how many students made each."""
+    from symbolic.check import DESCRIPTIONS
+    read = [m for m in marked if not m.error]
+    lines = [f"<!-- {escape.html_comment(header)} -->", f"# Class summary: {escape.markdown(title)}", "",
+             f"{len(read)} of {len(marked)} submissions read; scores are in {SUMMARY_CSV}.", "",
+             "| Mistake | Students | What it is |", "|---|---|---|"]
+    for code, n in common_mistakes(read):
+        lines.append(f"| {escape.md_code(code, table=True)} | {n} | "
+                     f"{escape.markdown({**DESCRIPTIONS, **OWN_CODES}.get(code, ''))} |")
+    unread = [m for m in marked if m.error]
+    if unread:
+        lines += ["", "## Not read", ""]
+        lines += [f"- {escape.md_code(inputs.shorten(m.path.name, 80))}: {escape.markdown(inputs.shorten(m.error, 300))}"
+                  for m in unread]
+    return "\n".join(lines) + "\n"
