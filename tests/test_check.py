@@ -687,3 +687,11 @@ def test_twenty_digit_answers_are_judged_digit_for_digit():
     assert check(MAZUR, {"out_h1": text})["out_h1"].verdict == "correct"
     off = str(Decimal(text) + Decimal(1).scaleb(Decimal(text).as_tuple().exponent))
     assert check(MAZUR, {"out_h1": off})["out_h1"].verdict == "wrong"
+
+
+def test_two_weights_swapped_are_named_once_for_the_sheet():
+    """w5 and w7 exchanged shows in net_o1 and net_o2: one swap named for both, not two slips."""
+    from tests.check_support import Slip, compute
+    values = compute(MAZUR.spec, Slip(params={"w5": "w7", "w7": "w5"}))
+    result = check(MAZUR, {q: written(values[q], 6) for q in ("net_o1", "net_o2")})
+    assert result["net_o1"].codes == result["net_o2"].codes == ("swapped-weights",)

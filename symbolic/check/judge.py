@@ -73,6 +73,8 @@ FORMULA_POINTS = 3
 #: Decimal places tried for every intermediate rounded along the way (the post prints 9).
 EARLY_ROUNDING = tuple(range(1, 10))
 MAX_PAIRS = 4000
+#: Mistakes made throughout that replace, on a sheet, the same slip found step by step.
+SHEET_WIDE = {"swapped-weights": "wrong-weight", "wrong-wiring": "wrong-weight"}
 #: At most this many other explanations of the very same value are offered.
 MAX_ALTERNATIVES = 3
 #: Unknown names get a did-you-mean up to this many per file.
@@ -162,6 +164,8 @@ class _Pending:
     wrong_up: list = field(default_factory=list)
     found: list = field(default_factory=list)   # (tier, rank, tightness, diagnoses)
     fallback: list = field(default_factory=list)
+    #: The single mistakes that reproduce the value: candidate key -> candidate.
+    singles: dict = field(default_factory=dict)
 
 
 def _same(a, b) -> bool:
@@ -270,6 +274,7 @@ class Checker:
             for p in pending:
                 results[p.index] = self._final(results[p.index], p)
         self._sheet_rounding(answers, results)
+        self._sheet_global(pending, results)
         # an earlier answer that copies a given value is trivial only when no mistake explains it:
         # decided again now that every earlier answer has its explanation
         final = {r.quantity: r for r in results.values()}
@@ -434,6 +439,40 @@ class Checker:
             early = [] if truncated else self._early(i, value, half, within=True, places=decimals(given))
             return wrong(self._say(a, x, i, early or rounding, fix=False)), None
         return wrong(), p
+
+    def _sheet_global(self, pending: list, results: dict) -> None:
+        """One mistake made throughout (two weights swapped, a target read for another) that explains
+        several answers which single-step slips explain one by one: named once for all of them."""
+        ev = self.ev
+        explained = [p for p in pending if p.singles and results[p.index].verdict == "wrong"]
+        if len(explained) < 2:
+            return
+        best_rank = {p.index: min(c.rank for c in p.singles.values()) for p in explained}
+        counts: dict[str, list] = {}
+        for p in explained:
+            for key, c in p.singles.items():
+                steps = {e[0] for e in c.edits} | {h[0] for h in c.hooks}
+                if len(steps) >= 2 or c.leaves:
+                    if c.rank <= best_rank[p.index] + 2:
+                        counts.setdefault(key, []).append(p)
+        choice = None
+        for key, ps in counts.items():
+            if len(ps) < 2:
+                continue
+            c = ps[0].singles[key]
+            # only in place of the same slip made step by step: one weight for another in each step
+            if c.code not in SHEET_WIDE or any(results[p.index].codes[:1] != (SHEET_WIDE[c.code],) for p in ps):
+                continue
+            score = (-len(ps), c.rank, key)
+            if choice is None or score < choice[0]:
+                choice = (score, c, ps)
+        if choice is None:
+            return
+        _, c, ps = choice
+        for p in ps:
+            r = results[p.index]
+            d = self._say(p.answer, ev.truth[p.target], p.step_index, [Diagnosis(c.code, c.message)])
+            results[p.index] = Result(r.answer, r.verdict, r.expected, tuple(d), r.step, r.sample, r.alternatives)
 
     def _sheet_rounding(self, answers, results: dict) -> None:
         """One rounded intermediate behind several answers: a cause for the whole sheet.
@@ -700,6 +739,7 @@ class Checker:
                     got = values.get(rename.get(p.target, p.target))
                     if self._explains(p, got, (c,)):
                         p.found.append((2, c.rank, self._miss(p, got), [Diagnosis(c.code, c.message)]))
+                        p.singles[c.key] = c
                 if all(p.found for p in by_target[t]):
                     settled[t] = max(min(f[1] for f in p.found) for p in by_target[t])
         # the student's own earlier answers plus one mistake
