@@ -44,7 +44,7 @@ from symbolic.derive import DerivationError, format_value, full_value  # noqa: E
 from symbolic import spec as spec_limits  # noqa: E402
 from symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
 
-from . import document, escape, files, npmodule, pdf, pipeline  # noqa: E402
+from . import document, escape, files, formats, npmodule, pdf, pipeline, svg  # noqa: E402
 
 for _signum, _handler in _STARTUP_HANDLERS.items():
     signal.signal(_signum, _handler)
@@ -269,13 +269,15 @@ def cmd_example(args) -> int:
     want_pdf = not args.no_pdf and pdf.engine_available()
     previews = want_pdf and pdf.preview_available()
     targets = {}
+    figure_targets = {}
     for name in names:
         folder = Path(args.output) / name
         paths = [folder / f"{name}.tex", folder / f"{name}.md", folder / "gradients.py"]
         paths += [folder / f"{name}.pdf"] if want_pdf else []
         paths += [folder / f"{name}-page{page}.png" for page in PREVIEW_PAGES] if previews else []
         targets[name] = paths
-    files.check_writable([p for paths in targets.values() for p in paths], args.force)
+        figure_targets[name] = _figure_paths(load(name), folder / f"{name}.md")
+    files.check_writable([p for name in names for p in targets[name] + figure_targets[name]], args.force)
     if not args.no_pdf and not want_pdf:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing .tex, .md and gradients.py only", file=sys.stderr)
     outputs: dict[Path, bytes] = {}
@@ -287,7 +289,7 @@ def cmd_example(args) -> int:
         worked = pipeline.worked_example(spec, name)
         tex, md, module, *rest = targets[name]
         outputs[tex] = worked.tex.encode()
-        outputs[md] = worked.markdown.encode()
+        outputs.update(_markdown_with_figures(worked, md))
         outputs[module] = pipeline.module(spec, name).encode()
         if want_pdf:
             document_pdf = pdf.compile_pdf(worked.tex, name)
@@ -296,6 +298,23 @@ def cmd_example(args) -> int:
                 outputs[path] = pdf.preview_png(document_pdf, page)
     _emit(outputs, args.force)
     return 0
+
+
+def _figure_paths(spec: Spec, markdown: Path) -> list[Path]:
+    """The SVG figures written beside a worked example's Markdown file: the training curve always,
+    the network when the document draws it."""
+    network, curve = svg.figure_names(markdown.stem)
+    drawn = sum(len(layer.neurons) for layer in spec.layers) <= document.DIAGRAM_LIMIT
+    return [markdown.with_name(n) for n in ([network] if drawn else []) + [curve]]
+
+
+def _markdown_with_figures(worked, markdown: Path) -> dict[Path, bytes]:
+    """The Markdown file linking its figures, and the figures' SVG files beside it."""
+    doc = svg.with_figure_names(worked.document, markdown.stem)
+    out = {markdown: formats.to_markdown(doc).encode()}
+    for name, data in svg.figures(doc, markdown.stem).items():
+        out[markdown.with_name(name)] = data
+    return out
 
 
 def _output_path(args, default: str) -> Path | None:
@@ -319,8 +338,9 @@ def cmd_derive(args) -> int:
     target = _output_path(args, f"{stem}.{args.format}")
     if tex_only:
         target = target.with_suffix(".tex")
+    figure_paths = _figure_paths(spec, target) if target is not None and args.format == "md" else []
     if target is not None:
-        _outputs_checked([target], args.force, args.spec)
+        _outputs_checked([target] + figure_paths, args.force, args.spec)
     expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
     limits.check_size(spec, "derive", summary=not expand, pdf=args.format == "pdf" and not tex_only)
     worked = pipeline.worked_example(spec, source, expand)
@@ -330,6 +350,13 @@ def cmd_derive(args) -> int:
         return 0
     if args.format == "tex":
         data = worked.tex.encode()
+    elif args.format == "md" and target is not None:
+        written = _markdown_with_figures(worked, target)
+        unexpected = set(written) - {target, *figure_paths}
+        if unexpected:
+            raise RuntimeError(f"figures not checked before writing: {sorted(map(str, unexpected))}")
+        _emit(written, args.force)
+        return 0
     elif args.format == "md":
         data = worked.markdown.encode()
     else:
