@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Callable
 
 
+from sympy.printing.str import StrPrinter
+
 from codegen import escape
 from codegen.printers import Latex
 from codegen.render import render_template, source_line
@@ -65,6 +67,20 @@ def _leaf_values(report: Report, sample: int | None) -> dict:
 def derivation_line(report: Report, result: Result) -> str:
     """The step's line: name = symbolic form = numbers = value, in LaTeX."""
     return " = ".join(derivation_parts(report, result))
+
+
+class _Names(StrPrinter):
+    """A formula with canonical names (dE_total/dout_o1), as the checker's messages write it."""
+
+    def _print_Symbol(self, expr):
+        return expr.name
+
+
+def expected_names(result: Result) -> str:
+    """The expected value, or for a formula answer the step's formula in canonical names."""
+    if result.step is None or not result.answer.is_formula:
+        return result.expected
+    return _Names({"order": "none"}).doprint(result.step.rhs)
 
 
 def expected_math(report: Report, result: Result) -> str | None:
@@ -154,7 +170,9 @@ def render_text(report: Report, blank: tuple[str, ...] = ()) -> str:
         elif r.verdict == "unknown":
             lines.append(f"{mark} {quantity} = {given}: {explanation(r)}")
         else:
-            lines.append(f"{mark} {quantity} = {given} (expected {r.expected}): {explanation(r)}")
+            expected = _cut(expected_names(r), 200)
+            shown = f" (expected {expected})" if expected else ""
+            lines.append(f"{mark} {quantity} = {given}{shown}: {explanation(r)}")
     lines.append(summary(report, blank))
     return "\n".join(escape.terminal(line) for line in lines) + "\n"
 
@@ -194,12 +212,14 @@ def _json_char(ch: str) -> str:
 
 
 def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callable[[str], str],
-           cell_code: Callable[[str], str], cell: Callable[[str], str], blank: tuple[str, ...] = ()) -> dict:
+           cell_code: Callable[[str], str], cell: Callable[[str], str], blank: tuple[str, ...] = (),
+           prose: Callable[[str], str] | None = None) -> dict:
     """The feedback sheet's rows and items, every user string escaped; the answers file's name, never its path.
 
     *text* escapes running text, *code* makes a code span, and *cell_code*
     and *cell* do the same inside a table cell.
     """
+    prose = prose or text
     rows, items = [], []
     for r in report.results:
         shown = expected_math(report, r)
@@ -209,7 +229,7 @@ def _sheet(report: Report, source: str, text: Callable[[str], str], code: Callab
         if r.verdict == "correct":
             continue
         items.append({"quantity": code(_cut(r.quantity)), "given": code(_cut(r.answer.text)),
-                      "text": text(explanation(r)),
+                      "text": prose(explanation(r)),
                       "codes": text(", ".join(r.codes)),
                       "line": derivation_line(report, r) if r.step is not None else "",
                       "parts": derivation_parts(report, r) if r.step is not None else []})
@@ -226,7 +246,13 @@ def render_markdown(report: Report, source: str, blank: tuple[str, ...] = ()) ->
 def render_latex(report: Report, source: str, blank: tuple[str, ...] = ()) -> str:
     """The feedback sheet in LaTeX (the template puts answers in \\texttt)."""
     return render_template("check.tex.j2", **_sheet(report, source, escape.tex, _tex_breakable, _tex_breakable,
-                                                    _tex_breakable, blank))
+                                                    _tex_breakable, blank, _tex_prose))
+
+
+def _tex_prose(text: str) -> str:
+    """A message for running text: escaped, with a line break allowed after the operators of its formulas
+    (0.741365070*0.186815602*0.596884378 has no space to break at)."""
+    return "".join(escape.tex(ch) + (r"\allowbreak{}" if ch in "*/=+(" else "") for ch in text)
 
 
 def _tex_breakable(text: str) -> str:

@@ -61,11 +61,11 @@ class StudentChecker(Checker):
             return super()._formula(k, a, where)
         except SpecError as exc:
             f = self.ev.flat[self.ev.index[a.quantity]]
-            reason, at = str(exc), f" (line {a.line})" if a.line else ""
+            reason = str(exc)
             prefix = f"{a.quantity}: "
             reason = reason[reason.index(prefix) + len(prefix):] if prefix in reason else reason
             return Result(a, UNREADABLE, formula_text(f.step.rhs),
-                          (Diagnosis(UNREADABLE, f"stepgrad could not read this formula{at}: {reason}"),),
+                          (Diagnosis(UNREADABLE, _unreadable_message(reason, a.line)),),
                           f.step, f.sample), None
 
     def _unknown(self, a: Answer) -> Result:
@@ -87,7 +87,21 @@ def check_answers(derivation: Derivation, text: str, where: str, options: Option
     >>> r.results[0].quantity, r.results[0].verdict
     ('delta_o1', 'correct')
     """
-    return StudentChecker(derivation, options).check(parse_answers(text, where), where)
+    problems: list = []
+    answers = parse_answers(text, where, problems)
+    report = StudentChecker(derivation, options).check(answers, where)
+    if not problems:
+        return report
+    unreadable = [Result(p.answer, UNREADABLE, "", (Diagnosis(UNREADABLE, _unreadable_message(
+        p.reason, p.answer.line)),)) for p in problems]
+    results = sorted(report.results + tuple(unreadable),  # in the file's order
+                     key=lambda r: r.answer.line if r.answer.line is not None else 1 << 30)
+    return replace(report, results=tuple(results))
+
+
+def _unreadable_message(reason: str, line: int | None) -> str:
+    at = f" (line {line})" if line else ""
+    return f"stepgrad could not read this answer{at}: {reason}"
 
 
 # -- a whole class ------------------------------------------------------------------

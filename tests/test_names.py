@@ -114,3 +114,37 @@ def test_one_unreadable_answer_does_not_stop_the_rest(tmp_path):
         assert records[q]["verdict"] == "unreadable" and records[q]["codes"] == ["unreadable"]
         assert reason in records[q]["message"]
     assert "line 2" in records["net_h1"]["message"]
+
+
+@pytest.mark.parametrize(("name", "quantity", "reason"), [
+    ("unsafe", "net_h1", "unknown name '__import__'"),
+    ("latex_error", "net_h1", "could not read this"),
+    ("nan", "net_h1", "NaN is not a finite number"),
+    ("table", "dE_total", "is a table"),
+])
+def test_bad_answers_in_the_test_data_are_unreadable_alone(name, quantity, reason):
+    """Each bad answer of tests/data/answers gets the verdict 'unreadable' with its reason and line; the
+    file's other answer (out_h1) is still judged correct, and the exit code is 1, not 2."""
+    from pathlib import Path
+    path = Path(__file__).parent / "data" / "answers" / f"{name}.toml"
+    out, code = check_report.run("mazur", str(path), "text", False)
+    assert code == 1
+    assert "✓ out_h1 = 0.593269992" in out
+    line = next(x for x in out.splitlines() if x.startswith(f"? {quantity}"))
+    assert reason in line and "(line 2)" in line
+
+
+def test_a_too_large_number_in_a_formula_is_unreadable_alone(mazur):
+    """A formula refused for its size is unreadable; the answer after it is still judged."""
+    r = check_answers(mazur, '"w1+" = "w1 - eta*dE_total_dw1*' + "1" * 60 + '"\n"out_h1" = 0.593269992\n',
+                      "a.toml").results
+    assert [x.verdict for x in r] == ["unreadable", "correct"]
+    assert "more than 50 digits" in r[0].diagnoses[0].message
+
+
+def test_text_report_writes_expected_formulas_with_canonical_names(tmp_path):
+    """The text report's expected formula uses canonical names (dE_total/dout_o2), not identifiers."""
+    path = tmp_path / "a.toml"
+    path.write_text('"delta_o2" = "(out_o2 - t_o2) * out_o2"\n')
+    out, _ = check_report.run("mazur", str(path))
+    assert "(expected dE_total/dout_o2*dout_o2/dnet_o2)" in out and "dE_total_dout_o2" not in out

@@ -77,8 +77,19 @@ def key_lines(text: str) -> dict[str, int]:
     return out
 
 
-def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
+class AnswerProblem(SpecError):
+    """One answer that cannot be read: the file, line and key, and the *reason* alone."""
+
+    def __init__(self, message: str, answer: Answer, reason: str):
+        super().__init__(message)
+        self.answer, self.reason = answer, reason
+
+
+def parse_answers(text: str, where: str, problems: list | None = None) -> tuple[Answer, ...]:
     """Read an answers file's TOML text; numbers keep the digits written.
+
+    With a *problems* list, an answer that cannot be read is added to it as an
+    :class:`AnswerProblem` instead of stopping the whole file.
 
     >>> parse_answers('"out_h1" = 0.59327', "a.toml")[0].number
     Decimal('0.59327')
@@ -95,13 +106,15 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
         raise SpecError(f"{where}: has {len(doc)} answers; stepgrad checks at most {MAX_ANSWERS} in one file")
     lines = key_lines(text)
     answers = []
-    for key, value in doc.items():
+
+    def read(key: str, value) -> Answer | None:
         line = lines.get(key)
 
         def fail(message: str) -> SpecError:
             at = f":{line}" if line else ""
             shown = key if len(key) <= 80 else key[:77] + "..."
-            return SpecError(f"{where}{at}: {shown}: {message}")
+            return AnswerProblem(f"{where}{at}: {shown}: {message}", Answer(key, str(value)[:200], None, line),
+                                 message)
 
         if isinstance(value, dict):
             raise fail('is a table, not an answer; write each answer as "name" = value, '
@@ -110,7 +123,7 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
             raise fail("must be a number or a formula in quotes")
         if isinstance(value, str):
             if not value.strip():
-                continue  # left blank (a worksheet's ""): not judged; blank_keys counts it
+                return None  # left blank (a worksheet's ""): not judged; blank_keys counts it
             if len(value) > MAX_FORMULA_LENGTH:
                 raise fail(f"the formula is longer than {MAX_FORMULA_LENGTH} characters")
             if _NUMBER.match(value):
@@ -122,8 +135,7 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
                 problem = formula_problem(value)
                 if problem:
                     raise fail(problem)
-                answers.append(Answer(key, value.strip(), None, line))
-                continue
+                return Answer(key, value.strip(), None, line)
         if isinstance(value, int):
             if abs(value) > MAX_MAGNITUDE:
                 raise fail(f"the number is out of range: give a size below 1e15")
@@ -135,8 +147,19 @@ def parse_answers(text: str, where: str) -> tuple[Answer, ...]:
         if abs(number.adjusted()) > 60 or abs(number) > MAX_MAGNITUDE or decimals(number) > MAX_DECIMALS:
             raise fail(f"the number is out of range: give at most {MAX_DECIMALS} decimal places and "
                        f"a size below 1e15")
-        answers.append(Answer(key, plain(number), number, line))
-    if not answers and not blank_keys(doc):
+        return Answer(key, plain(number), number, line)
+
+    for key, value in doc.items():
+        try:
+            answer = read(key, value)
+        except AnswerProblem as exc:
+            if problems is None:
+                raise
+            problems.append(exc)  # judged on its own as unreadable; the other answers still are
+            continue
+        if answer is not None:
+            answers.append(answer)
+    if not answers and not blank_keys(doc) and not problems:
         raise SpecError(f"{where}: has no answers; write one per line, like \"out_h1\" = 0.593269992")
     return tuple(answers)
 
