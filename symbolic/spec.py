@@ -184,6 +184,13 @@ def is_path(spec_arg: str) -> bool:
     return any(sep in spec_arg for sep in seps) or spec_arg.lower().endswith(".toml")
 
 
+def _numbering(weights) -> str:
+    """The default weight numbering spelled out (w1 = i1 -> h1, ...), for errors about weights."""
+    shown = ", ".join(f"{w.name} = {w.src} -> {w.dst}" for w in weights[:8])
+    more = f", ... ({len(weights)} weights)" if len(weights) > 8 else ""
+    return f"; the weights are numbered {shown}{more} ('stepgrad new SHAPE' writes a spec with every value)"
+
+
 def resolve(spec_arg: str) -> tuple[str, str]:
     """Return (display name, TOML text) for a built-in example's name or a spec file's path.
 
@@ -535,13 +542,14 @@ class _Reader:
         names = [w.name for w in weights] + [b.name for b in biases]
         for key in given:
             if key not in names:
-                raise self.fail(f"parameters.{key}", "no such weight or bias" + did_you_mean(key, names))
+                raise self.fail(f"parameters.{key}", "no such weight or bias" + did_you_mean(key, names)
+                                + _numbering(weights))
         values = {k: self.number(v, f"parameters.{k}") for k, v in given.items()}
         missing = [n for n in names if n not in values]
         if missing and "initializer" not in doc:
             raise self.fail("parameters", f"no value for {missing[0]}"
                             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-                            + "; give every weight and bias a value, or add an [initializer]")
+                            + "; give every weight and bias a value, or add an [initializer]" + _numbering(weights))
         if "initializer" in doc:
             drawn = self.draw(self.table(doc, "initializer"), layers, weights, biases)
             values = {**drawn, **values}

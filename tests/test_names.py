@@ -148,3 +148,18 @@ def test_text_report_writes_expected_formulas_with_canonical_names(tmp_path):
     path.write_text('"delta_o2" = "(out_o2 - t_o2) * out_o2"\n')
     out, _ = check_report.run("mazur", str(path))
     assert "(expected dE_total/dout_o2*dout_o2/dnet_o2)" in out and "dE_total_dout_o2" not in out
+
+
+def test_three_inputs_weight_numbering_is_in_the_error(tmp_path):
+    """A spec with 3 inputs and missing or unknown weights: the error spells out the default numbering."""
+    from symbolic.spec import SpecError
+    body = ("[[layers]]\nsize = 3\n[[layers]]\nsize = 2\n[[layers]]\nsize = 2\n[[samples]]\n"
+            "inputs = [0.1, 0.2, 0.3]\ntargets = [0.01, 0.99]\n[parameters]\nw1 = 0.1\n")
+    for extra in ("", "w17 = 0.3\n"):
+        path = tmp_path / "s.toml"
+        path.write_text(body + extra)
+        with pytest.raises(SpecError) as info:
+            spec.load(str(path))
+        message = str(info.value)
+        assert "w3 = i3 -> h1, w4 = i1 -> h2" in message and "stepgrad new" in message
+        assert message.count("\n") == 0
