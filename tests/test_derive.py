@@ -183,3 +183,29 @@ def test_large_values_after_training_print_only_their_certain_digits():
     value = train(d, 100, (100,)).snapshots[100]["E_total"]
     assert "e+255" in format_value(value) and "e+255" in full_value(value)
     assert len(full_value(value).split("e")[0].replace(".", "")) <= 20
+
+
+def test_a_wrong_training_loop_is_caught_at_the_first_update(mazur, monkeypatch):
+    """The float64 loop's first update is compared with the 50-digit derivation: a loop that
+    updates with 0.9 times the gradient stops training with DerivationError instead of printing."""
+    import dataclasses
+
+    from symbolic import derive as derive_mod
+
+    d = derive(mazur)
+    real = derive_mod.float_trainer
+
+    def wrong(model, steps):
+        trainer = real(model, steps)
+        namespace = {}
+        source = trainer.source.replace("_eta *", "0.9 * _eta *")
+        exec(compile(source, "<wrong>", "exec"), {**trainer.run.__globals__, **namespace}, namespace)  # noqa: S102
+        return dataclasses.replace(trainer, run=namespace["_run"])
+
+    monkeypatch.setattr(derive_mod, "float_trainer", wrong)
+    derive_mod._TRAINERS.clear()
+    try:
+        with pytest.raises(DerivationError, match=r"w\d\+"):
+            derive_mod.train(d, 10, (10,))
+    finally:
+        derive_mod._TRAINERS.clear()
