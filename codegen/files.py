@@ -25,7 +25,7 @@ from pathlib import Path
 from symbolic.inputs import shorten
 from symbolic.spec import SpecError
 
-from .pdf import PNG_MARK
+from .pdf import PNG_MARK, signals_deferred
 from .render import MARKER
 
 #: The header line stepgrad writes (codegen.render.source_line), as a pattern.
@@ -196,24 +196,27 @@ def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
         for path, data in outputs.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             mode = _mode_for(path)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
+            with signals_deferred():  # no interrupt between making the temporary file and recording it
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+                temps.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fchmod(fh.fileno(), mode)
                 os.fsync(fh.fileno())
-        while temps:
-            tmp, path = temps[0]
-            os.replace(tmp, path)
-            temps.pop(0)
-            renamed += 1
+        with signals_deferred():  # the renames are quick: an interrupt waits until all are done
+            while temps:
+                tmp, path = temps[0]
+                os.replace(tmp, path)
+                temps.pop(0)
+                renamed += 1
     except OSError as exc:
         changed = "nothing was changed" if renamed == 0 else f"{renamed} of {len(outputs)} files were replaced"
         raise SpecError(f"{_shown(path)}: cannot write: {exc.strerror or exc}; {changed}") from None
     finally:
-        for tmp, _ in temps:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+        with signals_deferred():
+            for tmp, _ in temps:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass

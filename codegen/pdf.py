@@ -16,7 +16,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 from symbolic.inputs import one_line
@@ -35,6 +37,31 @@ def engine_available() -> bool:
     return shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
 
 
+#: The signals stepgrad's command line turns into an exception (SIGINT, SIGTERM, SIGHUP).
+_DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextmanager
+def signals_deferred():
+    """Hold SIGINT, SIGTERM and SIGHUP back while a resource is made and registered for cleanup.
+
+    A signal that arrives inside the block is delivered when it ends, so it can
+    never land between creating a temporary folder, file or process and
+    recording it where the cleanup will find it.  A process started inside
+    inherits the held signals; stepgrad stops its children with SIGKILL, which
+    cannot be held.
+    """
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    except (AttributeError, ValueError, OSError):  # no signal masks here: nothing to hold
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 #: The one job name of every TeX run: no file name, title or path of the user's reaches TeX's command line.
 JOB = "document"
 
@@ -43,25 +70,72 @@ def _run(cmd: list[str], folder: str, env: dict | None = None) -> subprocess.Com
     """Run *cmd* in *folder* in its own process group; on a timeout or an interrupt, kill the whole group.
 
     latexmk starts pdflatex as its own child: killing only latexmk would leave
-    pdflatex writing into a folder that is being removed.
+    pdflatex writing into a folder that is being removed.  The process is
+    started with signals held, so an interrupt cannot land after it exists and
+    before it is known here; and the group is waited for before returning.
     """
-    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+    proc = None
     try:
+        with signals_deferred():
+            proc = subprocess.Popen(cmd, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
         out, err = proc.communicate(timeout=TIMEOUT_S)
     except BaseException:
-        _kill_group(proc)
+        if proc is not None:
+            with signals_deferred():
+                _kill_group(proc)
         raise
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process group of *proc*, reap it, and wait (up to 5 s) until no member is left."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         pass
     proc.kill()
     proc.communicate()
+    deadline = time.monotonic() + 5
+    while _group_alive(proc.pid) and time.monotonic() < deadline:  # pdflatex, latexmk's child, dies after it
+        time.sleep(0.01)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group *pgid* still runs (a zombie no longer writes; init reaps it)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no /proc: SIGKILL was sent, and a killed process stops at once
+        return False
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
+
+
+@contextmanager
+def private_folder(prefix: str):
+    """A private temporary folder, removed on the way out whatever happens (an interrupt included).
+
+    It is made and registered with signals held, and removed with them held,
+    so no signal can land between its creation and the cleanup knowing of it.
+    """
+    folder = None
+    try:
+        with signals_deferred():
+            folder = tempfile.mkdtemp(prefix=prefix)
+        yield folder
+    finally:
+        if folder is not None:
+            with signals_deferred():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def first_error(log: str) -> str:
@@ -88,7 +162,7 @@ def compile_pdf(tex: str, stem: str = JOB) -> bytes:
     env = dict(os.environ)
     env.setdefault("SOURCE_DATE_EPOCH", "0")
     env.update(FORCE_SOURCE_DATE="1", openout_any="p", openin_any="p", shell_escape="f")
-    with tempfile.TemporaryDirectory(prefix="stepgrad-tex-") as folder:
+    with private_folder("stepgrad-tex-") as folder:
         source = Path(folder) / f"{JOB}.tex"
         source.write_text(tex, encoding="utf-8")
         cmd = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
@@ -113,7 +187,7 @@ def preview_available() -> bool:
 
 def preview_png(pdf_bytes: bytes, page: int, dpi: int = 80) -> bytes:
     """Render one page of a PDF as PNG bytes with pdftoppm."""
-    with tempfile.TemporaryDirectory(prefix="stepgrad-png-") as folder:
+    with private_folder("stepgrad-png-") as folder:
         source = Path(folder) / "doc.pdf"
         source.write_bytes(pdf_bytes)
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -148,13 +149,41 @@ def _tex_running(tmp: Path, cwd: Path) -> bool:
     return any(p.name.startswith("stepgrad-tex-") for p in tmp.iterdir())
 
 
+def _tex_running_for(seconds: float):
+    """A predicate: a stepgrad-tex-* folder has existed for *seconds* (0: the moment it appears)."""
+    seen: list[float] = []
+
+    def predicate(tmp: Path, cwd: Path) -> bool:
+        if not seen and _tex_running(tmp, cwd):
+            seen.append(time.monotonic())
+        return bool(seen) and time.monotonic() - seen[0] >= seconds
+    return predicate
+
+
 @needs_tex
-def test_sigterm_during_tex_leaves_nothing_behind(folder):
-    """SIGTERM (what `timeout` sends) while TeX runs: exit 143, one line, no stepgrad-tex-* folder, no file."""
-    r = run(["derive", "s.toml", "--format", "pdf", "-o", "s.pdf"], folder, signal_when=(_tex_running, signal.SIGTERM))
+@pytest.mark.parametrize("delay", [0.0, 0.4])
+def test_sigterm_during_tex_leaves_nothing_behind(folder, delay):
+    """SIGTERM (what `timeout` sends) the moment TeX's folder appears, or while latexmk and pdflatex run:
+    exit 143, one line, no stepgrad-tex-* folder (the process group is killed and waited for), no file."""
+    r = run(["derive", "s.toml", "--format", "pdf", "-o", "s.pdf"], folder,
+            signal_when=(_tex_running_for(delay), signal.SIGTERM))
     assert_held(r, code=143)
     assert len(r.err.splitlines()) == 1 and "terminated" in r.err
     assert not (folder / "s.pdf").exists()
+
+
+def test_a_signal_held_while_a_temporary_folder_is_made_is_delivered_after_its_cleanup_is_registered():
+    """The mechanism behind the probe above: a SIGINT raised inside signals_deferred waits for the block's end,
+    and private_folder removes its folder although the interrupt lands right after it was made."""
+    made = []
+    with pytest.raises(KeyboardInterrupt):
+        with pdf.private_folder("stepgrad-probe-") as f:
+            made.append(f)
+            with pdf.signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                made.append("still running")
+            made.append("not reached")
+    assert made[1:] == ["still running"] and not os.path.exists(made[0])
 
 
 def test_sigterm_during_training_ends_cleanly(folder):
