@@ -101,10 +101,12 @@ def test_float_values_print_only_their_own_digits():
         assert full_value(mpmath.mpf(1) / 3) == "0.33333333333333333333"
 
 
-@pytest.mark.parametrize("name, steps", [("softmax_batch", 120), ("tests/data/tanh232.toml", 300)])
+@pytest.mark.parametrize("name, steps", [("softmax_batch", 120), ("tests/data/tanh232.toml", 300),
+                                         ("benchmarks/specs/relu_huber_1334.toml", 600)])
 def test_float64_training_of_batches_and_biases_agrees_with_30_digits(name, steps):
-    """Mini-batches with the mean, softmax with cross-entropy, trained biases, two samples online:
-    every digit float64 training keeps agrees with 30-digit training."""
+    """Mini-batches with the mean, softmax with cross-entropy, trained biases, two samples online,
+    ReLU and Huber trained until the error is far below float64's resolution: every digit
+    float64 training keeps agrees with 30-digit training."""
     from symbolic import reference
     from symbolic.derive import full_value, train
     from symbolic.spec import load
