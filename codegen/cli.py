@@ -289,7 +289,7 @@ def cmd_example(args) -> int:
         worked = pipeline.worked_example(spec, name)
         tex, md, module, *rest = targets[name]
         outputs[tex] = worked.tex.encode()
-        outputs.update(_markdown_with_figures(worked, md))
+        outputs.update(markdown_with_figures(worked, md))
         outputs[module] = pipeline.module(spec, name).encode()
         if want_pdf:
             document_pdf = pdf.compile_pdf(worked.tex, name)
@@ -308,7 +308,7 @@ def _figure_paths(spec: Spec, markdown: Path) -> list[Path]:
     return [markdown.with_name(n) for n in ([network] if drawn else []) + [curve]]
 
 
-def _markdown_with_figures(worked, markdown: Path) -> dict[Path, bytes]:
+def markdown_with_figures(worked, markdown: Path) -> dict[Path, bytes]:
     """The Markdown file linking its figures, and the figures' SVG files beside it."""
     doc = svg.with_figure_names(worked.document, markdown.stem)
     out = {markdown: formats.to_markdown(doc).encode()}
@@ -351,7 +351,7 @@ def cmd_derive(args) -> int:
     if args.format == "tex":
         data = worked.tex.encode()
     elif args.format == "md" and target is not None:
-        written = _markdown_with_figures(worked, target)
+        written = markdown_with_figures(worked, target)
         unexpected = set(written) - {target, *figure_paths}
         if unexpected:
             raise RuntimeError(f"figures not checked before writing: {sorted(map(str, unexpected))}")

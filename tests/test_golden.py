@@ -16,12 +16,18 @@ REGENERATE = "regenerate with: stepgrad example --all"
 @pytest.fixture(scope="module")
 def built(mazur_worked):
     """Every built-in example's artifacts, rendered in memory."""
+    from pathlib import Path
+
+    from codegen.cli import markdown_with_figures
+
     out = {}
     for name in builtin_names():
         spec = load(name)
         worked = mazur_worked if name == "mazur" else pipeline.worked_example(spec, name)
-        out[name] = {f"{name}.tex": worked.tex, f"{name}.md": worked.markdown,
-                     "gradients.py": pipeline.module(spec, name)}
+        # the Markdown as `stepgrad example` writes it: linking the SVG figures written beside it
+        markdown = {path.name: data.decode() for path, data in markdown_with_figures(worked, Path(f"{name}.md")).items()}
+        assert sorted(markdown) == sorted([f"{name}.md", f"{name}-network.svg", f"{name}-training.svg"])
+        out[name] = {f"{name}.tex": worked.tex, **markdown, "gradients.py": pipeline.module(spec, name)}
     return out
 
 
