@@ -12,7 +12,11 @@ exactly one of these on its way out; nothing else in stepgrad escapes text.
 * :func:`markdown` escapes Markdown and HTML markup (no raw HTML, no emphasis,
   links, math or table cells can open), :func:`md_code` makes a code span that
   no backtick inside can close, :func:`html_comment` keeps text inside
-  ``<!-- ... -->``.
+  ``<!-- ... -->``, :func:`link` makes a file name a relative link target
+  (percent-encoded: no space, parenthesis, bracket or line break is left).
+* :func:`xml` escapes text for an SVG (XML) element's content and
+  :func:`xml_comment` keeps text inside an XML comment; characters XML
+  cannot carry at all become U+FFFD.
 * :func:`terminal` shows control characters (ESC sequences, carriage returns,
   RTL marks) as escapes, so a message cannot rewrite the teacher's terminal.
 """
@@ -21,10 +25,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote
 
 from symbolic.inputs import one_line
 
-__all__ = ["tex", "markdown", "md_code", "html_comment", "terminal"]
+__all__ = ["tex", "markdown", "md_code", "html_comment", "link", "xml", "xml_comment", "terminal"]
 
 #: The terminal escaper (shared with the one-line error messages of symbolic.inputs).
 terminal = one_line
@@ -123,3 +128,42 @@ def html_comment(text: str) -> str:
     while "--" in text:
         text = text.replace("--", "- -")
     return (" " + text) if text.startswith((">", "->")) else text
+
+
+def link(file_name: str) -> str:
+    """A file name as a Markdown (and HTML) link's target: every byte but letters, digits and ``-._~``
+    percent-encoded, so no name can end the link, open markup or leave the folder.
+
+    >>> link("mazur-network.svg"), link("a b)[x]%\\n.svg")
+    ('mazur-network.svg', 'a%20b%29%5Bx%5D%25%0A.svg')
+    """
+    return quote(file_name, safe="")
+
+
+# -- XML (the SVG figures) ------------------------------------------------------------------
+
+#: Characters XML 1.0 does not allow at all, even escaped (control characters, surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml(text: str) -> str:
+    """Escape text for an XML element's content or a double-quoted attribute: &, <, >, " (so neither a tag
+    nor the CDATA end ']]>' can appear); characters XML cannot carry become U+FFFD.
+
+    >>> xml('<a href="x">]]> & \x1b')
+    '&lt;a href=&quot;x&quot;&gt;]]&gt; &amp; \ufffd'
+    """
+    text = _NOT_XML.sub("\ufffd", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def xml_comment(text: str) -> str:
+    """Text that stays inside ``<!-- ... -->`` in XML: one line, no '--', not ending in '-'.
+
+    >>> xml_comment("a --> b -")
+    'a - -> b'
+    """
+    text = _NOT_XML.sub("\ufffd", one_line(text))
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text.rstrip("-").rstrip()

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import re
-from xml.sax.saxutils import escape
 
 from symbolic import naming
 
+from . import escape
 from .diagram import FONT_CM, Diagram
 
 #: Pixels per centimetre of the diagram's layout.
@@ -26,27 +26,17 @@ PX = 50
 NEURON_PX = {"normalsize": 17, "small": 14, "tiny": 10}
 FONT = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\""
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-#: Safe figure file names: they land in Markdown links unescaped.
-_SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}\.svg\Z")
-
-
-#: Characters XML 1.0 does not allow at all, even escaped (control characters, surrogates, U+FFFE/F).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def text(value: str) -> str:
-    """Escape text for an SVG element's content (&, <, > and the CDATA end ']]>'); characters XML
-    cannot carry become U+FFFD."""
-    return escape(_NOT_XML.sub("\ufffd", value))
+    """Escape text for an SVG element's content (:func:`codegen.escape.xml`)."""
+    return escape.xml(value)
 
 
 def stamp(header: str) -> str:
     """The first line of a figure: the document's header line as an XML comment, which marks the
-    file as stepgrad's (codegen.files lets a later run replace it).  A comment cannot hold "--"."""
-    safe = _NOT_XML.sub("\ufffd", header)
-    while "--" in safe:
-        safe = safe.replace("--", "- -")
-    return f"<!-- {safe.rstrip('-')} -->"
+    file as stepgrad's (codegen.files lets a later run replace it)."""
+    return f"<!-- {escape.xml_comment(header)} -->"
 
 
 def num(x: float) -> str:
@@ -246,9 +236,9 @@ def training_svg(points, xlabel: str, title: str, header: str = "") -> str:
 # -- the figures of a document ----------------------------------------------------
 
 def figure_names(stem: str) -> tuple[str, str]:
-    """The network's and the curve's file names beside STEM.md; plain names when STEM is not safe."""
-    names = (f"{stem}-network.svg", f"{stem}-training.svg")
-    return names if all(_SAFE_FILE.match(n) for n in names) else ("network.svg", "training.svg")
+    """The network's and the curve's file names beside STEM.md, whatever STEM is (so two documents in one
+    folder never share a figure); the Markdown links them through :func:`codegen.escape.link`."""
+    return f"{stem}-network.svg", f"{stem}-training.svg"
 
 
 def with_figure_names(doc, stem: str):
@@ -261,7 +251,7 @@ def with_figure_names(doc, stem: str):
 
     from .document import Plot
 
-    network_name, curve_name = figure_names(stem)
+    network_name, curve_name = (escape.link(name) for name in figure_names(stem))
 
     def named(block):
         if isinstance(block, Diagram):

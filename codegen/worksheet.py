@@ -232,7 +232,7 @@ def question_latex(derivation: Derivation, source: str, answers_name: str) -> st
 
 def question_markdown(derivation: Derivation, source: str, answers_name: str, figure: str = "") -> str:
     """The question sheet as Markdown; *figure* names the SVG of the network written beside it ("" for none)."""
-    return render_template("worksheet.md.j2", figure=figure,
+    return render_template("worksheet.md.j2", figure=escape.link(figure) if figure else "",
                            **_sheet(derivation, source, escape.markdown, escape.md_code, answers_name))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -42,10 +43,15 @@ def test_figures_names_and_determinism():
         assert parse(data).tag == "{http://www.w3.org/2000/svg}svg"
 
 
-def test_unsafe_stem_gets_plain_names():
-    """A stem that could break a Markdown link is not used in the file names."""
-    assert sorted(svg.figures(mazur_doc(), "a b](x)")) == ["network.svg", "training.svg"]
-    assert svg.figure_names("../up") == ("network.svg", "training.svg")
+def test_unsafe_stem_keeps_its_own_names_and_is_linked_percent_encoded():
+    """A stem that could break a Markdown link still names its own figures (two documents in one folder
+    never share one), and the document links them percent-encoded: no space, bracket or break survives."""
+    stem = "a b](x)\n%"
+    assert sorted(svg.figures(mazur_doc(), stem)) == [f"{stem}-network.svg", f"{stem}-training.svg"]
+    doc = svg.with_figure_names(mazur_doc(), stem)
+    links = [b.figure for s in doc.sections for b in s.blocks if getattr(b, "figure", None)]
+    assert links and all(re.fullmatch(r"[A-Za-z0-9._~%-]+", link) for link in links), links
+    assert "a%20b%5D%28x%29%0A%25-network.svg" in links
 
 
 def _ticks(root, cls):
