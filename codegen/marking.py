@@ -23,7 +23,7 @@ from symbolic import inputs
 
 from symbolic import naming
 from symbolic.check import Checker, Options, Report
-from symbolic.check.aliases import canonical, suggestion
+from symbolic.check.aliases import canonical, formula_identifiers, suggestion
 from symbolic.check.answers import Answer, parse_answers
 from symbolic.check.judge import Diagnosis, Result, formula_text
 
@@ -54,7 +54,12 @@ class StudentChecker(Checker):
         return tuple(out)
 
     def check(self, answers: tuple[Answer, ...], where: str = "<answers>") -> Report:
-        return super().check(self.canonical_answers(answers), where)
+        mapped = self.canonical_answers(answers)
+        read = tuple(replace(a, text=formula_identifiers(a.text, self.known, self.names)) if a.is_formula else a
+                     for a in mapped)
+        report = super().check(read, where)
+        # each verdict shows the answer as written (its key's canonical name, its formula's own text)
+        return replace(report, results=tuple(replace(r, answer=a) for r, a in zip(report.results, mapped)))
 
     def _formula(self, k: int, a: Answer, where: str):
         try:

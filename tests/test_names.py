@@ -163,3 +163,22 @@ def test_three_inputs_weight_numbering_is_in_the_error(tmp_path):
         message = str(info.value)
         assert "w3 = i3 -> h1, w4 = i1 -> h2" in message and "stepgrad new" in message
         assert message.count("\n") == 0
+
+
+@pytest.mark.parametrize("text", [
+    "dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5", "dE_total/dnet_o1 * out_h1", "∂E/∂net_o1 * out_h1",
+])
+def test_derivatives_with_a_slash_inside_formulas(mazur, text):
+    """Inside a plain-text formula, dE/dout_o1 and dE_total/dnet_o1 are the quantities, not divisions."""
+    r = check_answers(mazur, f'"dE_total/dw5" = "{text}"', "a.toml").results[0]
+    assert (r.verdict, r.answer.text) == ("correct", text)
+    assert check_answers(mazur, f'"dE_total/dw6" = "{text}"', "a.toml").results[0].verdict != "correct"
+
+
+def test_per_sample_formulas(batch):
+    """In a several-sample spec, a formula names quantities without the sample (its sample's) or with it."""
+    r = check_answers(batch, '"delta_h2_1[2]" = "dE_total/dout_h2_1 * (1 - out_h2_1^2)"\n'
+                             '"delta_h2_1[1]" = "dE_total/dout_h2_1[1] * (1 - out_h2_1[1]^2)"\n'
+                             '"delta_o1[1]" = "out_o1 - t_o1"\n"delta_o2[1]" = "out_o2[1] - y_o2[1]"\n',
+                      "a.toml").results
+    assert [x.verdict for x in r] == ["correct"] * 4

@@ -181,3 +181,31 @@ def suggestion(key: str, valid: list[str]) -> str:
         return f"; it is computed once per sample: write {shown}"
     hint = [h for h in difflib.get_close_matches(key[:100], valid, n=3, cutoff=0.5) if h != key]
     return f"; did you mean {hint[0]!r}?" if hint else ""
+
+
+#: Inside a plain-text formula: a derivative's name written with '/' (with an optional sample,
+#: dE_total/dw5[2]) or any name with its sample (out_h1[2]).
+_SLASHED = re.compile(r"(?<![A-Za-z0-9_])(?:[d∂][A-Za-z][A-Za-z0-9_]*/[d∂][A-Za-z][A-Za-z0-9_]*(?:\[\d{1,6}\])?"
+                      r"|[A-Za-z][A-Za-z0-9_]*\[\d{1,6}\])")
+
+
+def formula_identifiers(text: str, known: Callable[[str], bool], names: Iterable[str]) -> str:
+    """A plain-text formula with each derivative written with '/' and each name with a sample as the
+    identifier the formula reader takes: 'dE_total/dnet_o1*out_h1' -> 'delta_o1*out_h1', out_h1[2] ->
+    out_h1_s2 (LaTeX is left alone).
+
+    >>> formula_identifiers("dE/dout_o1*dout_o1/dnet_o1", {"dE_total/dout_o1", "dout_o1/dnet_o1"}.__contains__, ())
+    'dE_total_dout_o1*dout_o1_dnet_o1'
+    """
+    if "\\" in text or "{" in text:
+        return text
+    names = set(names)
+
+    def usable(name: str) -> bool:  # per-sample formulas may name a quantity without its sample
+        return known(name) or name in names
+
+    def ident(m: re.Match) -> str:
+        name = canonical(m.group(), usable, names)
+        return naming.ident(name) if name is not None else m.group()
+
+    return _SLASHED.sub(ident, text)
