@@ -1,7 +1,17 @@
 """net-for-out / out-for-net: a neuron's net input used where its output belongs, or the reverse."""
 
+import re
+
+import sympy as sp
+
+from ...functions import sigmoid
+from ...model import symbol
 from ..program import Candidate
-from . import SUBSTITUTION, mistake, swap
+from . import STRUCTURAL, SUBSTITUTION, mistake, replace_with, swap
+
+#: dout/dnet of each smooth activation as a function of its argument (taken at out by mistake).
+AT_NET = {"sigmoid": lambda x: sigmoid(x) * (1 - sigmoid(x)), "tanh": lambda x: 1 - sp.tanh(x) ** 2,
+          "softplus": lambda x: sigmoid(x)}
 
 
 def _pairs(ctx, frm: str, to: str):
@@ -27,8 +37,6 @@ def net_for_out(ctx):
     for i, f in ctx.of_kind("out"):
         net = "net_" + f.name[len("out_"):]
         if net in ctx.ev.base and ctx.spec.layers[f.step.layer].activation not in ("identity", "softmax"):
-            from ...model import symbol
-            from . import replace_with, STRUCTURAL
             yield Candidate("net-for-out", 3,
                             f"You took {f.name} = {net} = {ctx.value(net)}, skipping the activation; "
                             f"{f.name} = {f.step.rhs} = {ctx.value(f.name)}.",
@@ -43,3 +51,16 @@ def out_for_net(ctx):
         yield Candidate("out-for-net", 3,
                         f"In {f.name} you used {b} = {ctx.value(b)} where the net input {a} = {ctx.value(a)} belongs.",
                         f"outfornet:{i}:{a}", edits=((i, SUBSTITUTION, swap({a: b})),))
+    # the activation's derivative as a function of net, taken at the output instead
+    for i, f in ctx.of_kind("dout/dnet"):
+        act = ctx.spec.layers[f.step.layer].activation
+        m = re.fullmatch(r"dout_(\w+?)/dnet_\1(\[\d+\])?", f.name)
+        if act not in AT_NET or m is None:
+            continue
+        out = "out_" + m.group(1) + (m.group(2) or "")
+        if out not in ctx.ev.base:
+            continue
+        yield Candidate("out-for-net", 3,
+                        f"In {f.name} you took the {act} derivative at the output {out} = {ctx.value(out)} "
+                        f"instead of at the net input {'net_' + out[len('out_'):]}.",
+                        f"derivatout:{i}", edits=((i, STRUCTURAL, replace_with(AT_NET[act](symbol(out)))),))

@@ -9,6 +9,8 @@ def generate(ctx):
     for i, f in enumerate(ctx.flat):
         if f.kind in ("update", "batch"):
             continue
+        if f.kind in ("out", "dout/dnet") and not ctx.ev.base.get(f.name, 0) < 0:
+            continue  # an activation's positive output or slope has no minus to drop
         if f.kind == "dE/dout" and f.step.layer == ctx.last_layer:
             words = f"{f.name} has the wrong sign: it is {expr_text(f.step.rhs)}, and you wrote its negative."
         else:
