@@ -147,10 +147,14 @@ def _parser() -> argparse.ArgumentParser:
     _variant_options(p)
 
     p = sub.add_parser("check", help="check hand-computed values or formulas",
-                       description="Check a student's answers: a TOML file keyed by canonical names (blank "
-                                   "values are skipped and counted), or pasted working (.md, .tex, .txt) with "
-                                   "lines like 'net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = "
-                                   "0.3775', whose formula, substituted numbers and value are each checked.")
+                       description="Check a student's answers: a TOML file keyed by quantity names, quoted "
+                                   "(\"dE_total/dw5\" = 0.0822; 'stepgrad worksheet SPEC' writes one to fill "
+                                   "in; \"δ_o1\", \"∂E/∂w5\" and LaTeX names are read too, see the README's "
+                                   "table of names; blank values are skipped and counted), or pasted working "
+                                   "(.md, .tex, .txt) with lines like 'net_h1 = w1*i1 + w2*i2 + b1 = "
+                                   "0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775', whose formula, substituted numbers "
+                                   "and value are each checked. Several files or a folder mark a whole class: "
+                                   "NAME-feedback.md each, class-summary.csv and class-mistakes.md.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("answers", metavar="ANSWERS", nargs="+",
                    help="an answers file, or several (or a folder of them) to mark a whole class")
