@@ -160,3 +160,28 @@ def test_feedback_sheet_shows_formulas_in_math(tmp_path):
     sheet = target.read_text()
     assert not re.search(r"dE_total_dout_o2|dout_o2_dnet_o2", sheet)
     assert "\\frac{\\partial E_{total}}{\\partial out_{o2}}" in sheet
+
+
+def test_from_worksheet_to_feedback_sheet(tmp_path):
+    """A student fills in the worksheet's template (some keys renamed the way students write them, the
+    rest left blank) and gets a Markdown feedback sheet naming the one mistake and the blanks."""
+    assert cli.main(["worksheet", "mazur", "-o", str(tmp_path), "--no-pdf"]) == 0
+    template = tmp_path / "mazur-answers.toml"
+    v, g = _post_values(), gradients()
+    delta_o1 = (v["oo1"] - v["t1"]) * v["oo1"] * (1 - v["oo1"])
+    filled = []
+    for line in template.read_text().splitlines():
+        key = line.split('"')[1] if line.startswith('"') else None
+        values = {"out_h1": written(v["oh1"]), "out_o1": written(v["oo1"]), "delta_o1": written(delta_o1),
+                  "dE_total/dw5": written(g["sign-error"])}
+        renamed = {"delta_o1": "δ_o1", "dE_total/dw5": "∂E/∂w5"}
+        if key in values:
+            line = f'"{renamed.get(key, key)}" = {values[key]}'
+        filled.append(line)
+    template.write_text("\n".join(filled) + "\n", encoding="utf-8")
+    sheet = tmp_path / "feedback.md"
+    assert cli.main(["check", "mazur", str(template), "--format", "md", "-o", str(sheet)]) == 1
+    text = sheet.read_text()
+    blanks = sum(1 for line in filled if line.endswith('""') or '= ""' in line)
+    assert f"3 of 4 correct. {blanks} left blank." in text
+    assert "## `dE_total/dw5`" in text and "sign-error" in text
