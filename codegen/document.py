@@ -81,6 +81,8 @@ class Document:
     title: str
     header: str
     sections: tuple[Section, ...]
+    #: A compact worked example: its tables are set tighter.
+    compact: bool = False
 
 
 @dataclass
@@ -184,7 +186,7 @@ def network_section(inp: Inputs) -> Section:
     for b in spec.biases:
         kind = "shared by " + ", ".join(b.neurons) if len(b.neurons) > 1 else "of " + b.neurons[0]
         bias_text.append(f"{b.name} ({kind}, {'trained' if b.trainable else 'frozen'})")
-    if bias_text and len(spec.biases) <= 12:
+    if bias_text and (len(spec.biases) <= 12 if inp.expand else len(spec.biases) <= 4):
         text.append(para("Biases: " + "; ".join(bias_text) + "."))
     elif bias_text:
         trained = sum(b.trainable for b in spec.biases)
@@ -217,8 +219,27 @@ def network_section(inp: Inputs) -> Section:
     else:
         rows = tuple((para("", naming.latex_name(w.name)), para(w.src), para(w.dst),
                       para("", number_text(dict(spec.initial)[w.name]))) for w in spec.weights)
-        blocks.append(Table((para("weight"), para("from"), para("to"), para("initial value")), rows, "llll"))
+        table = Table((para("weight"), para("from"), para("to"), para("initial value")), rows, "llll")
+        blocks.append(table if inp.expand else fold(table, 3))
     return Section("The network", tuple(blocks), "network")
+
+
+#: A compact worked example sets a table longer than this in side-by-side column groups.
+FOLD_ROWS = 14
+
+
+def fold(table: Table, groups: int, longest: int = FOLD_ROWS) -> Table:
+    """The same table in up to *groups* side-by-side column groups (read down each group, then across)
+    once it is longer than *longest* rows; the last group's missing rows are blank."""
+    n = len(table.rows)
+    groups = min(groups, -(-n // longest))
+    if groups <= 1:
+        return table
+    height = -(-n // groups)
+    blank = tuple(para("") for _ in table.header)
+    columns = [table.rows[g * height:(g + 1) * height] for g in range(groups)]
+    rows = tuple(sum((col[r] if r < len(col) else blank for col in columns), ()) for r in range(height))
+    return Table(table.header * groups, rows, table.align * groups, table.kind)
 
 
 def wiring_matrices(spec) -> list[Table]:
@@ -255,8 +276,9 @@ def initial_section(inp: Inputs) -> Section:
         mode = ("online (one sample per update)" if t.batch_size == 1 else
                 "full batch" if t.batch_size == len(spec.samples) else f"mini-batches of {t.batch_size}")
         blocks.append(para(f"Training: {mode}; the batch error is the {t.reduction} of the samples' errors."))
+    table = Table((para("name"), para("what"), para("value")), tuple(rows), "llr")
     return Section("The initial values", tuple(Paragraph(b) for b in blocks) + (
-        Table((para("name"), para("what"), para("value")), tuple(rows), "llr"),), "initial")
+        table if inp.expand else fold(table, 2),), "initial")
 
 
 # -- the derivation ---------------------------------------------------------
@@ -303,17 +325,57 @@ def representatives(d: Derivation) -> set:
         n = spec.layers[k].neurons[0]
         chosen.add(n)
         chosen.add(model.incoming[n][0].name)
+    # the forward pass of a layer whose activation an earlier layer already showed is the same step
+    seen_kinds = set()
+    for k in range(1, len(spec.layers)):
+        kind = (spec.layers[k].activation, spec.layers[k].slope, k == len(spec.layers) - 1)
+        if kind not in seen_kinds:
+            seen_kinds.add(kind)
+            chosen.add(("forward", spec.layers[k].neurons[0]))
     seen_layers = set()
     for b in spec.biases:
         if b.layer not in seen_layers:
             seen_layers.add(b.layer)
             chosen.add(b.name)
+    # every bias's gradient is the same step (its neurons' deltas times 1): one in full
+    chosen |= {("bias", b.name) for b in spec.biases[:1]}
     return chosen
 
 
-def _shown(step: Step, chosen: set | None) -> bool:
-    if chosen is None or step.section in ("batch", "update", "error"):
+def combined_representatives(d: Derivation) -> set:
+    """The parameters whose batch combination and update a compact worked example writes out: the
+    first weight, the first bias and the first frozen parameter (one of each kind of step)."""
+    spec = d.spec
+    trainable = set(spec.trainable)
+    chosen = {spec.weights[0].name} if spec.weights else set()
+    chosen |= {spec.biases[0].name} if spec.biases else set()
+    chosen |= set([p for p in spec.parameters if p not in trainable][:1])
+    return chosen
+
+
+def combined_text(d: Derivation, sec: str) -> str:
+    """What a compact batch or update section writes out in full, and where the rest is."""
+    spec = d.spec
+    trainable = set(spec.trainable)
+    kinds = (["the error"] if sec == "batch" else []) + (["one weight"] if spec.weights else []) \
+        + (["one bias"] if spec.biases else []) \
+        + (["one frozen parameter"] if any(p not in trainable for p in spec.parameters) else [])
+    listed = ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1]
+    rest = ("every parameter's gradient in each sample and combined" if sec == "batch"
+            else "every parameter before and after")
+    return f"In full for {listed}; the table of updated parameters gives {rest}."
+
+
+def _shown(step: Step, chosen: set | None, combined: set | None = None) -> bool:
+    if chosen is None or step.section == "error":
         return True
+    if step.section in ("batch", "update"):
+        p = step.param or naming.derivative_by(step.name)
+        return combined is None or p is None or p in combined
+    if step.section == "forward":
+        return ("forward", step.neuron) in chosen
+    if step.section == "bias":
+        return ("bias", step.param or naming.derivative_by(step.name)) in chosen
     if step.kind in (Kind.GRAD, Kind.DNET_DW):
         return (step.param or naming.derivative_by(step.name)) in chosen
     return step.neuron in chosen
@@ -334,18 +396,19 @@ def neuron_table(d: Derivation, sec: str, samples) -> Table | None:
         return None
     present = [k for k in kinds if any(k in row for row in by_neuron.values())]
     first = next(iter(by_neuron.values()))
-    header = [para("neuron")] + ([para("sample")] if len(samples) > 1 else [])
-    # the column's quantity with its neuron written as a dot, typeset from the parsed name
+    # the column's quantity with its neuron written as a dot, typeset from the parsed name, a
+    # column per quantity and sample (the sample as a superscript, like the equations above)
     neuron = next(iter(by_neuron))
-    header += [para("", naming.latex_quantity(first[k].name, {neuron: r"\cdot"})) for k in present]
+    tags = [f"^{{({s + 1})}}" if len(samples) > 1 else "" for s in samples]
+    header = [para("neuron")] + [para("", naming.latex_quantity(first[k].name, {neuron: r"\cdot"}) + tag)
+                                 for k in present for tag in tags]
     rows = []
     for n, row in by_neuron.items():
-        for s in samples:
-            cells = [para(n)] + ([para(str(s + 1))] if len(samples) > 1 else [])
-            cells += [para("", number_text(d.values[d.value_name(row[k], s)])) if k in row else para("")
-                      for k in present]
-            rows.append(tuple(cells))
-    return Table(tuple(header), tuple(rows), "l" * (len(header) - len(present)) + "r" * len(present))
+        cells = [para(n)]
+        cells += [para("", number_text(d.values[d.value_name(row[k], s)])) if k in row else para("")
+                  for k in present for s in samples]
+        rows.append(tuple(cells))
+    return Table(tuple(header), tuple(rows), "l" + "r" * (len(header) - 1))
 
 
 SPLIT_BY_OUTPUT = para(" Like the post, the last hidden layer splits the sum by output: only ", "E_{o}",
@@ -364,6 +427,7 @@ def derivation_sections(inp: Inputs) -> list[Section]:
     spec = d.spec
     single = len(d.batch) == 1
     chosen = None if inp.expand else representatives(d)
+    combined_shown = None if inp.expand else combined_representatives(d)
     sections: list[Section] = []
     order = ["forward", "error", "output", "hidden", "bias"] + ([] if single else ["batch", "update"])
     notes = {c.name: c for c in inp.comparisons if split(c.name) and not c.agrees}
@@ -378,9 +442,15 @@ def derivation_sections(inp: Inputs) -> list[Section]:
                                            r"w^{+}", ". That is not the gradient of the error; the post's text uses "
                                            "the original weights.")))
         if chosen is not None and sec in ("forward", "output", "hidden", "bias"):
-            blocks.append(Paragraph(para("In full for the first neuron and the first weight of each layer"
+            first = {"forward": "the first neuron of the first layer with each activation",
+                     "bias": "the first bias"}.get(sec, "the first neuron and the first weight of each layer")
+            rest = ("; the table of updated parameters gives every bias's gradient." if sec == "bias"
+                    else "; the table gives every neuron.")
+            blocks.append(Paragraph(para("In full for " + first
                                          + (" and the first sample of the batch" if not single else "")
-                                         + "; the table gives every neuron.")))
+                                         + rest)))
+        if chosen is not None and sec in ("batch", "update"):
+            blocks.append(Paragraph(para(combined_text(d, sec))))
         per_sample = any(st.per_sample for st in d.steps if st.section == sec)
         samples = d.batch if per_sample else (d.batch[0],)
         shown_samples = samples if chosen is None else samples[:1]
@@ -388,10 +458,10 @@ def derivation_sections(inp: Inputs) -> list[Section]:
         for s in shown_samples:
             own = sample_values(d, s)
             tag = f"^{{({s + 1})}}" if not single and sec not in ("batch", "update") else ""
-            chosen_steps = [st for st in d.steps if st.section == sec and _shown(st, chosen)]
+            chosen_steps = [st for st in d.steps if st.section == sec and _shown(st, chosen, combined_shown)]
             if not chosen_steps:
                 continue
-            if not single and sec not in ("batch", "update"):
+            if not single and sec not in ("batch", "update") and chosen is None:
                 blocks.append(Paragraph(para(f"Sample {s + 1}:")))
             for st in chosen_steps:
                 if st.per_sample is False and not single and sec not in ("batch", "update"):
@@ -430,17 +500,25 @@ def updates_section(inp: Inputs) -> Section:
     spec = d.spec
     initial = dict(spec.initial)
     trainable = set(spec.trainable)
+    # compact batches: each sample's gradient beside the combined one, since the batch section
+    # writes out only one weight's and one bias's combination
+    per_sample = d.batch if not inp.expand and len(d.batch) > 1 else ()
     rows = []
     for p in spec.parameters:
-        rows.append((para("", naming.latex_name(p)), para("", number_text(initial[p])),
-                     para("", number_text(d.values[naming.d(naming.E_TOTAL, p)])),
-                     para("", number_text(d.values[naming.updated(p)])),
-                     para("trained" if p in trainable else "frozen")))
+        grad = naming.d(naming.E_TOTAL, p)
+        rows.append((para("", naming.latex_name(p)), para("", number_text(initial[p])))
+                    + tuple(para("", number_text(d.value(grad, s))) for s in per_sample)
+                    + (para("", number_text(d.values[grad])),
+                       para("", number_text(d.values[naming.updated(p)])),
+                       para("trained" if p in trainable else "frozen")))
+    sample_headers = tuple(para("", rf"\frac{{\partial E^{{({s + 1})}}}}{{\partial p}}") for s in per_sample)
     blocks = [Paragraph(para("All parameters after the first update. The post performs the updates only "
                              "after the whole backward pass, so every gradient above uses the original weights."
                              if spec.training.hidden_deltas == "original" else
                              "All parameters after the first update.")),
-              Table((para("parameter"), para("before"), para("gradient"), para("after"), para("")), tuple(rows), "lrrrl")]
+              Table((para("parameter"), para("before")) + sample_headers
+                    + (para("gradient" if not per_sample else "combined"), para("after"), para("")),
+                    tuple(rows), "lr" + "r" * len(per_sample) + "rrl")]
     before = d.values[naming.E_TOTAL] if len(d.batch) == len(spec.samples) else inp.trajectory.errors[0]
     blocks.append(Equation(m(naming.after(naming.E_TOTAL, 1)), (number_text(inp.trajectory.errors[1]),),
                            para("The error after one update, from a new forward pass with the updated parameters "
@@ -466,6 +544,7 @@ def training_section(inp: Inputs) -> Section:
             key = naming.in_sample(naming.out(o), s + 1, len(spec.samples))
             outs.append((para("", m(naming.out(o))) if len(spec.samples) == 1 else para(f"sample {s + 1}: ", m(naming.out(o))),
                          para("", number_text(final[key])), para("", number_text(t))))
+    outs_table = Table((para("output"), para("after training"), para("target")), tuple(outs), "lrr")
     stride = max(1, n // 200)
     marks = list(range(0, n + 1, stride)) + ([n] if n % stride else [])
     # each point with at most 6 significant digits, never more than training proved; a point
@@ -482,7 +561,7 @@ def training_section(inp: Inputs) -> Section:
         plot,
         Table((para("updates"), para("", m(naming.E_TOTAL))), rows, "rr"),
         Paragraph(para(f"The outputs after {n} updates, against their targets:")),
-        Table((para("output"), para("after training"), para("target")), tuple(outs), "lrr"),
+        outs_table if inp.expand else fold(outs_table, 2, 4),
     )
     return Section(f"Training for {n} updates", blocks, "training")
 
@@ -579,4 +658,4 @@ def build(inp: Inputs) -> Document:
     if ref:
         sections.append(ref)
     sections.append(checks_section(inp))
-    return Document(spec.title, inp.header, tuple(sections))
+    return Document(spec.title, inp.header, tuple(sections), not inp.expand)

@@ -112,7 +112,7 @@ def _flatten(doc: Document, seg, text) -> list:
 def to_latex(doc: Document) -> str:
     """Render the document as a complete LaTeX file."""
     return render_template("worked_example.tex.j2", title=tex_escape(doc.title), header=doc.header,
-                           sections=_flatten(doc, tex_segments, tex_escape))
+                           sections=_flatten(doc, tex_segments, tex_escape), compact=doc.compact)
 
 
 def to_markdown(doc: Document) -> str:
