@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from codegen import escape
+from codegen.pdf import TexError
 from symbolic import inputs
 
 from symbolic import naming
@@ -183,7 +184,10 @@ def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | No
     if blank:
         counts["blank"] = len(blank)
     codes = tuple(sorted({c for r in report.results if r.verdict not in check_report.CREDITED for c in r.codes}))
-    data = compile_pdf(text) if fmt == "pdf" and compile_pdf is not None else text.encode()
+    try:
+        data = compile_pdf(text) if fmt == "pdf" and compile_pdf is not None else text.encode()
+    except TexError as exc:  # one sheet TeX cannot set never stops the class
+        return Marked(path, None, f"{inputs.shorten(str(path), 200)}: the PDF feedback failed: {exc}")
     return Marked(path, data, "", sum(r.verdict in check_report.CREDITED for r in report.results),
                   len(report.results), tuple(sorted(counts.items())), codes)
 
