@@ -94,7 +94,10 @@ def check_answers(derivation: Derivation, text: str, where: str, options: Option
     ('delta_o1', 'correct')
     """
     problems: list = []
-    answers = parse_answers(text, where, problems)
+    try:
+        answers = parse_answers(text, where, problems)
+    except SpecError as exc:
+        raise SpecError(f"{exc}{_quoting_hint(str(exc), text)}") from None
     report = StudentChecker(derivation, options).check(answers, where)
     if not problems:
         return report
@@ -103,6 +106,23 @@ def check_answers(derivation: Derivation, text: str, where: str, options: Option
     results = sorted(report.results + tuple(unreadable),  # in the file's order
                      key=lambda r: r.answer.line if r.answer.line is not None else 1 << 30)
     return replace(report, results=tuple(results))
+
+
+#: A line whose key is not quoted but needs quotes: dE_total/dw5 = 0.08, w5+ = 0.35, δ_o1 = 0.13.
+_UNQUOTED = re.compile(r"\s*([^\s\"'=#][^=\"']*?)\s*=")
+
+
+def _quoting_hint(message: str, text: str) -> str:
+    """'; quote the name: "dE_total/dw5" = ...' when TOML failed on a line whose key needs quotes."""
+    m = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if not m or not 1 <= int(m.group(1)) <= len(lines):
+        return ""
+    key = _UNQUOTED.match(lines[int(m.group(1)) - 1])
+    if not key or re.fullmatch(r"[A-Za-z0-9_-]+", key.group(1)):
+        return ""
+    shown = inputs.shorten(key.group(1), 40)
+    return f"; quote the name: \"{shown}\" = ... (names with / + @ [ ] or other letters need quotes)"
 
 
 def _unreadable_message(reason: str, line: int | None) -> str:

@@ -182,3 +182,16 @@ def test_per_sample_formulas(batch):
                              '"delta_o1[1]" = "out_o1 - t_o1"\n"delta_o2[1]" = "out_o2[1] - y_o2[1]"\n',
                       "a.toml").results
     assert [x.verdict for x in r] == ["correct"] * 4
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("dE_total/dw5 = 0.08", '"dE_total/dw5" = ...'), ("w5+ = 0.35", '"w5+" = ...'),
+    ("δ_o1 = 0.13", '"δ_o1" = ...'), ("E_total@1 = 0.29", '"E_total@1" = ...'),
+])
+def test_unquoted_names_are_told_to_quote(tmp_path, line, shown):
+    """A name that TOML needs quoted, written bare: the one-line error says how to quote it."""
+    path = tmp_path / "a.toml"
+    path.write_text(f'"out_h1" = 0.593\n{line}\n', encoding="utf-8")
+    out, code = check_report.run("mazur", str(path))
+    assert code == 2 and out.count("\n") == 1
+    assert f"quote the name: {shown}" in out and "line 2" in out
