@@ -21,12 +21,11 @@ from typing import Callable
 from codegen import escape
 from codegen.pdf import TexError
 from symbolic import inputs
-
-from symbolic import naming
 from symbolic.check import Checker, Options, Report
 from symbolic.check.aliases import canonical, formula_identifiers, suggestion
 from symbolic.check.answers import Answer, parse_answers
 from symbolic.check.judge import Diagnosis, Result, formula_text
+from symbolic.derive import Derivation, format_value
 
 from symbolic.spec import SpecError
 
@@ -74,6 +73,16 @@ class StudentChecker(Checker):
                           (Diagnosis(UNREADABLE, _unreadable_message(reason, a.line)),),
                           f.step, f.sample), None
 
+    def unreadable(self, a: Answer, reason: str) -> Result:
+        """The verdict on an answer that could not be read, with its quantity's true value when known."""
+        a = self.canonical_answers((a,))[0]
+        diagnosis = (Diagnosis(UNREADABLE, _unreadable_message(reason, a.line)),)
+        i = self.ev.index.get(a.quantity)
+        if i is None:
+            return Result(a, UNREADABLE, "", diagnosis)
+        f = self.ev.flat[i]
+        return Result(a, UNREADABLE, format_value(self.ev.truth[a.quantity]), diagnosis, f.step, f.sample)
+
     def _unknown(self, a: Answer) -> Result:
         shown = a.quantity if len(a.quantity) <= 80 else a.quantity[:77] + "..."
         extra = suggestion(a.quantity, self.valid)
@@ -98,11 +107,11 @@ def check_answers(derivation: Derivation, text: str, where: str, options: Option
         answers = parse_answers(text, where, problems)
     except SpecError as exc:
         raise SpecError(f"{exc}{_quoting_hint(str(exc), text)}") from None
-    report = StudentChecker(derivation, options).check(answers, where)
+    checker = StudentChecker(derivation, options)
+    report = checker.check(answers, where)
     if not problems:
         return report
-    unreadable = [Result(p.answer, UNREADABLE, "", (Diagnosis(UNREADABLE, _unreadable_message(
-        p.reason, p.answer.line)),)) for p in problems]
+    unreadable = [checker.unreadable(p.answer, p.reason) for p in problems]
     results = sorted(report.results + tuple(unreadable),  # in the file's order
                      key=lambda r: r.answer.line if r.answer.line is not None else 1 << 30)
     return replace(report, results=tuple(results))
