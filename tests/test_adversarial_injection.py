@@ -241,3 +241,85 @@ def test_control_characters_in_file_names_are_escaped(tmp_path):
     (folder / name).write_text("title = 1\n")
     r = run(["values", name], folder)
     assert_held(r, message="\\x1b[2J\\nname.toml")
+
+
+# -- the newer commands and inputs: new, worksheet, pasted working, class marking -------------
+
+#: Text that is markup in Markdown, HTML, XML/SVG or a spreadsheet (no '"', '\\' or '-->': a title refuses those).
+MARKUP = "<script>alert(1)</script> `x` **b** [l](javascript:x) $x$ ]]> {{ 7*7 }} & # ~ ^ _ | =cmd <img src=x>"
+
+
+def test_worksheet_of_a_hostile_spec_writes_its_own_files_and_escapes_everything(tmp_path):
+    """A spec named like an option, with markup in its title and source: the worksheet's three files carry
+    the spec's own stem (never a shared network.svg), the Markdown links the figure percent-encoded and
+    shows no raw HTML outside its header comment, and the SVG is well-formed XML with the title as text."""
+    import xml.etree.ElementTree as ET
+
+    folder = tmp_path / "w"
+    folder.mkdir()
+    name = "-a b](x)%$.toml"
+    (folder / name).write_text(with_source(MARKUP).replace('title = "tiny"', f"title = {_toml(MARKUP)}", 1))
+    stem = name[:-5]
+    outputs = {f"{stem}-answers.toml", f"{stem}-questions.md", f"{stem}-questions-network.svg"}
+    r = run(["worksheet", "--no-pdf", "--", name], folder)
+    assert_held(r, code=0, outputs=outputs)
+    markdown = (folder / f"{stem}-questions.md").read_text()
+    body = markdown.split("\n", 1)[1]
+    assert "(-a%20b%5D%28x%29%25%24-questions-network.svg)" in body
+    assert not re.search(r"(?<!\\)<[A-Za-z!/]", _without_code_spans(body)), body
+    assert not re.search(r"(?<!\\)\]\(javascript", body), body
+    root = ET.fromstring((folder / f"{stem}-questions-network.svg").read_text())
+    title = root.find("{http://www.w3.org/2000/svg}title")
+    assert title is not None and title.text == MARKUP
+
+
+def test_new_writes_a_spec_under_a_name_like_an_option(tmp_path):
+    """`new -o` with a name like a latexmk option and a shell command writes that file and runs nothing."""
+    folder = tmp_path / "w"
+    folder.mkdir()
+    r = run(["new", "2-2-1", "--output=-pdflatex=touch PWNED;.toml"], folder)
+    assert_held(r, code=0, outputs={"-pdflatex=touch PWNED;.toml"})
+    assert not list(tmp_path.rglob("PWNED"))
+
+
+HOSTILE_LINES = ["<script>alert(1)</script> = 3", "out_h1 = <img src=x onerror=alert(1)> = 0.59",
+                 "net_o1 = `x`` = 1 | 2", "\x1b[2J\x1b]0;title\x07 = 1", "\u202eevil = [l](javascript:x)",
+                 r"E_total = \def\x{\x}\x \errmessage{boom} 50% = 1"]
+
+
+@pytest.mark.parametrize("suffix", [".md", ".tex"])
+def test_pasted_working_with_markup_is_shown_as_text(tmp_path, suffix):
+    """Pasted working whose lines are HTML, Markdown, TeX and terminal escapes: the Markdown feedback has
+    no raw HTML outside code spans, balanced code spans, and no control character anywhere."""
+    folder = tmp_path / "w"
+    folder.mkdir()
+    good = "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775"
+    (folder / f"w{suffix}").write_text("\n".join([good, *HOSTILE_LINES]) + "\n")
+    r = run(["check", "mazur", f"w{suffix}", "--format", "md"], folder)
+    assert_held(r, code=None)
+    assert r.code in (0, 1), r.err
+    body = r.out.split("\n", 1)[1]
+    assert not re.search(r"(?<!\\)<[A-Za-z!/]", _without_code_spans(body)), body
+    assert all(_code_spans_balanced(line) for line in body.splitlines())
+    assert not any(not ch.isprintable() and ch != "\n" for ch in r.out + r.err), "a control character got out"
+
+
+def test_class_summary_cells_are_never_spreadsheet_formulas(tmp_path):
+    """Submissions named like spreadsheet formulas (=, +, -, @) mark normally; every CSV cell they fill
+    starts with a quote, and their feedback files keep their names."""
+    import csv
+
+    folder = tmp_path / "w"
+    folder.mkdir()
+    (folder / "class").mkdir()
+    names = ["=HYPERLINK(x).toml", "+1+1.toml", "-2+3.md", "@SUM(A1).txt"]
+    for name in names:
+        (folder / "class" / name).write_text('"net_h1" = 0.3775\n' if name.endswith(".toml") else
+                                             "net_h1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775\n")
+    feedback = {f"class/{n.rsplit('.', 1)[0]}-feedback.md" for n in names}
+    r = run(["check", "mazur", "class"], folder)
+    assert_held(r, code=0, outputs=feedback | {"class/class-summary.csv", "class/class-mistakes.md"})
+    rows = list(csv.reader((folder / "class" / "class-summary.csv").open()))
+    assert len(rows) == 1 + len(names)
+    for row in rows[1:]:
+        assert all(cell[:1] not in ("=", "+", "-", "@") for cell in row), row
