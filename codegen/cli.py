@@ -436,7 +436,8 @@ def cmd_check(args) -> int:
 def _check_class(args, fmt: str, options) -> int:
     """Mark several submissions: a feedback file each, a CSV of scores and a table of common mistakes.
 
-    Exit code 0 when every submission was read, 1 when some could not be, 2 when none could be.
+    Exit code 0 when every submission was read, 1 when some could not be, 2 (one line, nothing written)
+    when none could be.
     """
     from . import marking
     from .render import source_line
@@ -459,6 +460,8 @@ def _check_class(args, fmt: str, options) -> int:
     derivation = derive(spec)
     compile_pdf = pdf.compile_pdf if fmt == "pdf" else None
     marked = [marking.mark_one(derivation, p, fmt, options, compile_pdf) for p in paths]
+    if all(m.error for m in marked):  # exit 2 is one line, and nothing is written
+        raise SpecError(f"none of the {len(marked)} submissions could be read; the first: {marked[0].error}")
     outputs: dict[Path, bytes] = {t: m.feedback for t, m in zip(targets, marked) if m.feedback is not None}
     outputs[where / marking.SUMMARY_CSV] = marking.summary_csv(marked).encode()
     outputs[where / marking.MISTAKES_MD] = marking.mistakes_markdown(

@@ -116,3 +116,12 @@ def test_tex_failure_quotes_the_error_and_its_line():
 
 # A legal but unusual spec name (50%.toml) building its PDF is probed with the hostile names, in
 # test_adversarial_injection.test_hostile_spec_file_name_reaches_no_command_line.
+
+
+def test_a_class_none_of_whose_submissions_can_be_read_is_one_line(folder):
+    """Marking a class where no submission can be read: exit 2, one line naming the count and the first
+    reason (file and line), and no summary, mistakes table or feedback written."""
+    (folder / "x.toml").write_text("= =\n")
+    (folder / "y.md").write_bytes(b"\xff\xfe\x00bad")
+    r = run(["check", "mazur", "x.toml", "y.md"], folder)
+    assert_held(r, message="none of the 2 submissions could be read; the first: x.toml")

@@ -174,3 +174,48 @@ def test_a_wide_softmax_is_estimated_by_its_width(folder):
     r = run(["values", "s.toml"], folder)
     assert_held(r, message="a softmax of 100 outputs would take")
     assert r.seconds < 5
+
+
+# -- the newer commands and inputs ------------------------------------------------------------
+
+def test_new_refuses_a_huge_shape_at_once(folder):
+    """`new` with a million-wide layer or ten thousand layers: one line stating the limit, nothing written."""
+    r = run(["new", "1000000-1000000", "-o", "n.toml"], folder)
+    assert_held(r, message="1 to 4096 neurons")
+    r = run(["new", "-".join(["2"] * 10000)], folder)
+    assert_held(r, message="too long for a network shape")
+
+
+def test_pasted_working_is_capped_and_never_read_from_a_device(folder):
+    """Pasted working as /dev/zero (a link named .md) or of 32 MB: refused by kind or size, not read."""
+    (folder / "z.md").symlink_to("/dev/zero")
+    r = run(["check", "mazur", "z.md"], folder)
+    assert_held(r, message="device")
+    (folder / "h.txt").write_bytes(b"net_h1 = 0.3775\n" * 2_000_000)
+    r = run(["check", "mazur", "h.txt"], folder)
+    assert_held(r, message="at most 1 MiB")
+
+
+def test_pasted_working_bombs_end_quickly(folder):
+    """Towers, huge exponents, deep nesting and a 200,000-factor product in pasted working: judged or
+    listed as not read, quickly and in bounded memory."""
+    lines = ["net_h1 = 10**(100*100*100*100) = 1", "out_h1 = exp(exp(exp(exp(100)))) = 2",
+             "E_total = 9^{9^{9^{9}}} = 3", "out_o1 = \\frac{1}{1+e^{-" + "9" * 5000 + "}} = 4",
+             "net_o1 = " + "(" * 20000 + "1" + ")" * 20000 + " = 1", "net_o2 = " + "1*" * 100000 + "1 = 1",
+             "out_o2 = 1e999999999 = 1e-999999999"]
+    (folder / "w.md").write_text("\n".join(lines) + "\n")
+    r = run(["check", "mazur", "w.md"], folder)
+    assert_held(r, code=None)
+    assert r.code in (0, 1), r.err
+
+
+def test_a_class_beyond_the_cap_is_refused_before_work(folder):
+    """A folder of more submissions than a class may have is refused at once, stating the limit."""
+    from codegen.marking import MAX_SUBMISSIONS
+
+    (folder / "class").mkdir()
+    for k in range(MAX_SUBMISSIONS + 1):
+        (folder / "class" / f"s{k}.toml").write_text("")
+    r = run(["check", "mazur", "class"], folder)
+    assert_held(r, message=f"more than {MAX_SUBMISSIONS} submissions")
+    assert r.seconds < 10, r.seconds
