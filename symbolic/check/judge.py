@@ -410,7 +410,8 @@ class Checker:
         mine = {n: pins[n] for n in self._frontier(i, pins)}
         # an earlier answer off only by its rounding is a right input, rounded
         wrong_up = sorted((n for n in mine if verdicts[n].verdict != "correct"
-                           and not (set(verdicts[n].codes) & PRECISION and verdicts[n].answer.number is not None
+                           and not ((set(verdicts[n].codes) | {d.code for d in verdicts[n].alternatives})
+                                    & PRECISION and verdicts[n].answer.number is not None
                                     and significant(verdicts[n].answer.number) >= self.options.min_digits)),
                           key=ev.index.get)
         p.mine, p.wrong_up = mine, wrong_up
@@ -437,7 +438,16 @@ class Checker:
         if rounding:
             truncated = given == rounded(x, decimals(given), ROUND_DOWN)
             early = [] if truncated else self._early(i, value, half, within=True, places=decimals(given))
-            return wrong(self._say(a, x, i, early or rounding, fix=False)), None
+            # a rounded intermediate used onward reproduces the value, a slip of the last digit only
+            # comes near it: unless the digits are the true value's cut off, an intermediate kept to at
+            # least two decimals fewer than the answer shows is named first (y-hat to 4 decimals, answers
+            # to 6 or more); otherwise it is offered beside the slip
+            source, k = self._rounded_source(i, value, half)
+            slip = early or rounding
+            if source and not truncated and k <= decimals(given) - 2:
+                slip, source = source, slip[:1]
+            return Result(a, "wrong", expected, tuple(self._say(a, x, i, slip, fix=False)), f.step, f.sample,
+                          tuple(source)), None
         return wrong(), p
 
     def _sheet_global(self, pending: list, results: dict) -> None:
@@ -959,6 +969,27 @@ class Checker:
                               f"Only the last digit is off: {format_value(x)} rounded to {places} decimals "
                               f"is {plain(right)}.")]
         return []
+
+    def _rounded_source(self, i: int, value: float, half: float) -> tuple[list[Diagnosis], int]:
+        """A net input or output before step *i*, rounded to k decimals and used onward exactly, that
+        gives the value written, and k (the earliest layer's and fewest decimals first)."""
+        ev = self.ev
+        budget = ev.work + self.options.work // 8
+        for c in self.candidates:
+            if ev.work > budget:
+                break
+            if c.code != "rounded-intermediate" or not self._touches(c, i) or i in {h[0] for h in c.hooks}:
+                continue
+            parts = c.key.split(":")  # rounded:LAYER:KIND:k or rounded:STEP:k, maybe :every-sample
+            k = int(parts[3] if parts[2] in ("net", "out") else parts[2])
+            kept = [rounded(ev.base[ev.flat[h[0]].name], k) for h in c.hooks]
+            if any(v != 0 and significant(v) < self.options.min_digits for v in kept):
+                continue  # an intermediate cut to fewer digits than an answer needs is no student's data
+            got = self.run_candidate(ev.base, (c,), upto=i)
+            got = None if got is None else got.get(ev.flat[i].name)
+            if self._matches(got, value, half):
+                return [Diagnosis(c.code, c.message)], k
+        return [], 0
 
     def _early(self, i: int, value: float, half: float, within: bool, places: int | None) -> list[Diagnosis]:
         ev = self.ev
