@@ -24,7 +24,7 @@ from symbolic import inputs
 from symbolic.check import Checker, Options, Report
 from symbolic.check.aliases import canonical, formula_identifiers, suggestion
 from symbolic.check.answers import Answer, parse_answers
-from symbolic.check.judge import Diagnosis, Result, formula_text
+from symbolic.check.judge import MAX_HINTS, Diagnosis, Result, formula_text
 from symbolic.derive import Derivation, format_value
 
 from symbolic.spec import SpecError
@@ -85,7 +85,9 @@ class StudentChecker(Checker):
 
     def _unknown(self, a: Answer) -> Result:
         shown = a.quantity if len(a.quantity) <= 80 else a.quantity[:77] + "..."
-        extra = suggestion(a.quantity, self.valid)
+        self._hints = getattr(self, "_hints", 0) + 1
+        # a did-you-mean for the first names only, as the checker does: thousands of unknown keys stay fast
+        extra = suggestion(a.quantity, self.valid) if self._hints <= MAX_HINTS else ""
         if _PARAMETER.match(a.quantity) and not extra.startswith("; it is"):
             params = [p for p in self.spec.parameters if self.known(p)]
             extra = (f"; this network's parameters are {', '.join(params[:40])}"

@@ -39,6 +39,19 @@ TARGET_PREFIXES = ("t_", "y_")
 
 
 def formula_aliases(names: Iterable[str]) -> dict[str, str]:
+    """Extra identifiers a formula may use (cached: every formula of a file has the same names)."""
+    key = frozenset(names)
+    if key not in _ALIASES:
+        if len(_ALIASES) >= 8:
+            _ALIASES.clear()
+        _ALIASES[key] = _formula_aliases(key)
+    return _ALIASES[key]
+
+
+_ALIASES: dict[frozenset, dict[str, str]] = {}
+
+
+def _formula_aliases(names: Iterable[str]) -> dict[str, str]:
     """Extra identifiers a formula may use, each mapped to its canonical name.
 
     >>> formula_aliases(["target_o1", "delta_o1", "dE_total/dw5", "E_total"])["t_o1"]
@@ -114,7 +127,7 @@ def canonical(key: str, known: Callable[[str], bool], names: Iterable[str]) -> s
 def _spellings(base: str, names: Iterable[str]) -> list[str]:
     """Canonical names *base* may stand for, most literal first."""
     out = [base]
-    idents = {naming.ident(n): n for n in names if _identifiable(n)}
+    idents = _idents(names)
     if base in idents:
         out.append(idents[base])
     plus = re.fullmatch(r"(.+?)(?:\^\{?\+\}?|_plus)", base)
@@ -131,6 +144,16 @@ def _spellings(base: str, names: Iterable[str]) -> list[str]:
     if "\\" in base or "{" in base:
         out.extend(_latex(base, names))
     return out
+
+
+_IDENTS: list = [None, {}]  # the last names object seen and its identifier map (one checker reads many keys)
+
+
+def _idents(names: Iterable[str]) -> dict[str, str]:
+    """Each canonical name by its identifier (dE_total_dw5 -> dE_total/dw5), made once per names object."""
+    if _IDENTS[0] is not names:
+        _IDENTS[:] = [names, {naming.ident(n): n for n in names if _identifiable(n)}]
+    return _IDENTS[1]
 
 
 def _identifiable(name: str) -> bool:
