@@ -456,6 +456,8 @@ def _check_class(args, fmt: str, options) -> int:
     _outputs_checked(targets + [where / marking.SUMMARY_CSV, where / marking.MISTAKES_MD], args.force,
                      args.spec, *map(str, paths))
     limits.check_size(spec, "check")
+    if fmt == "pdf":
+        limits.check_feedback_sheets(spec, len(paths))
     from symbolic.derive import derive
     derivation = derive(spec)
     compile_pdf = pdf.compile_pdf if fmt == "pdf" else None

@@ -214,6 +214,21 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
                             f"{affordable_steps(spec)} or earlier")
 
 
+def check_feedback_sheets(spec: Spec, count: int) -> None:
+    """Refuse, before any work, marking *count* submissions with a PDF feedback sheet each when their TeX
+    runs together are estimated beyond :data:`TOTAL_BUDGET_S`; say how many fit.
+
+    >>> from symbolic.spec import load
+    >>> check_feedback_sheets(load("mazur"), 2)
+    """
+    each = TEX_BASE_S + TEX_COST.seconds(len(spec.parameters))
+    if count * each > TOTAL_BUDGET_S:
+        fit = max(1, int(TOTAL_BUDGET_S // each))
+        raise SpecError(f"{count} PDF feedback sheets would take {_duration(count * each)} of TeX (the budget "
+                        f"is {TOTAL_BUDGET_S:.0f} s); mark at most {fit} submissions at a time as PDF, "
+                        f"or use --format md")
+
+
 def _refuse_long_training(spec: Spec, steps: int, trainings: int, what: str) -> None:
     seconds = trainings * training_seconds(spec, steps)
     if seconds > TRAIN_BUDGET_S:

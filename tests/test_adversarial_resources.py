@@ -219,3 +219,17 @@ def test_a_class_beyond_the_cap_is_refused_before_work(folder):
     r = run(["check", "mazur", "class"], folder)
     assert_held(r, message=f"more than {MAX_SUBMISSIONS} submissions")
     assert r.seconds < 10, r.seconds
+
+
+def test_a_class_of_pdf_sheets_beyond_the_tex_budget_is_refused_before_work(folder):
+    """Forty PDF feedback sheets (about 2 s of TeX each) are refused up front, saying how many fit; the
+    same class as Markdown is marked."""
+    from codegen import pdf
+
+    (folder / "class").mkdir()
+    for k in range(40):
+        (folder / "class" / f"s{k}.toml").write_text('"net_h1" = 0.3775\n')
+    r = run(["check", "mazur", "class", "--format", "pdf"], folder)
+    assert_held(r, message="PDF feedback sheets would take" if pdf.engine_available() else "TeX")
+    if pdf.engine_available():
+        assert "mark at most" in r.err and r.seconds < 10, (r.err, r.seconds)
