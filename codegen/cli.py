@@ -164,7 +164,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=None, metavar="R",
                    help="also accept answers within this relative tolerance of the true value")
     p.add_argument("--format", choices=("text", "md", "json", "pdf"), default=None,
-                   help="feedback format (default: text for one answers file, md for a class)")
+                   help="feedback format (default: text for one answers file, or as -o's extension .md, "
+                        ".json, .pdf; md for a class)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="one answers file: the feedback's file ('-' for standard output; the default is "
                         "standard output, and for pdf ANSWERS with .pdf). A class: the folder for every "
@@ -409,6 +410,8 @@ def cmd_check(args) -> int:
     options = Options(min_digits=args.min_digits, rtol=args.rtol)
     if len(args.answers) > 1 or Path(args.answers[0]).is_dir():
         return _check_class(args, fmt or "md", options)
+    if fmt is None and args.output not in (None, "-"):  # -o sheet.md, -o sheet.pdf, -o grades.json
+        fmt = {".md": "md", ".json": "json", ".pdf": "pdf"}.get(Path(args.output).suffix.lower())
     fmt = fmt or "text"
     answers = args.answers[0]
     if fmt == "pdf" and args.output == "-":
