@@ -195,3 +195,13 @@ def test_unquoted_names_are_told_to_quote(tmp_path, line, shown):
     out, code = check_report.run("mazur", str(path))
     assert code == 2 and out.count("\n") == 1
     assert f"quote the name: {shown}" in out and "line 2" in out
+
+
+def test_a_formula_with_comma_subscripts_is_judged(batch):
+    """net_{h2,1} = w_{7} out_{h1,1} + ... in LaTeX is judged like its SymPy-syntax twin: right, and a
+    swapped weight is wrong."""
+    right = "w_{7} out_{h1,1} + w_{8} out_{h1,2} + w_{9} out_{h1,3} + b_{h2,1}"
+    r = check_answers(batch, f'"net_{{h2,1}}^{{(1)}}" = "{right}"', "a.toml").results[0]
+    assert (r.quantity, r.verdict) == ("net_h2_1[1]", "correct")
+    swapped = right.replace("w_{7}", "w_{10}")
+    assert check_answers(batch, f'"net_h2_1[1]" = "{swapped}"', "a.toml").results[0].verdict == "wrong"
