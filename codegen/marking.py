@@ -205,8 +205,8 @@ def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | No
     holder: dict = {}
     text, code = check_report.run(derivation.spec.name, str(path), fmt, False, options=options, keep=holder,
                                   derivation=derivation)
-    if code == 2:
-        return Marked(path, None, text.strip().removeprefix("stepgrad check: "))
+    if code == 2:  # the reason, naming the file by its name (the summary holds no folder paths)
+        return Marked(path, None, text.strip().removeprefix("stepgrad check: ").replace(str(path), path.name))
     report = holder["report"]
     blank = holder.get("blank", ())
     counts = {}
@@ -218,7 +218,7 @@ def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | No
     try:
         data = compile_pdf(text) if fmt == "pdf" and compile_pdf is not None else text.encode()
     except TexError as exc:  # one sheet TeX cannot set never stops the class
-        return Marked(path, None, f"{inputs.shorten(str(path), 200)}: the PDF feedback failed: {exc}")
+        return Marked(path, None, f"{path.name}: the PDF feedback failed: {exc}")
     return Marked(path, data, "", sum(r.verdict in check_report.CREDITED for r in report.results),
                   len(report.results), tuple(sorted(counts.items())), codes)
 
