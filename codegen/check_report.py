@@ -20,14 +20,13 @@ from typing import Callable
 from sympy.printing.str import StrPrinter
 
 from codegen import escape
+from codegen.marking import check_answers
 from codegen.printers import Latex
 from codegen.render import render_template, source_line
 from symbolic import inputs, limits, naming
-from symbolic.check import Options, Report, Result, check_text
+from symbolic.check import Options, Report, Result
 from symbolic.check.answers import blank_keys
 from symbolic.check.working import check_working
-
-from codegen.marking import check_answers
 from symbolic.derive import Derivation, derive, format_value
 from symbolic.spec import MAX_STEPS, SpecError, load
 
@@ -358,7 +357,7 @@ def run(spec_arg: str, answers_path: str, fmt: str = "text", as_json: bool = Fal
                             f"stepgrad trains for at most {MAX_STEPS}")
         limits.check_size(spec, "check", rounds=rounds)
         report = check_answers(derived(), text, answers_path, options)
-        blank = blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_text read it
+        blank = blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_answers read it
         keep.update(report=report, blank=blank)
         output = render(report, fmt, as_json, spec.name, blank)
         if fmt == "pdf" and not as_json and compile_pdf is not None and out_path is not None:
