@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from codegen import check_report
 from codegen.marking import StudentChecker, check_answers
 from symbolic import derive, formula, spec
+from symbolic.check import VERDICTS
 from symbolic.check.aliases import canonical, suggestion
+from symbolic.spec import SpecError
 
 # the post's printed figures (Mazur), an independent source of the right values
 POST = {"delta_o1": "0.138498562", "dE_total/dw5": "0.082167041", "w5+": "0.35891648",
@@ -205,3 +211,24 @@ def test_a_formula_with_comma_subscripts_is_judged(batch):
     assert (r.quantity, r.verdict) == ("net_h2_1[1]", "correct")
     swapped = right.replace("w_{7}", "w_{10}")
     assert check_answers(batch, f'"net_h2_1[1]" = "{swapped}"', "a.toml").results[0].verdict == "wrong"
+
+
+_KEY_PARTS = ["d", "∂", "E", "E_total", "/", "δ", "_", "o1", "h1", "net", "out", "w5", "^{(1)}", "[1]", "[2]",
+              "@1", "+", "\\frac{", "\\partial ", "}", "{", ",", " ", "t_", "y_", "$", "_plus", "\\delta"]
+_FORMULA_PARTS = ["t_o1", "y_o1", "out_o1", "dE/dw5", "dE_total/dnet_o1", "δ_o1", "*", "(", ")", "\\cdot",
+                  "\\left(", "\\right)", "net_{h2,1}", "E", "-", "1", "w_5", "[1]", "\\frac{", "}{", "}", ","]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(st.lists(st.sampled_from(_KEY_PARTS), min_size=1, max_size=8).map("".join),
+                       st.lists(st.sampled_from(_FORMULA_PARTS), min_size=1, max_size=10).map("".join),
+                       min_size=1, max_size=5))
+def test_any_mix_of_student_spellings_gets_verdicts(mazur, doc):
+    """Keys and formulas built from the spellings students use end in one verdict each, never a crash."""
+    body = "".join(f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in doc.items())
+    try:
+        report = check_answers(mazur, body, "a.toml")
+    except SpecError:
+        return
+    assert len(report.results) == len(doc)
+    assert all(r.verdict in VERDICTS + ("unreadable",) for r in report.results)
