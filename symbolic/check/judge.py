@@ -72,6 +72,8 @@ PRECISION = {"rounding", "too-few-digits", "early-rounding"}
 FORMULA_POINTS = 3
 #: Decimal places tried for every intermediate rounded along the way (the post prints 9).
 EARLY_ROUNDING = tuple(range(1, 10))
+#: With fewer significant digits than asked, only mistakes up to this rank explain a value exactly.
+EXACT_RANK = 4
 MAX_PAIRS = 4000
 #: Mistakes made throughout that replace, on a sheet, the same slip found step by step.
 SHEET_WIDE = {"swapped-weights": "wrong-weight", "wrong-wiring": "wrong-weight"}
@@ -647,6 +649,8 @@ class Checker:
         for c in self.candidates:
             if ev.work > budget:
                 break
+            if c.rank > EXACT_RANK:
+                continue  # with so few digits, a less simple mistake landing on them is a coincidence
             if c.code == "rounded-intermediate" or not self._touches(c, i):
                 continue
             got = self.run_candidate(ev.base, (c,), upto=None if c.rename else i)
@@ -972,9 +976,10 @@ class Checker:
 
     def _rounded_source(self, i: int, value: float, half: float) -> tuple[list[Diagnosis], int]:
         """A net input or output before step *i*, rounded to k decimals and used onward exactly, that
-        gives the value written, and k (the earliest layer's and fewest decimals first)."""
+        gives the value written, and k (the fewest decimals, then the earliest layer)."""
         ev = self.ev
         budget = ev.work + self.options.work // 8
+        best = None
         for c in self.candidates:
             if ev.work > budget:
                 break
@@ -987,9 +992,9 @@ class Checker:
                 continue  # an intermediate cut to fewer digits than an answer needs is no student's data
             got = self.run_candidate(ev.base, (c,), upto=i)
             got = None if got is None else got.get(ev.flat[i].name)
-            if self._matches(got, value, half):
-                return [Diagnosis(c.code, c.message)], k
-        return [], 0
+            if self._matches(got, value, half) and (best is None or k < best[1]):
+                best = ([Diagnosis(c.code, c.message)], k)
+        return best or ([], 0)
 
     def _early(self, i: int, value: float, half: float, within: bool, places: int | None) -> list[Diagnosis]:
         ev = self.ev

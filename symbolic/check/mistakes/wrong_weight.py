@@ -12,6 +12,7 @@ def generate(ctx):
     for b in ctx.spec.biases:
         groups.setdefault(("b",), []).append(b.name)
     group_of = {n: g for g, ns in groups.items() for n in ns}
+    order = {n: k for g in groups.values() for k, n in enumerate(g)}
     for i, f in enumerate(ctx.flat):
         for p in sorted(f.deps):
             if p not in group_of:
@@ -21,7 +22,11 @@ def generate(ctx):
                     continue
                 near = p in ctx.weight and q in ctx.weight and (
                     ctx.weight[p].src == ctx.weight[q].src or ctx.weight[p].dst == ctx.weight[q].dst)
-                yield Candidate("wrong-weight", 4,
+                # a weight of the same source or target, the next one in the numbering, or a bias of the
+                # same layer is an easy slip; one sharing nothing with the right one is a less simple one
+                close = near or abs(order[p] - order[q]) == 1 or (
+                    p in ctx.bias and q in ctx.bias and ctx.bias[p].layer == ctx.bias[q].layer)
+                yield Candidate("wrong-weight", 4 if close else 6,
                                 f"In {f.name} you used {ctx.describe(q)} = {ctx.value(q)} where "
                                 f"{ctx.describe(p)} = {ctx.value(p)} belongs.",
                                 f"weight:{i}:{p}:{q}", edits=((i, SUBSTITUTION, swap({p: q})),),
