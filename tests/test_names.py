@@ -232,3 +232,15 @@ def test_any_mix_of_student_spellings_gets_verdicts(mazur, doc):
         return
     assert len(report.results) == len(doc)
     assert all(r.verdict in VERDICTS + ("unreadable",) for r in report.results)
+
+
+def test_pasted_working_reads_the_names_students_write(tmp_path):
+    """Working lines named dE/dw5 or dE_total/dnet_o1, with dE/dout_o1 inside the formula, are read and
+    judged; a wrong value on such a line is still wrong."""
+    path = tmp_path / "w.txt"
+    path.write_text("dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 = 0.741365070*0.186815602*0.593269992"
+                    " = 0.082167041\ndE_total/dnet_o1 = 0.138498562\nδ_o2 = 0.0381\n")
+    out, code = check_report.run("mazur", str(path))
+    assert "not read" not in out
+    assert "✓ line 1: dE_total/dw5, formula" in out and "✓ line 2: delta_o1, value" in out
+    assert "✗ line 3: delta_o2, value" in out and code == 1

@@ -41,6 +41,7 @@ from .. import formula, naming
 from ..derive import Derivation, format_value, given_values
 from ..evaluate import exact_decimal
 from ..spec import SpecError
+from . import aliases
 from .answers import Answer, half_unit, plain, significant
 from .judge import Checker, Diagnosis, Options, Report, Result
 
@@ -566,6 +567,8 @@ class Reader:
             flat = re.sub(r"[{}\s]", "", text)  # E_{total@1}
             if name is None and len(flat) <= 60 and self.checker.known(flat):
                 name = flat
+            if name is None and len(text) <= 200:  # the names students write: dE/dw5, dE_total/dnet_o1
+                name = aliases.canonical(text, self.checker.known, self.names)
         if len(self._canonical) < 10_000:
             self._canonical[text] = name
         return name
@@ -959,7 +962,8 @@ class Judge:
 
         def ident(m: re.Match) -> str:
             name = m.group()
-            return naming.ident(name) if name in self.reader.known else name
+            known = name if name in self.reader.known else self.reader.canonical(name)
+            return naming.ident(known) if known else name
 
         return _PLAIN_NAME.sub(ident, text)
 
