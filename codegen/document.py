@@ -68,6 +68,16 @@ class Plot:
     #: The SVG file beside a Markdown document that shows this plot; "" when none is written.
     figure: str = ""
 
+    @property
+    def decades(self) -> tuple[int, ...]:
+        """The log axis' ticks as powers of ten: whole powers only, from below the smallest
+        error to above the largest, at most 9 of them (every k-th power on a long axis)."""
+        from .svg import y_range
+
+        lo, hi = y_range([float(e) for _, e in self.points])
+        step = -(-(hi - lo) // 8)
+        return tuple(reversed(range(hi, lo - step, -step)))
+
 
 @dataclass(frozen=True)
 class Section:
@@ -103,7 +113,11 @@ class Inputs:
 
 
 def m(name: str) -> str:
-    """LaTeX of a canonical quantity name."""
+    """LaTeX of a canonical quantity name; a value after N updates as E_{total}@N (the '@N' outside
+    the subscript, as the reference figures are named)."""
+    base, n = naming.split_after(name)
+    if n is not None:
+        return naming.latex_symbol(base) + f"@{n}"
     return naming.latex_symbol(name)
 
 
@@ -277,8 +291,21 @@ def initial_section(inp: Inputs) -> Section:
                 "full batch" if t.batch_size == len(spec.samples) else f"mini-batches of {t.batch_size}")
         blocks.append(para(f"Training: {mode}; the batch error is the {t.reduction} of the samples' errors."))
     table = Table((para("name"), para("what"), para("value")), tuple(rows), "llr")
-    return Section("The initial values", tuple(Paragraph(b) for b in blocks) + (
-        table if inp.expand else fold(table, 2),), "initial")
+    if inp.expand:
+        return Section("The initial values", tuple(Paragraph(b) for b in blocks) + (table,), "initial")
+    first = spec.samples[0]
+    if len(first.inputs) + len(first.targets) > 8:
+        return Section("The initial values", tuple(Paragraph(b) for b in blocks) + (fold(table, 3),), "initial")
+    # compact: a row per sample (its inputs and targets), then the biases and the learning rate
+    samples = Table((para("sample"),) + tuple(para("", naming.latex_name(n)) for n, _ in first.inputs)
+                    + tuple(para("", m(naming.target(n))) for n, _ in first.targets),
+                    tuple((para(str(s + 1)),) + tuple(para("", number_text(v)) for _, v in sample.inputs)
+                          + tuple(para("", number_text(v)) for _, v in sample.targets)
+                          for s, sample in enumerate(spec.samples)),
+                    "l" + "r" * (len(first.inputs) + len(first.targets)))
+    given = sum(len(sample.inputs) + len(sample.targets) for sample in spec.samples)
+    rest = Table(table.header, table.rows[given:], table.align)
+    return Section("The initial values", tuple(Paragraph(b) for b in blocks) + (samples, fold(rest, 3, 6)), "initial")
 
 
 # -- the derivation ---------------------------------------------------------

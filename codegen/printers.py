@@ -62,8 +62,36 @@ class Latex(LatexPrinter):
         text = self._print(arg)
         return rf"\left({text}\right)" if self._negative(arg) or not arg.is_Atom else text
 
+    def _print_Add(self, expr, order=None):
+        """SymPy's sum, except that a term led by a negative substituted number is subtracted:
+        "a - 0.5 \\cdot b", not "a + -0.5 \\cdot b"."""
+        tex = ""
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            if i == 0:
+                pass
+            elif term.could_extract_minus_sign():
+                tex += " - "
+                term = -term
+            else:
+                tex += " + "
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = r"\left(%s\right)" % term_tex
+            elif i and tex.endswith(" + ") and self._leads_negative(term):
+                tex, term_tex = tex[:-3] + " - ", term_tex[1:]
+            tex += term_tex
+        return tex
+
+    def _leads_negative(self, term) -> bool:
+        """Whether *term* prints starting with a negative substituted number (-0.5 or -0.5 \\cdot x)."""
+        lead = term.args[0] if isinstance(term, sp.Mul) and term.args else term
+        return self._negative(lead) and self._print(term).startswith("-")
+
     def _print_Mul(self, expr):
         first, rest = expr.args[0], expr.args[1:]
+        if first == -1 and rest and self.values is not None and any(
+                isinstance(f, sp.Symbol) and self._number(f) == "0" for f in rest):
+            return "0"  # minus a product with a zero factor (a zero target's cross-entropy term) is 0
         if first == -1 and rest:
             body = sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0]
             text = self._print(body)
