@@ -16,7 +16,7 @@ import sympy as sp
 from symbolic import naming
 from symbolic.derive import Derivation
 from symbolic.model import ETA
-from symbolic.program import compact_program, ordered_cse
+from symbolic.program import compact_program, kink_line, kink_scales, ordered_cse
 
 from .printers import exact_decimal, python
 from .render import render_template, source_line
@@ -43,6 +43,21 @@ def _section(pairs: list[tuple[sp.Symbol, sp.Expr]]) -> Section:
                    int(sum(sp.count_ops(e) for _, e in pairs)))
 
 
+def _kinked(section: Section, scales: dict) -> Section:
+    """After each ReLU or leaky ReLU net input, a line that makes one within rounding error of 0
+    exactly 0 (the kink, where the derivative takes its documented convention), as training does."""
+    if not scales:
+        return section
+    by_name = {naming.ident(s.name): python(scale) for s, scale in scales.items()}
+    lines = []
+    for line in section.lines:
+        lines.append(line)
+        if line.target in by_name:
+            target = line.target
+            lines.append(Assignment(target, kink_line(target, by_name[target]).split(" = ", 1)[1]))
+    return Section(tuple(lines), section.ops)
+
+
 @dataclass(frozen=True)
 class Module:
     """Everything the module template lays out."""
@@ -60,7 +75,7 @@ def generate(derivation: Derivation, source: str) -> Module:
     spec = derivation.spec
     program = compact_program(derivation.model, derivation.sample_steps)
     forward, error, backward = program.forward, program.error, program.backward
-    fwd = _section(ordered_cse(forward, "_f"))
+    fwd = _kinked(_section(ordered_cse(forward, "_f")), kink_scales(derivation.model))
     err = _section(ordered_cse(error, "_e"))
     bwd = _section(ordered_cse(backward, "_g"))
     uses_eta = any(ETA in e.free_symbols for _, e in backward)

@@ -13,6 +13,7 @@ This module knows nothing about LaTeX or files.
 from __future__ import annotations
 
 import decimal
+from fractions import Fraction
 import functools
 import math
 import random
@@ -24,9 +25,9 @@ import sympy as sp
 from mpmath.libmp import to_str
 
 from . import naming
-from .evaluate import DPS, compile_assignments, mp
+from .evaluate import DPS, compile_assignments, compile_exact, fraction, mp
 from .model import ETA, Model, symbol
-from .program import SHADOW_KICK, FloatTrainer, cancel_division, float_trainer
+from .program import SHADOW_KICK, FloatTrainer, cancel_division, float_trainer, kink_scales
 from .spec import Spec, SpecError
 
 SECTIONS = {
@@ -469,25 +470,31 @@ def given_values(spec: Spec, sample: int | None = None) -> dict[str, sp.Rational
 class Program:
     """The per-sample steps compiled for evaluation at high precision (mpmath)."""
 
-    def __init__(self, model: Model, steps: tuple[Step, ...] | None = None):
+    def __init__(self, model: Model, steps: tuple[Step, ...] | None = None, exact: bool = False):
         self.model = model
+        #: Whether the given values are read as exact rationals (the derivation's first update).
+        self.exact = exact
         spec = model.spec
         self.steps = list(steps) if steps is not None else backward_steps(model)
         self.single = spec.training.batch_size == 1
         per_sample = [s for s in self.steps if s.per_sample or self.single]
         self.args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
         # the steps as written (unevaluated products and sums print as they stand)
-        self.run = compile_assignments(self.args, [(_sym(s.name), s.rhs) for s in per_sample])
+        assignments = [(_sym(s.name), s.rhs) for s in per_sample]
+        self.run = (compile_exact(self.args, assignments) if exact else
+                    compile_assignments(self.args, assignments, kinks=kink_scales(model)))
         self.number = mp
 
     @functools.cached_property
     def run_forward(self):
         """The forward pass and the error alone (for 30-digit training)."""
-        return compile_assignments(self.args, list(self.model.forward))
+        return compile_assignments(self.args, list(self.model.forward), kinks=kink_scales(self.model))
 
     def env(self, params: dict, sample_index: int) -> dict:
         """Sample *sample_index*'s inputs and targets, *params*, and eta, as mpmath numbers."""
         spec = self.model.spec
+        if self.exact:  # the spec's own values, as exact rationals (params are the initial ones)
+            return {k: fraction(v) for k, v in given_values(spec, sample_index).items()}
         env = {k: mp(v) for k, v in given_values(spec, sample_index).items() if k not in params}
         env.update(params)
         return env
@@ -527,7 +534,7 @@ def derive(spec: Spec) -> Derivation:
     """Derive every step for the first batch, with values at high precision (unverified)."""
     model = Model(spec)
     with mpmath.workdps(DPS):
-        program = Program(model)
+        program = Program(model, exact=True)
         steps = list(program.steps)
         batch = batches(spec)[0]
         params = initial_params(spec)
@@ -786,29 +793,48 @@ def _digits(rel: float) -> int:
 
 
 class _ExactForward:
-    """Every forward quantity of every sample at 50 digits, from float64-trained parameters."""
+    """Every forward quantity of every sample from float64-trained parameters, exactly where the
+    value is rational (the trained parameters are binary fractions) and at 50 digits otherwise.
+
+    A parameter training never moved (its float is the spec's value read as a float, or the
+    derivation's 50-digit value of it) keeps its exact given value, so a ReLU neuron sitting at
+    its kink (net exactly 0, no gradient) stays exactly there.
+    """
 
     def __init__(self, model: Model):
         self.spec = model.spec
         args = model.input_symbols + model.target_symbols + model.param_symbols + (ETA,)
-        self.run = compile_assignments(args, list(model.forward))
+        self.run = compile_exact(args, list(model.forward))
         with mpmath.workdps(DPS):
             self.frozen = {p: mp(v) for p, v in self.spec.initial if p not in set(self.spec.trainable)}
+            self.given = {p: (fraction(v), float(v), mp(v)) for p, v in self.spec.initial}
+
+    def _exact(self, p: str, v) -> Fraction:
+        exact, as_float, as_mp = self.given[p]
+        if p in self.frozen or v == as_float or v == as_mp:
+            return exact
+        if isinstance(v, float):
+            return Fraction(v)
+        sign, man, exp, _ = mpmath.mpf(v)._mpf_
+        value = Fraction(man) * Fraction(2) ** exp if man else Fraction(0)
+        return -value if sign else value
 
     def __call__(self, state: tuple | None) -> dict:
         """Evaluate at *state* (parameters in spec order: floats or 50-digit numbers), or at the
         spec's own with None."""
         spec = self.spec
         if state is None:
+            exact = {p: fraction(v) for p, v in spec.initial}
             params = {p: mp(v) for p, v in spec.initial}
         else:
+            exact = {p: self._exact(p, v) for p, v in zip(spec.parameters, state)}
             params = {p: self.frozen.get(p, mpmath.mpf(v)) for p, v in zip(spec.parameters, state)}
         snap = dict(params)
         totals = []
         n = len(spec.samples)
         for s in range(n):
-            env = {k: mp(v) for k, v in given_values(spec, s).items() if k not in params}
-            env.update(params)
+            env = {k: fraction(v) for k, v in given_values(spec, s).items() if k not in exact}
+            env.update(exact)
             values = self.run(env)
             totals.append(values[naming.E_TOTAL])
             for name, value in values.items():

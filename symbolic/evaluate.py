@@ -8,6 +8,7 @@ train a small network for ten thousand steps at 30 significant digits.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Callable, Sequence
 
 import mpmath
@@ -194,27 +195,112 @@ class FastCode:
         return "(" + self.fallback.doprint(expr) + ")"
 
 
+#: Node types whose value is rational when all their arguments are (Pow only with an integer exponent).
+_RATIONAL_NODES = (sp.Add, sp.Mul, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min) + tuple(FastCode._RELATIONS)
+
+
+def _is_rational(expr, rational: set) -> bool:
+    """Whether *expr* is rational whenever the symbols in *rational* are (decided from its form)."""
+    if expr.is_Symbol:
+        return expr in rational
+    if expr.is_Number:
+        return bool(expr.is_Rational)
+    if expr is sp.true or expr is sp.false:
+        return True
+    if isinstance(expr, sp.Pow):
+        return expr.args[1].is_Integer and _is_rational(expr.args[0], rational)
+    if isinstance(expr, sp.functions.elementary.piecewise.ExprCondPair) or isinstance(expr, _RATIONAL_NODES):
+        return all(_is_rational(a, rational) for a in expr.args)
+    return False
+
+
+class _RationalCode(FastCode):
+    """Exact code over Python Fractions: a statement whose inputs are all rational."""
+
+    def __init__(self):
+        super().__init__("float")
+        self.fallback = None
+
+    def number(self, expr) -> str:
+        return f"_Q({expr.p}, {expr.q})"
+
+    def __call__(self, expr) -> str:
+        if isinstance(expr, sp.sign):
+            x = self(expr.args[0])
+            return f"_Q(({x} > 0) - ({x} < 0))"
+        return super().__call__(expr)
+
+
+def compile_exact(args: Sequence[sp.Symbol], assignments: Sequence[tuple[sp.Symbol, sp.Expr]]) -> Callable[[dict], dict]:
+    """Compile assignments into f(values) -> dict of 50-digit mpmath values, computed exactly where
+    they are rational.
+
+    *values* maps the names of *args* to Fractions.  Each assignment whose form keeps rationals
+    rational (sums, products, integer powers, ReLU's and leaky ReLU's branches, |x|) over rational
+    quantities is evaluated exactly in Fractions; the rest (exp, log, tanh, the logistic function)
+    at the working precision from the exact values.  So a net input that is exactly 0 is 0, and
+    every branch at a kink is decided by the exact value.
+    """
+    exact, approx = _RationalCode(), FastCode("mpmath", name=lambda sym: naming.ident(sym.name) + (
+        "__m" if sym in rational else ""))
+    rational = set(args)
+    lines = ["def _program(_v):"]
+    for a in args:
+        lines += [f"    {naming.ident(a.name)} = _v[{a.name!r}]",
+                  f"    {naming.ident(a.name)}__m = _m({naming.ident(a.name)})"]
+    for sym, expr in assignments:
+        if _is_rational(expr, rational):
+            lines.append(f"    {naming.ident(sym.name)} = {exact(expr)}")
+            lines.append(f"    {naming.ident(sym.name)}__m = _m({naming.ident(sym.name)})")
+            rational.add(sym)
+        else:
+            rational.discard(sym)
+            lines.append(f"    {naming.ident(sym.name)} = {approx(expr)}")
+    pairs = ", ".join(f"{sym.name!r}: {naming.ident(sym.name)}{'__m' if sym in rational else ''}"
+                      for sym, _ in dict(assignments).items())
+    lines.append(f"    return {{{pairs}}}")
+    namespace = {name: getattr(mpmath, name) for name in dir(mpmath) if not name.startswith("_")}
+    namespace.update(mpmath=mpmath, mpf=mpmath.mpf, _sigmoid=_sigmoid, _softplus=_softplus, _Q=Fraction,
+                     _m=lambda q: mpmath.mpf(q.numerator) / q.denominator)
+    exec(compile("\n".join(lines), "<stepgrad exact program>", "exec"), namespace)  # noqa: S102 - our own printed code
+    return namespace["_program"]
+
+
 def compile_assignments(args: Sequence[sp.Symbol], assignments: Sequence[tuple[sp.Symbol, sp.Expr]],
-                        backend: str = "mpmath") -> Callable[[dict], dict]:
+                        backend: str = "mpmath", kinks: dict | None = None) -> Callable[[dict], dict]:
     """Compile assignments into f(values) -> dict of every assigned name's value.
 
     *values* maps canonical names of *args* to mpmath numbers (backend "mpmath")
-    or floats (backend "float").
+    or floats (backend "float").  *kinks* maps a ReLU or leaky ReLU net input to the sum of its
+    terms' sizes: a value within rounding error of 0 (10^(5 - digits) of that sum at mpmath's
+    working precision) is taken as exactly 0, the kink, as exact arithmetic would have it.
     """
     code = FastCode(backend)
+    kinks = kinks or {}
     lines = ["def _program(_v):"]
     lines += [f"    {naming.ident(a.name)} = _v[{a.name!r}]" for a in args]
     for sym, expr in assignments:
         lines.append(f"    {naming.ident(sym.name)} = {code(expr)}")
+        if sym in kinks and backend == "mpmath":
+            x = naming.ident(sym.name)
+            lines.append(f"    {x} = mpf(0) if abs({x}) <= _kink_tolerance() * ({code(kinks[sym])}) else {x}")
     pairs = ", ".join(f"{sym.name!r}: {naming.ident(sym.name)}" for sym, _ in assignments)
     lines.append(f"    return {{{pairs}}}")
     if backend == "float":
         namespace = {"math": math, "_sigmoid": float_sigmoid, "_softplus": float_softplus}
     else:
         namespace = {name: getattr(mpmath, name) for name in dir(mpmath) if not name.startswith("_")}
-        namespace.update(mpmath=mpmath, mpf=mpmath.mpf, _sigmoid=_sigmoid, _softplus=_softplus)
+        namespace.update(mpmath=mpmath, mpf=mpmath.mpf, _sigmoid=_sigmoid, _softplus=_softplus,
+                         _kink_tolerance=lambda: mpmath.mpf(10) ** (5 - mpmath.mp.dps))
     exec(compile("\n".join(lines), "<stepgrad program>", "exec"), namespace)  # noqa: S102 - our own printed code
     return namespace["_program"]
+
+
+def fraction(value) -> Fraction:
+    """An exact rational (SymPy's, a float, an int) as a Fraction."""
+    if isinstance(value, sp.Rational):
+        return Fraction(int(value.p), int(value.q))
+    return Fraction(value)
 
 
 def mp(value: sp.Rational) -> mpmath.mpf:

@@ -178,6 +178,34 @@ def ordered_cse(pairs: Sequence[tuple[sp.Symbol, sp.Expr]], prefix: str) -> Pair
     return out
 
 
+# -- kinks in float64 -----------------------------------------------------------
+
+#: A float64 net input of a ReLU or leaky ReLU neuron within this fraction of the sum of its terms'
+#: sizes (|w1 x1| + |w2 x2| + |b|) is rounding error around 0: it is taken as exactly 0, the kink,
+#: where the derivative is the documented convention.  Decimals that cancel exactly
+#: (0.4 + 0.2 - 0.6) leave at most a few units of 2^-53 of that sum in float64, and the shadow
+#: run's moves of 2^-50 per parameter about 2^-50 of it; 2^-46 (1.4e-14) leaves a margin of 16
+#: over the latter and is below what float64 can tell from 0 after a sum of rounded terms.
+KINK_TOLERANCE = 2.0 ** -46
+
+
+def kink_scales(model: Model) -> dict[sp.Symbol, sp.Expr]:
+    """For each net input of a ReLU or leaky ReLU neuron, the sum of its terms' sizes."""
+    out = {}
+    for k, layer in enumerate(model.spec.layers):
+        if k == 0 or layer.activation not in ("relu", "leaky_relu"):
+            continue
+        for n in layer.neurons:
+            terms = sp.Add.make_args(model.net_definition(n))
+            out[symbol(naming.net(n))] = sp.Add(*[sp.Abs(t) for t in terms])
+    return out
+
+
+def kink_line(net: str, scale: str) -> str:
+    """Python that sets a float net input within rounding error of 0 to exactly 0."""
+    return f"{net} = 0.0 if abs({net}) <= {KINK_TOLERANCE!r} * ({scale}) else {net}"
+
+
 # -- float64 training --------------------------------------------------------
 
 #: Relative size of the perturbation the shadow run gives every parameter after each update:
@@ -248,9 +276,16 @@ def float_trainer(model: Model, steps: Sequence) -> FloatTrainer:
         rename["eta"] = "_eta_shadow" if shadow else "_eta"
         return _Code(rename)
 
+    kinks = kink_scales(model)
+
     def block(pairs: Pairs, s: int, indent: str, shadow: bool = False) -> list[str]:
         p = printer(s, shadow)
-        return [f"{indent}{p(sym)} = {p(expr)}" for sym, expr in pairs]
+        lines = []
+        for sym, expr in pairs:
+            lines.append(f"{indent}{p(sym)} = {p(expr)}")
+            if sym in kinks:
+                lines.append(indent + kink_line(p(sym), p(kinks[sym])))
+        return lines
 
     def total(names: list[str]) -> str:
         text = " + ".join(names)

@@ -27,6 +27,7 @@ convention of the textbook derivative.
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 from dataclasses import dataclass
 
 import mpmath
@@ -34,7 +35,7 @@ import sympy as sp
 
 from . import naming
 from .derive import DPS, Derivation, DerivationError, given_values
-from .evaluate import mp
+from .evaluate import fraction, mp
 from .functions import ACTIVATIONS, ERRORS, sigmoid, softplus
 from .model import symbol
 
@@ -83,11 +84,22 @@ class Dual:
         self.d = d
 
 
+def _real(x):
+    """An exact Fraction as a number at the working precision; anything else as it is."""
+    return mpmath.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else x
+
+
+def _exact(*xs) -> bool:
+    return all(isinstance(x, Fraction) for x in xs)
+
+
 def _scale(d: list | None, c) -> list | None:
+    c = _real(c)
     return None if d is None else [c * x for x in d]
 
 
 def _combine(a: list | None, ca, b: list | None, cb) -> list | None:
+    ca, cb = _real(ca), _real(cb)
     if a is None:
         return _scale(b, cb)
     if b is None:
@@ -113,18 +125,20 @@ class DualEvaluator:
         if expr.is_Symbol:
             return env[expr]
         if expr.is_Number:
-            return self.constant(mp(sp.Rational(expr)) if expr.is_Rational else mpmath.mpf(str(expr)))
+            return self.constant(fraction(sp.Rational(expr)) if expr.is_Rational else mpmath.mpf(str(expr)))
         args = expr.args
         if isinstance(expr, sp.Add):
             terms = [self(a, env) for a in args]
             moving = [t.d for t in terms if t.d is not None]
-            return Dual(mpmath.fsum(t.v for t in terms),
+            values = [t.v for t in terms]
+            return Dual(sum(values, Fraction(0)) if _exact(*values) else mpmath.fsum(map(_real, values)),
                         [mpmath.fsum(col) for col in zip(*moving)] if moving else None)
         if isinstance(expr, sp.Mul):
             result = self(args[0], env)
             for a in args[1:]:
                 f = self(a, env)
-                result = Dual(result.v * f.v, _combine(result.d, f.v, f.d, result.v))
+                value = result.v * f.v if _exact(result.v, f.v) else _real(result.v) * _real(f.v)
+                result = Dual(value, _combine(result.d, f.v, f.d, result.v))
             return result
         if isinstance(expr, sp.Pow):
             base, e = args
@@ -132,44 +146,48 @@ class DualEvaluator:
                 raise DerivationError(f"the dual-number check cannot differentiate a power {expr}")
             b = self(base, env)
             n = mp(sp.Rational(e))
-            if e.is_Integer:
+            if e.is_Integer and _exact(b.v):
+                k = int(e)
+                value = b.v ** k
+                slope = k * b.v ** (k - 1) if k != 1 else Fraction(1)
+            elif e.is_Integer:
                 k = int(e)
                 value = b.v ** k
                 slope = k * b.v ** (k - 1)
             else:
-                value = b.v ** n
-                slope = n * b.v ** (n - 1)
+                value = _real(b.v) ** n
+                slope = n * _real(b.v) ** (n - 1)
             return Dual(value, _scale(b.d, slope))
         if isinstance(expr, sp.exp):
-            a = self(args[0], env)
+            a = self._inexact(args[0], env)
             value = mpmath.exp(a.v)
             return Dual(value, _scale(a.d, value))
         if isinstance(expr, sp.log):
-            a = self(args[0], env)
+            a = self._inexact(args[0], env)
             if a.v <= 0:
                 raise DerivationError(f"log of a value <= 0 in {expr}")
             return Dual(mpmath.log(a.v), _scale(a.d, 1 / a.v))
         if isinstance(expr, sp.tanh):
-            a = self(args[0], env)
+            a = self._inexact(args[0], env)
             value = mpmath.tanh(a.v)
             return Dual(value, _scale(a.d, 1 - value * value))
         if isinstance(expr, sigmoid):
-            a = self(args[0], env)
+            a = self._inexact(args[0], env)
             z = mpmath.exp(-abs(a.v))
             value = 1 / (1 + z) if a.v >= 0 else z / (1 + z)
             return Dual(value, _scale(a.d, value * (1 - value)))
         if isinstance(expr, softplus):
-            a = self(args[0], env)
+            a = self._inexact(args[0], env)
             value = max(a.v, 0) + mpmath.log1p(mpmath.exp(-abs(a.v)))
             logistic = 1 / (1 + mpmath.exp(-a.v))
             return Dual(value, _scale(a.d, logistic))
         if isinstance(expr, sp.Abs):
             a = self(args[0], env)
-            s = mpmath.sign(a.v)
-            return Dual(abs(a.v), _scale(a.d, s))
+            s = (a.v > 0) - (a.v < 0)
+            return Dual(abs(a.v), _scale(a.d, mpmath.mpf(s)))
         if isinstance(expr, sp.sign):
             a = self(args[0], env)
-            return self.constant(mpmath.mpf(mpmath.sign(a.v)))
+            return self.constant(Fraction((a.v > 0) - (a.v < 0)))
         if isinstance(expr, sp.Piecewise):
             for value, cond in args:
                 if self._holds(cond, env):
@@ -177,12 +195,19 @@ class DualEvaluator:
             raise DerivationError(f"no branch of {expr} applies")
         raise DerivationError(f"the dual-number check has no rule for {type(expr).__name__}")
 
+    def _inexact(self, expr, env) -> Dual:
+        """*expr*'s dual with its value at the working precision (for a transcendental function)."""
+        a = self(expr, env)
+        return Dual(_real(a.v), a.d)
+
     def _holds(self, cond, env) -> bool:
         if cond is sp.true:
             return True
         if cond is sp.false:
             return False
         lhs, rhs = self(cond.lhs, env).v, self(cond.rhs, env).v
+        if not _exact(lhs, rhs):  # exact values decide a kink exactly (a net input of exactly 0)
+            lhs, rhs = _real(lhs), _real(rhs)
         if isinstance(cond, sp.StrictGreaterThan):
             return lhs > rhs
         if isinstance(cond, sp.GreaterThan):
@@ -216,7 +241,7 @@ def forward_duals(derivation: Derivation, sample: int, seeds: list[str]) -> dict
 
     env: dict[sp.Symbol, Dual] = {}
     for name, value in given_values(derivation.spec, sample).items():
-        env[symbol(name)] = seeded(evaluate.constant(mp(value)), name)
+        env[symbol(name)] = seeded(evaluate.constant(fraction(value)), name)
     values: dict[str, Dual] = {}
     for sym, definition in model.forward:
         env[sym] = values[sym.name] = seeded(evaluate(definition, env), sym.name)
@@ -237,7 +262,7 @@ def _textbook_pairs(act, slope, err, error_params: tuple) -> tuple:
     evaluate = DualEvaluator(0)
 
     def at(expr, env):
-        return evaluate(expr, {k: evaluate.constant(mp(v)) for k, v in env.items()}).v
+        return _real(evaluate(expr, {k: evaluate.constant(mp(v)) for k, v in env.items()}).v)
 
     pairs = []
     points = [sp.Rational(-7, 4), sp.Rational(-1, 3), sp.Rational(2, 5), sp.Rational(9, 4)]
@@ -338,7 +363,7 @@ def check_closed_forms(derivation: Derivation) -> list[Check]:
             for sym in expr.free_symbols:
                 value = mp(given[sym.name]) if sym.name in given else derivation.value(sym.name, sample)
                 env[sym] = DualEvaluator(0).constant(value)
-            closed = DualEvaluator(0)(expr, env).v
+            closed = _real(DualEvaluator(0)(expr, env).v)
             pairs.append((step.name, derivation.value(step.name, sample), closed))
     checks: list[Check] = []
     _record(checks, "every output delta's closed form (the delta rule, simplified)",
