@@ -72,6 +72,8 @@ PRECISION = {"rounding", "too-few-digits", "early-rounding"}
 FORMULA_POINTS = 3
 #: Decimal places tried for every intermediate rounded along the way (the post prints 9).
 EARLY_ROUNDING = tuple(range(1, 10))
+#: Ranks of simplicity that a mistake loses for landing at the edge of the written digits' interval.
+TIGHTNESS = 1.0
 #: With fewer significant digits than asked, only mistakes up to this rank explain a value exactly.
 EXACT_RANK = 4
 MAX_PAIRS = 4000
@@ -857,11 +859,11 @@ class Checker:
         if not p.found:
             d = self._say(p.answer, x, p.step_index, p.fallback) if p.fallback else []
             return Result(result.answer, result.verdict, result.expected, tuple(d), result.step, result.sample)
-        best = min(p.found, key=lambda t: (t[0], t[1], t[2]))
+        best = min(p.found, key=_plausibility)
         d = list(self._say(p.answer, x, p.step_index, best[3]))
         # every other explanation that gives the very same value (the spec's symmetry can make two
         # mistakes indistinguishable from one number): offered as alternatives
-        others = [f[3][-1] for f in sorted(p.found, key=lambda t: (t[0], t[1], t[2]))
+        others = [f[3][-1] for f in sorted(p.found, key=_plausibility)
                   if f is not best and f[0] == best[0] and abs(f[2] - best[2]) <= 1e-6
                   and f[1] <= best[1] + 2 and f[3][-1].code != best[3][-1].code]
         seen, alternatives = set(), []
@@ -1123,6 +1125,15 @@ def _decimal_text(text: str) -> bool:
 def _gradient_of(name: str) -> str | None:
     prefix = naming.d(naming.E_TOTAL, "")
     return name[len(prefix):] if name.startswith(prefix) else None
+
+
+def _plausibility(found: tuple) -> tuple:
+    """How plausible an explanation is, lowest first: its tier (one mistake before a carried one
+    before a pair), then how simple it is and how tightly it gives the value: a mistake that lands
+    anywhere inside the written digits' interval counts up to TIGHTNESS ranks less simple than one
+    that gives them exactly (a y-hat rounded to 4 decimals before a wiring that only comes near)."""
+    tier, rank, miss = found[0], found[1], found[2]
+    return tier, rank + TIGHTNESS * min(miss, 1.0), miss
 
 
 class _Identifiers(sp.printing.str.StrPrinter):
