@@ -126,10 +126,11 @@ def test_divergent_training_is_one_line(folder):
     assert_held(r, message="d.toml" if "d.toml" in r.err else "d")
 
 
-def _wide(width: int) -> str:
-    """A spec of three layers of *width* neurons, drawn by the initializer."""
+def _wide(width: int, layers: int = 3) -> str:
+    """A spec of *layers* layers of *width* neurons, drawn by the initializer."""
     ones = ", ".join(["0.1"] * width)
-    return (f'title = "wide"\n' + f"[[layers]]\nsize = {width}\n" * 3 + "[initializer]\nseed = 1\n"
+    return (f'title = "wide"\n' + f"[[layers]]\nsize = {width}\n"
+            + f'[[layers]]\nsize = {width}\nactivation = "sigmoid"\n' * (layers - 1) + "[initializer]\nseed = 1\n"
             f"[[samples]]\ninputs = [{ones}]\ntargets = [{ones}]\n[training]\nlearning_rate = 0.1\n")
 
 
@@ -151,14 +152,14 @@ def test_derivation_and_tex_work_is_estimated_before_it_starts(folder):
     from symbolic import limits
     from symbolic.spec import SpecError, parse
 
-    wide = parse(_wide(70).replace("[[layers]]\nsize = 70\n", "", 1), "w.toml")  # 70-70: 4970 parameters
+    wide = parse(_wide(70, 2), "w.toml")  # 70-70: 4970 parameters
     with pytest.raises(SpecError, match=r"deriving and verifying 4970 parameters would take about \d+ s"):
         limits.check_size(wide, "values")
-    mid = parse(_wide(31).replace("[[layers]]\nsize = 31\n", "", 1), "m.toml")  # 992 parameters
+    mid = parse(_wide(31, 2), "m.toml")  # 992 parameters
     limits.check_size(mid, "derive", summary=True)
     with pytest.raises(SpecError, match=r"as a PDF would take .*TeX \d+ s.*give --format tex or md"):
         limits.check_size(mid, "derive", summary=True, pdf=True)
-    (folder / "w.toml").write_text(_wide(70).replace("[[layers]]\nsize = 70\n", "", 1))
+    (folder / "w.toml").write_text(_wide(70, 2))
     r = run(["module", "w.toml", "--form", "scalar", "-o", "g.py"], folder)
     assert_held(r, message="the budget is")
     assert r.seconds < 5
@@ -233,3 +234,26 @@ def test_a_class_of_pdf_sheets_beyond_the_tex_budget_is_refused_before_work(fold
     assert_held(r, message="PDF feedback sheets would take" if pdf.engine_available() else "TeX")
     if pdf.engine_available():
         assert "mark at most" in r.err and r.seconds < 10, (r.err, r.seconds)
+
+
+def test_a_feedback_sheet_too_long_to_typeset_is_refused_before_tex(folder):
+    """An answers file of 4,900 keys as a PDF sheet (about 30 s of TeX): refused by the TeX estimate, one
+    line, before TeX starts; no PDF, no stepgrad-tex-* folder."""
+    from codegen import pdf
+
+    (folder / "a.toml").write_text("".join(f'"k{i}" = {i}\n' for i in range(4900)))
+    r = run(["check", "mazur", "a.toml", "--format", "pdf"], folder)
+    assert_held(r, message="s of TeX" if pdf.engine_available() else "TeX")
+    assert not (folder / "a.pdf").exists()
+
+
+def test_the_tex_estimate_leaves_room_for_every_worked_example():
+    """The worked example of the post and of a network near derive's limits are far inside the TeX estimate
+    that refuses oversized feedback sheets (so that cap never stops a document stepgrad derives)."""
+    from codegen import pdf
+    from codegen.pipeline import worked_example
+    from symbolic.spec import load, resolve
+
+    source = worked_example(load("mazur"), resolve("mazur")[1]).tex
+    assert pdf.tex_seconds(source) < pdf.MAX_TEX_S / 3
+    assert pdf.tex_seconds("x" * 200_000 + "\n" * 4000) < pdf.MAX_TEX_S / 2  # 30-30-10: 0.17 MB, 3,057 lines
