@@ -1070,7 +1070,7 @@ class Checker:
         used = {s.name for s in expr.free_symbols}
         written_numbers = {Decimal(m) for m in re.findall(r"\d+\.\d*|\.\d+|\d+", a.text)}
         held = {n for n, x in ev.exact_leaves.items() if n not in used
-                and _decimal_text(exact_decimal(x) or "x") and Decimal(exact_decimal(x)) in written_numbers}
+                and _decimal_text(exact_decimal(x) or "x") and abs(Decimal(exact_decimal(x))) in written_numbers}
         vary = set(ev.leaves) - held
         points = []
         for seed in range(FORMULA_POINTS):
