@@ -160,16 +160,28 @@ def _tex_running_for(seconds: float):
     return predicate
 
 
+#: Commands that run TeX, and the files each may not leave behind when interrupted.
+TEX_COMMANDS = {
+    "derive": (["derive", "s.toml", "--format", "pdf", "-o", "s.pdf"], ["s.pdf"]),
+    "worksheet": (["worksheet", "s.toml"], ["s-answers.toml", "s-questions.md", "s-questions.pdf"]),
+    "check": (["check", "mazur", "a.toml", "--format", "pdf"], ["a.pdf"]),
+    "class": (["check", "mazur", "a.toml", "b.toml", "--format", "pdf"], ["a-feedback.pdf", "class-summary.csv"]),
+}
+
+
 @needs_tex
-@pytest.mark.parametrize("delay", [0.0, 0.4])
-def test_sigterm_during_tex_leaves_nothing_behind(folder, delay):
+@pytest.mark.parametrize("command, delay", [("derive", 0.0), ("derive", 0.4), ("worksheet", 0.2), ("check", 0.1),
+                                            ("class", 0.3)])
+def test_sigterm_during_tex_leaves_nothing_behind(folder, command, delay):
     """SIGTERM (what `timeout` sends) the moment TeX's folder appears, or while latexmk and pdflatex run:
     exit 143, one line, no stepgrad-tex-* folder (the process group is killed and waited for), no file."""
-    r = run(["derive", "s.toml", "--format", "pdf", "-o", "s.pdf"], folder,
-            signal_when=(_tex_running_for(delay), signal.SIGTERM))
+    (folder / "a.toml").write_text('"net_h1" = 0.3775\n')
+    (folder / "b.toml").write_text('"net_h1" = 0.3\n')
+    argv, outputs = TEX_COMMANDS[command]
+    r = run(argv, folder, signal_when=(_tex_running_for(delay), signal.SIGTERM))
     assert_held(r, code=143)
     assert len(r.err.splitlines()) == 1 and "terminated" in r.err
-    assert not (folder / "s.pdf").exists()
+    assert not any((folder / name).exists() for name in outputs)
 
 
 def test_a_signal_held_while_a_temporary_folder_is_made_is_delivered_after_its_cleanup_is_registered():

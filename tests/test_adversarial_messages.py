@@ -125,3 +125,14 @@ def test_a_class_none_of_whose_submissions_can_be_read_is_one_line(folder):
     (folder / "y.md").write_bytes(b"\xff\xfe\x00bad")
     r = run(["check", "mazur", "x.toml", "y.md"], folder)
     assert_held(r, message="none of the 2 submissions could be read; the first: x.toml")
+
+
+def test_new_and_worksheet_refusals_name_what_and_where(folder):
+    """`new` with a shape that is not one, and `worksheet` on a spec with a bad value: one line each,
+    naming the argument or the spec's file, line and key."""
+    r = run(["new", "3-x-2\x1b[2J"], folder)
+    assert_held(r, message="shape '3-x-2\\x1b[2J'")
+    (folder / "s.toml").write_text(TINY.replace("learning_rate = 0.5", "learning_rate = -1"))
+    r = run(["worksheet", "s.toml", "--no-pdf"], folder)
+    assert_held(r, message="s.toml:")
+    assert "learning_rate" in r.err
