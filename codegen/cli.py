@@ -389,8 +389,8 @@ def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
 
 def cmd_values(args) -> int:
     spec, _ = _spec(args)
-    limits.check_size(spec, "values", steps=args.steps)
-    values = all_values(spec, args.steps)
+    limits.check_size(spec, "values", steps=spec.training.steps)
+    values = all_values(spec, spec.training.steps)  # the spec's steps, or --steps
     if args.json:
         print(json.dumps({k: full_value(v) for k, v in values.items()}, indent=2))
     else:

@@ -14,7 +14,7 @@ import mpmath
 import sympy as sp
 
 from symbolic import naming
-from symbolic.derive import SECTIONS, Derivation, Kind, Step, Trajectory, format_value, given_values as _given
+from symbolic.derive import SECTIONS, Derivation, Kind, Step, Trajectory, format_value, given_values as _given, on_kink
 from symbolic.functions import ACTIVATIONS, ERRORS
 from symbolic.reference import Comparison
 
@@ -186,6 +186,18 @@ WIRING_TABLE_LIMIT = 60
 DIAGRAM_LIMIT = 120
 
 
+def kink_text(d: Derivation) -> list[Segments]:
+    """Which neurons sit on a kink (a net input of exactly 0) and the derivative's convention there."""
+    found = on_kink(d)
+    if not found:
+        return []
+    where = ", ".join(f"net_{n}" + (f" (sample {s + 1})" if s is not None else "") for n, s in found)
+    notes = sorted({ACTIVATIONS[d.spec.layers[d.model.layer_of[n]].activation].note for n, _ in found})
+    return [para(f"On a kink: {where} {'is' if len(found) == 1 else 'are'} exactly 0, where the activation "
+                 "has no derivative. " + " ".join(notes) + " The same convention is used throughout: in the "
+                 "chain rule, in its independent check and in training.")]
+
+
 def network_section(inp: Inputs) -> Section:
     d = inp.derivation
     spec = d.spec
@@ -195,7 +207,8 @@ def network_section(inp: Inputs) -> Section:
                              for k, l in enumerate(layers))
                  + ". Activation: "
                  + "; ".join(f"layer {k}: {ACTIVATIONS[layers[k].activation].title}" for k in range(1, len(layers)))
-                 + f". Error function: {ERRORS[spec.error].title}.")]
+                 + f". Error function: {ERRORS[spec.error].title}: {ERRORS[spec.error].note}")]
+    text += kink_text(d)
     bias_text = []
     for b in spec.biases:
         kind = "shared by " + ", ".join(b.neurons) if len(b.neurons) > 1 else "of " + b.neurons[0]

@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass
 
 from symbolic import naming, reference
-from symbolic.derive import Derivation, Trajectory, derive, train
+from symbolic.derive import Derivation, Trajectory, at_round, derive, train
 from symbolic.model import Model
 from symbolic.spec import Spec
 from symbolic.verify import Check, verify
@@ -119,7 +119,12 @@ def module(spec: Spec, source: str, form: str = "scalar") -> str:
 
 
 def values(spec: Spec, steps: int | None) -> dict[str, object]:
-    """Every canonical quantity of the first update, E_total@1, and with *steps* the state after it."""
+    """Every canonical quantity of the first update, E_total@1, and with *steps* the state after
+    round *steps*.
+
+    A round is counted the spec's way (``count_rounds``): after n updates, or, with
+    "forward_passes", in the n-th forward pass, after n - 1 updates.
+    """
     stage = verified(spec)
     d = stage.derivation
     out: dict[str, object] = {}
@@ -128,9 +133,10 @@ def values(spec: Spec, steps: int | None) -> dict[str, object]:
             key = d.value_name(step, s)
             out.setdefault(key, d.values[key])
     wanted = sorted({1} | ({steps} if steps else set()))
-    trajectory = training(stage, max(wanted), tuple(wanted))
+    updates = {n: at_round(spec, n) for n in wanted}
+    trajectory = training(stage, max(updates.values()), tuple(sorted(set(updates.values()))))
     for n in wanted:
-        snap = trajectory.snapshots[n]
+        snap = trajectory.snapshots[updates[n]]
         if n == 1:
             out[naming.after(naming.E_TOTAL, 1)] = snap[naming.E_TOTAL]
             continue

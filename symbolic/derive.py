@@ -312,6 +312,25 @@ def batch_steps(model: Model, batch: tuple[int, ...]) -> list[Step]:
     return out
 
 
+#: Activations with a kink at net = 0, where the derivative is a convention (functions.ACTIVATIONS' notes).
+KINKED = ("relu", "leaky_relu")
+
+
+def on_kink(derivation: "Derivation") -> list[tuple[str, int | None]]:
+    """The neurons whose net input is exactly 0 in the first batch, with the sample (0-based, or
+    None for a single sample): where a kinked activation's derivative is its convention."""
+    spec = derivation.spec
+    out = []
+    for layer in spec.layers[1:]:
+        if layer.activation not in KINKED:
+            continue
+        for n in layer.neurons:
+            for s in derivation.batch:
+                if derivation.value(naming.net(n), s) == 0:
+                    out.append((n, s if len(derivation.batch) > 1 else None))
+    return out
+
+
 def format_value(x) -> str:
     """Format a value as the post does: 9 decimals, at least 6 significant digits.
 

@@ -162,28 +162,31 @@ ERRORS: dict[str, ErrorFunction] = {
                       lambda t, y, p: sp.Rational(1, 2) * (t - y) ** 2,
                       lambda t, y, p: -(t - y),
                       None,
-                      "E = sum over outputs of 1/2 (target - out)^2."),
+                      "E = the sum over the outputs of 1/2 (target - out)^2 (summed over the outputs, not averaged)."),
         ErrorFunction("mse", "mean squared error",
                       lambda t, y, p: (t - y) ** 2 / p["n_outputs"],
                       lambda t, y, p: -2 * (t - y) / p["n_outputs"],
                       None,
-                      "E = 1/n times the sum over the n outputs of (target - out)^2.",
+                      "E = 1/n times the sum over the outputs of (target - out)^2, n being the number of outputs "
+                      "(averaged over the outputs: with two outputs it equals the post's 1/2 sum).",
                       ("n_outputs",)),
         ErrorFunction("binary_cross_entropy", "binary cross-entropy",
                       lambda t, y, p: -(t * sp.log(y) + (1 - t) * sp.log(1 - y)),
                       lambda t, y, p: (y - t) / (y * (1 - y)),
                       (0.0, 1.0, "between 0 and 1"),
-                      "E = -sum over outputs of target log(out) + (1 - target) log(1 - out)."),
+                      "E = -(the sum over the outputs of target log(out) + (1 - target) log(1 - out)) "
+                      "(summed over the outputs, not averaged)."),
         ErrorFunction("categorical_cross_entropy", "categorical cross-entropy",
                       lambda t, y, p: -t * sp.log(y),
                       lambda t, y, p: -(t / y),
                       (0.0, 1.0, "between 0 and 1 and summing to 1"),
-                      "E = -sum over outputs of target log(out)."),
+                      "E = -(the sum over the outputs of target log(out)), one value per sample (summed over the "
+                      "outputs, not averaged)."),
         ErrorFunction("huber", "Huber loss",
                       _huber, _huber_d,
                       None,
                       "E = sum over outputs of 1/2 r^2 where |r| <= delta, else "
-                      "delta (|r| - delta/2), with r = out - target.",
+                      "delta (|r| - delta/2), with r = out - target (summed over the outputs, not averaged).",
                       ("delta",)),
     )
 }

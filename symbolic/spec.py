@@ -413,15 +413,38 @@ class _Reader:
             activation = None
             slope = None
             if k > 0:
-                activation = self.choice(table.get("activation", "sigmoid"), f"{key}.activation",
-                                         tuple(ACTIVATIONS))
+                if "activation" not in table:  # reported at the layer's own [[layers]] line
+                    headers = [i + 1 for i, line in enumerate(self.text.splitlines())
+                               if re.match(r"\s*\[\[\s*layers\s*\]\]", line)]
+                    at = f":{headers[k]}" if k < len(headers) else ""
+                    raise SpecError(f"{self.where}{at}: {key}.activation: missing: every hidden and output "
+                                    f"layer names its activation, one of {', '.join(ACTIVATIONS)}")
+                given = table["activation"]
+                table_slope = None
+                if isinstance(given, dict):  # activation = { function = "leaky_relu", slope = 0.2 }
+                    self.check_keys(given, ("function", "slope"), f"{key}.activation.")
+                    if "function" not in given:
+                        raise self.fail(f"{key}.activation.function", "missing: name the activation, e.g. "
+                                        "activation = { function = \"leaky_relu\", slope = 0.2 }")
+                    table_slope = given.get("slope")
+                    if table_slope is not None and "slope" in table:
+                        raise self.fail(f"{key}.slope", "given twice: in the activation table and as a layer key")
+                    given = given["function"]
+                    slope_key = f"{key}.activation.slope"
+                else:
+                    slope_key = f"{key}.slope"
+                activation = self.choice(given, f"{key}.activation" + (".function" if table_slope is not None
+                                                                       or isinstance(table["activation"], dict)
+                                                                       else ""), tuple(ACTIVATIONS))
                 if activation == "softmax" and k != len(raw) - 1:
                     raise self.fail(f"{key}.activation",
                                     "softmax is supported on the output layer only")
-                if "slope" in table:
+                if table_slope is None and "slope" in table:
+                    table_slope = table["slope"]
+                if table_slope is not None:
                     if activation != "leaky_relu":
-                        raise self.fail(f"{key}.slope", "slope goes with activation = \"leaky_relu\" only")
-                    slope = self.number(table["slope"], f"{key}.slope", positive=True)
+                        raise self.fail(slope_key, "slope goes with activation = \"leaky_relu\" only")
+                    slope = self.number(table_slope, slope_key, positive=True)
                 elif activation == "leaky_relu":
                     slope = DEFAULT_SLOPE
             out.append(Layer(neurons, activation, slope))

@@ -1,0 +1,171 @@
+"""Every spec key and option does what it says: count_rounds and steps in `values`, a required
+activation, leaky ReLU's slope in the table form, how each error averages, kinks stated in the
+document, and a large ReLU network with a net input exactly at its kink."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from fractions import Fraction
+
+import mpmath
+
+from codegen import pipeline
+from codegen.cli import main
+from symbolic import naming
+from symbolic.derive import derive
+from symbolic.spec import SpecError, load, parse
+from symbolic.verify import verify
+
+from .conftest import ROOT
+from .test_exact_kinks import _flat, _step
+
+KINK = """title = "kink"
+error = "half_sse"
+[[layers]]
+neurons = ["i1", "i2"]
+[[layers]]
+neurons = ["h1", "h2"]
+{hidden}
+bias = "per_neuron"
+[[layers]]
+neurons = ["o1"]
+activation = "identity"
+bias = "per_neuron"
+[wiring]
+w1 = "i1 -> h1"
+w2 = "i2 -> h1"
+w3 = "i1 -> h2"
+w4 = "i2 -> h2"
+w5 = "h1 -> o1"
+w6 = "h2 -> o1"
+[parameters]
+w1 = 0.4
+w2 = 0.2
+w3 = 0.3
+w4 = -0.5
+w5 = 0.7
+w6 = 0.45
+b_h1 = -0.6
+b_h2 = 0.25
+b_o1 = 0.1
+[[samples]]
+inputs = { i1 = 1.0, i2 = 1.0 }
+targets = { o1 = 0.3 }
+[training]
+learning_rate = 0.5
+steps = 3
+"""
+STATE = {"w": {1: [Fraction(2, 5), Fraction(1, 5)], 2: [Fraction(3, 10), Fraction(-1, 2)]},
+         "b": {1: Fraction(-3, 5), 2: Fraction(1, 4)}, "v": {1: Fraction(7, 10), 2: Fraction(9, 20)},
+         "c": Fraction(1, 10)}
+X, T, ETA = [Fraction(1), Fraction(1)], Fraction(3, 10), Fraction(1, 2)
+
+
+def _kink(hidden: str) -> str:
+    return KINK.replace("{hidden}", hidden)
+
+
+def _write(tmp_path, text, name="spec.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_values_counts_rounds_as_forward_passes(capsys):
+    """--count-rounds forward_passes: E_total@10000 is the post's printed 0.0000351085."""
+    assert main(["values", "mazur", "--steps", "10000", "--count-rounds", "forward_passes"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("E_total@10000"))
+    printed = tomllib.loads((ROOT / "symbolic" / "examples" / "mazur.toml").read_text())[
+        "reference"]["figures"]["E_total@10000"]  # the post's printed figure
+    assert line.endswith(f"({printed})"), line
+
+
+def test_values_takes_the_specs_steps_and_count_rounds(tmp_path, capsys):
+    """Without --steps, values reports the state after the spec's steps, as Fractions give it; with
+    count_rounds = "forward_passes" in the spec, round 3 is after 2 updates."""
+    path = _write(tmp_path, _kink('activation = "relu"'))
+    assert main(["values", path, "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    state = STATE
+    for _ in range(3):
+        _, state = _step(state, X, T, ETA, Fraction(0), 2)
+    for p, exact in _flat(state, 2).items():
+        assert abs(float(values[f"{p}@3"]) - float(exact)) < 1e-12, p
+    text = _kink('activation = "relu"').replace("steps = 3", 'steps = 3\ncount_rounds = "forward_passes"')
+    assert main(["values", _write(tmp_path, text, "rounds.toml"), "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    state = STATE
+    for _ in range(2):
+        _, state = _step(state, X, T, ETA, Fraction(0), 2)
+    for p, exact in _flat(state, 2).items():
+        assert abs(float(values[f"{p}@3"]) - float(exact)) < 1e-12, p
+
+
+def test_a_layer_without_activation_is_refused_naming_it(tmp_path, capsys):
+    path = _write(tmp_path, _kink(""))
+    assert main(["values", path]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "spec.toml:5: layers[1].activation: missing" in err
+
+
+def test_leaky_slope_in_the_table_form(tmp_path):
+    table = parse(_kink('activation = { function = "leaky_relu", slope = 0.2 }'))
+    key = parse(_kink('activation = "leaky_relu"\nslope = 0.2'))
+    assert table.layers[1].slope == key.layers[1].slope == Fraction(1, 5)
+    assert table.layers[1].activation == "leaky_relu"
+    for bad, where in [('activation = { function = "relu", slope = 0.2 }', "layers[1].activation.slope"),
+                       ('activation = { slope = 0.2 }', "layers[1].activation.function"),
+                       ('activation = { function = "leaky_relu", slope = 0.2 }\nslope = 0.1', "layers[1].slope"),
+                       ('activation = { function = "leaky_relu", steep = 0.2 }', "layers[1].activation.steep")]:
+        try:
+            parse(_kink(bad))
+        except SpecError as exc:
+            assert where in str(exc), (bad, str(exc))
+        else:
+            raise AssertionError(f"accepted {bad}")
+
+
+def test_the_document_states_how_the_error_averages_and_the_kink():
+    spec = parse(_kink('activation = "relu"').replace('"half_sse"', '"mse"'))
+    text = pipeline.worked_example(spec, "spec.toml").markdown
+    assert "n being the number of outputs" in text
+    assert "On a kink: net\\_h1 is exactly 0" in text and "the convention at net = 0 is 0" in text
+    assert "net\\_h2 is exactly 0" not in text
+
+
+def test_error_averaging_is_stated_for_every_error():
+    from symbolic.functions import ERRORS
+    for name, err in ERRORS.items():
+        assert ("averaged over the outputs" in err.note) == (name == "mse"), name
+        assert "summed over the outputs" in err.note or name == "mse", name
+
+
+def test_a_large_relu_network_on_its_kink_derives_verifies_and_trains(tmp_path, capsys):
+    """More than 40 parameters (the verification checks a selection) and a net input exactly 0:
+    the documented convention everywhere, never an internal error."""
+    lines = ['title = "wide"', 'error = "half_sse"', "[[layers]]", "size = 2", "[[layers]]", "size = 6",
+             'activation = "relu"', 'bias = "per_neuron"', "[[layers]]", "size = 6", 'activation = "relu"',
+             'bias = "per_neuron"', "[[layers]]", "size = 1", 'activation = "identity"', 'bias = "per_neuron"',
+             "[parameters]"]
+    k = 0
+    for _ in range(2 * 6 + 6 * 6 + 6):
+        k += 1
+        lines.append(f"w{k} = {((k * 7) % 11 - 5) / 20}")
+    # w1 = 0.1 (i1 -> h1_1) and w2 = -0.1 (i2 -> h1_1): net_h1_1 = 0.04 - 0.02 - 0.02 = 0 exactly
+    lines.append("b_h1_1 = -0.02")
+    lines += [f"b_h1_{j} = 0.05" for j in range(2, 7)] + [f"b_h2_{j} = 0.1" for j in range(1, 7)] + ["b_o1 = 0.2"]
+    lines += ["[[samples]]", "inputs = { i1 = 0.4, i2 = 0.2 }", "targets = { o1 = 0.5 }",
+              "[training]", "learning_rate = 0.1", "steps = 5"]
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    spec = load(path)
+    assert len(spec.parameters) > 40
+    d = derive(spec)
+    verify(d)
+    assert d.values["net_h1_1"] == 0 and d.values[naming.d("out_h1_1", "net_h1_1")] == 0
+    with mpmath.workdps(50):
+        for p in ("w1", "w2", "b_h1_1"):
+            assert d.values[naming.updated(p)] == mpmath.mpf(dict(spec.initial)[p].p) / dict(spec.initial)[p].q
+    assert main(["values", path]) == 0
+    assert "w1@5" in capsys.readouterr().out
