@@ -23,16 +23,33 @@ exactly one of these on its way out; nothing else in stepgrad escapes text.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from urllib.parse import quote
 
 from symbolic.inputs import one_line
 
-__all__ = ["tex", "markdown", "md_code", "html_comment", "link", "xml", "xml_comment", "terminal"]
+__all__ = ["decodable", "tex", "markdown", "md_code", "html_comment", "link", "xml", "xml_comment", "terminal"]
 
 #: The terminal escaper (shared with the one-line error messages of symbolic.inputs).
 terminal = one_line
+
+#: Lone surrogates: how Python holds the bytes of a file name that are not UTF-8 (b"\xff" is "\udcff").
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def decodable(text: str) -> str:
+    """Text that can be written as UTF-8: a file name's undecodable bytes become U+FFFD.
+
+    For outputs without markup of their own (a CSV cell, a TOML comment); the
+    escapers below already show such bytes as escapes or replacements.
+
+    >>> decodable("bad\\udcff.toml")
+    'bad\\ufffd.toml'
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
 
 # -- TeX --------------------------------------------------------------------------
 
@@ -134,10 +151,12 @@ def link(file_name: str) -> str:
     """A file name as a Markdown (and HTML) link's target: every byte but letters, digits and ``-._~``
     percent-encoded, so no name can end the link, open markup or leave the folder.
 
+    A name the file system gave with bytes that are not UTF-8 links to those very bytes.
+
     >>> link("mazur-network.svg"), link("a b)[x]%\\n.svg")
     ('mazur-network.svg', 'a%20b%29%5Bx%5D%25%0A.svg')
     """
-    return quote(file_name, safe="")
+    return quote(os.fsencode(file_name), safe="")
 
 
 # -- XML (the SVG figures) ------------------------------------------------------------------

@@ -227,8 +227,9 @@ _VERDICT_COLUMNS = ("correct", "consistent", "wrong", "unknown", "unreadable", "
 
 
 def _csv_cell(value: object) -> str:
-    """A cell no spreadsheet runs as a formula: text starting with = + - @ (or a tab or CR) gets a leading '."""
-    text = str(value)
+    """A cell no spreadsheet runs as a formula: text starting with = + - @ (or a tab or CR) gets a leading '.
+    A file name's bytes that are not UTF-8 are shown as U+FFFD."""
+    text = escape.decodable(str(value))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

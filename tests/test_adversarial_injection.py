@@ -230,7 +230,7 @@ def test_control_characters_in_answers_never_reach_the_terminal(tmp_path):
         if not ch.isprintable():
             assert ch not in r.out.replace("\n", "") and ch not in r.err.replace("\n", ""), repr(ch)
     if r.code == 1:
-        assert len(r.out.splitlines()) == 2 + 2 * len(ESCAPES)  # heading, one line per answer, summary
+        assert len(r.out.splitlines()) == 3 + 2 * len(ESCAPES)  # heading, net_h1, one line per answer, summary
 
 
 def test_control_characters_in_file_names_are_escaped(tmp_path):
@@ -323,3 +323,26 @@ def test_class_summary_cells_are_never_spreadsheet_formulas(tmp_path):
     assert len(rows) == 1 + len(names)
     for row in rows[1:]:
         assert all(cell[:1] not in ("=", "+", "-", "@") for cell in row), row
+
+
+def test_file_names_that_are_not_utf8_are_written_about_safely(tmp_path):
+    """A spec and a submission whose names hold bytes that are not UTF-8 (as a zip from another system
+    gives): the worksheet links its figure by those very bytes, the class CSV shows them as U+FFFD, and
+    nothing ends in an internal error."""
+    import os
+
+    folder = tmp_path / "w"
+    (folder / "c").mkdir(parents=True)
+    raw = b"bad\xff\xfe"
+    with open(os.fsencode(folder) + b"/" + raw + b".toml", "w") as fh:
+        fh.write(TINY)
+    with open(os.fsencode(folder / "c") + b"/" + raw + b".toml", "w") as fh:
+        fh.write('"net_h1" = 0.3775\n')
+    stem = os.fsdecode(raw)
+    r = run(["worksheet", "--no-pdf", f"{stem}.toml"], folder)
+    assert_held(r, code=0, outputs={f"{stem}-answers.toml", f"{stem}-questions.md", f"{stem}-questions-network.svg"})
+    markdown = (folder / f"{stem}-questions.md").read_bytes().decode("utf-8")
+    assert "(bad%FF%FE-questions-network.svg)" in markdown
+    r = run(["check", "mazur", "c"], folder)
+    assert_held(r, code=0, outputs={f"c/{stem}-feedback.md", "c/class-summary.csv", "c/class-mistakes.md"})
+    assert "bad\ufffd\ufffd.toml" in (folder / "c" / "class-summary.csv").read_text("utf-8")
