@@ -196,6 +196,25 @@ def test_out_for_net(text):
 
 
 @SETTINGS
+@given(specs(hidden=("sigmoid", "tanh")))
+def test_derivative_taken_at_the_output_is_out_for_net(text):
+    """sigma'(out) = sigma(out) (1 - sigma(out)) or 1 - tanh(out)^2: the activation's derivative as a
+    function of net, evaluated at the output; computed here from the independent out, and carried
+    into the hidden delta."""
+    s = parse(text)
+    L = len(s.layers) - 1
+    h = s.layers[L - 1].neurons[0]
+    v = compute(s)
+    out = v[f"out_{h}"]
+    if s.layers[L - 1].activation == "sigmoid":
+        at_out = (1 / (1 + mpmath.exp(-out))) * (1 - 1 / (1 + mpmath.exp(-out)))
+    else:
+        at_out = 1 - mpmath.tanh(out) ** 2
+    assert_code(text, f"dout_{h}/dnet_{h}", at_out, "out-for-net")
+    assert_code(text, f"delta_{h}", v[f"dE_total/dout_{h}"] * at_out, "out-for-net")
+
+
+@SETTINGS
 @given(specs(widths=(2, 3)))
 def test_wrong_weight(text):
     s = parse(text)

@@ -43,7 +43,7 @@ def net_for_out(ctx):
                             f"skipact:{i}", edits=((i, STRUCTURAL, replace_with(symbol(net))),))
 
 
-@mistake("out-for-net", 3, "A neuron's output used where its net input belongs.")
+@mistake("out-for-net", 3, "A neuron's output used where its net input belongs (also the activation's derivative taken at out).")
 def out_for_net(ctx):
     for i, f, a, b in _pairs(ctx, "net_", "out_"):
         if f.kind == "out":
