@@ -358,10 +358,20 @@ TABLE_COLUMNS = {
 
 
 def representatives(d: Derivation) -> set:
-    """The first neuron of every layer, the first weight into it, and the first bias of every layer."""
+    """The backward steps in full: the first neuron of the output layer and of each hidden layer with
+    an activation no later hidden layer has (a hidden layer like the one after it is the same step),
+    and the first weight into each; the forward steps of the first layer with each activation, and
+    one bias."""
     spec, model = d.spec, d.model
     chosen: set = set()
-    for k in range(1, len(spec.layers)):
+    last = len(spec.layers) - 1
+    hidden_kinds = set()
+    for k in range(last, 0, -1):
+        kind = (spec.layers[k].activation, spec.layers[k].slope)
+        if k < last and kind in hidden_kinds:
+            continue
+        if k < last:
+            hidden_kinds.add(kind)
         n = spec.layers[k].neurons[0]
         chosen.add(n)
         chosen.add(model.incoming[n][0].name)
@@ -384,11 +394,11 @@ def representatives(d: Derivation) -> set:
 
 def combined_representatives(d: Derivation) -> set:
     """The parameters whose batch combination and update a compact worked example writes out: the
-    first weight, the first bias and the first frozen parameter (one of each kind of step)."""
+    first trained parameter and the first frozen one (one of each kind of step; a bias combines and
+    moves exactly as a weight does)."""
     spec = d.spec
     trainable = set(spec.trainable)
-    chosen = {spec.weights[0].name} if spec.weights else set()
-    chosen |= {spec.biases[0].name} if spec.biases else set()
+    chosen = set([p for p in spec.parameters if p in trainable][:1])
     chosen |= set([p for p in spec.parameters if p not in trainable][:1])
     return chosen
 
@@ -397,12 +407,13 @@ def combined_text(d: Derivation, sec: str) -> str:
     """What a compact batch or update section writes out in full, and where the rest is."""
     spec = d.spec
     trainable = set(spec.trainable)
-    kinds = (["the error"] if sec == "batch" else []) + (["one weight"] if spec.weights else []) \
-        + (["one bias"] if spec.biases else []) \
+    kinds = (["the error"] if sec == "batch" else []) \
+        + ([f"one trained parameter ({next(p for p in spec.parameters if p in trainable)})"]
+           if trainable else []) \
         + (["one frozen parameter"] if any(p not in trainable for p in spec.parameters) else [])
     listed = ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1]
-    rest = ("every parameter's gradient in each sample and combined" if sec == "batch"
-            else "every parameter before and after")
+    rest = ("every parameter's combined gradient (each sample's gradients are the products of the deltas "
+            "and outputs in the tables above)" if sec == "batch" else "every parameter before and after")
     return f"In full for {listed}; the table of updated parameters gives {rest}."
 
 
@@ -483,7 +494,10 @@ def derivation_sections(inp: Inputs) -> list[Section]:
                                            "the original weights.")))
         if chosen is not None and sec in ("forward", "output", "hidden", "bias"):
             first = {"forward": "the first neuron of the first layer with each activation",
-                     "bias": "the first bias"}.get(sec, "the first neuron and the first weight of each layer")
+                     "bias": "the first bias",
+                     "hidden": "the first neuron and the first weight of the last hidden layer (and of any "
+                               "earlier one with another activation)"}.get(
+                sec, "the first neuron and the first weight of each layer")
             rest = ("; the table of updated parameters gives every bias's gradient." if sec == "bias"
                     else "; the table gives every neuron.")
             blocks.append(Paragraph(para("In full for " + first
@@ -540,25 +554,22 @@ def updates_section(inp: Inputs) -> Section:
     spec = d.spec
     initial = dict(spec.initial)
     trainable = set(spec.trainable)
-    # compact batches: each sample's gradient beside the combined one, since the batch section
-    # writes out only one weight's and one bias's combination
-    per_sample = d.batch if not inp.expand and len(d.batch) > 1 else ()
+    status = inp.expand or any(p not in trainable for p in spec.parameters)
     rows = []
     for p in spec.parameters:
         grad = naming.d(naming.E_TOTAL, p)
-        rows.append((para("", naming.latex_name(p)), para("", number_text(initial[p])))
-                    + tuple(para("", number_text(d.value(grad, s))) for s in per_sample)
-                    + (para("", number_text(d.values[grad])),
-                       para("", number_text(d.values[naming.updated(p)])),
-                       para("trained" if p in trainable else "frozen")))
-    sample_headers = tuple(para("", rf"\frac{{\partial E^{{({s + 1})}}}}{{\partial p}}") for s in per_sample)
+        rows.append((para("", naming.latex_name(p)), para("", number_text(initial[p])),
+                     para("", number_text(d.values[grad])),
+                     para("", number_text(d.values[naming.updated(p)])))
+                    + ((para("trained" if p in trainable else "frozen"),) if status else ()))
+    table = Table((para("parameter"), para("before"), para("gradient"), para("after"))
+                  + ((para(""),) if status else ()), tuple(rows), "lrrr" + ("l" if status else ""))
     blocks = [Paragraph(para("All parameters after the first update. The post performs the updates only "
                              "after the whole backward pass, so every gradient above uses the original weights."
                              if spec.training.hidden_deltas == "original" else
-                             "All parameters after the first update.")),
-              Table((para("parameter"), para("before")) + sample_headers
-                    + (para("gradient" if not per_sample else "combined"), para("after"), para("")),
-                    tuple(rows), "lr" + "r" * len(per_sample) + "rrl")]
+                             "All parameters after the first update.")
+                        + (para(" Every parameter is trained.") if not status else ())),
+              table if inp.expand else fold(table, 2)]
     before = d.values[naming.E_TOTAL] if len(d.batch) == len(spec.samples) else inp.trajectory.errors[0]
     blocks.append(Equation(m(naming.after(naming.E_TOTAL, 1)), (number_text(inp.trajectory.errors[1]),),
                            para("The error after one update, from a new forward pass with the updated parameters "
@@ -692,6 +703,13 @@ def build(inp: Inputs) -> Document:
         "then with the numbers substituted, then the value.")),))
     sections = [intro, network_section(inp), initial_section(inp)]
     sections += derivation_sections(inp)
+    from .matrixform import matrix_section
+
+    matrix = matrix_section(d, inp.source, inp.expand)
+    if matrix is not None:
+        # beside the scalar chain rule: after the backward pass (and the biases), before the batch
+        at = next((k for k, s in enumerate(sections) if s.anchor in ("batch", "update")), len(sections))
+        sections.insert(at, matrix)
     sections.append(updates_section(inp))
     sections.append(training_section(inp))
     ref = reference_section(inp)

@@ -61,24 +61,25 @@ def test_compact_pdf_page_counts(tmp_path, which, limit):
 
 
 def test_compact_batch_and_updates_write_out_one_of_each_kind():
-    """Combining the batch and the updates show the error, one weight and one bias in full; the
-    table of updated parameters gives every parameter's gradient in each sample, combined, and after."""
+    """Combining the batch and the updates show the error and one trained parameter in full; the
+    table of updated parameters (folded side by side) gives every parameter's combined gradient and value after."""
     spec = load(str(RELU_TWO))
     compact = pipeline.worked_example(spec, "relu2443_two").document
     d = pipeline.derivation(spec)
-    first_w, first_b = spec.weights[0].name, spec.biases[0].name
+    first = spec.parameters[0]
     batch = _equation_names(_section(compact, "batch"))
-    assert batch == [document.m(naming.E_TOTAL), document.m(naming.d(naming.E_TOTAL, first_w)),
-                     document.m(naming.d(naming.E_TOTAL, first_b))]
-    assert len(_equation_names(_section(compact, "update"))) == 2
+    assert batch == [document.m(naming.E_TOTAL), document.m(naming.d(naming.E_TOTAL, first))]
+    assert len(_equation_names(_section(compact, "update"))) == 1
     table = next(b for b in _section(compact, "updated").blocks if isinstance(b, Table))
-    assert len(table.rows) == len(spec.parameters)
-    assert len(table.header) == 2 + len(d.batch) + 3
+    assert len(table.header) == 8  # every parameter trained: no status column; two groups of four
+    cells = [row[g * 4:(g + 1) * 4] for g in range(2) for row in table.rows]
+    cells = [c for c in cells if c[0] != document.para("")]
+    assert [c[0] for c in cells] == [document.para("", naming.latex_name(p)) for p in spec.parameters]
     # every cell of the table is the derivation's value, read back from its printed digits
-    for p, row in zip(spec.parameters, table.rows):
+    for p, row in zip(spec.parameters, cells):
         grad = naming.d(naming.E_TOTAL, p)
-        expected = [d.value(grad, s) for s in d.batch] + [d.values[grad], d.values[naming.updated(p)]]
-        printed = [float(cell[0][1]) for cell in row[2:-1]]
+        expected = [d.values[grad], d.values[naming.updated(p)]]
+        printed = [float(cell[0][1]) for cell in row[2:]]
         for got, want in zip(printed, expected):
             assert got == pytest.approx(float(want), abs=1e-9, rel=1e-6)
 
