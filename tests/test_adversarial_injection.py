@@ -66,8 +66,9 @@ def test_hostile_file_names_are_plain_names(tmp_path, name):
     folder.mkdir()
     (folder / name).write_text(TINY)
     out = "-out-" + name.replace(".toml", ".md")
+    figures = {out[:-3] + "-network.svg", out[:-3] + "-training.svg"}  # Markdown's figures, beside it
     r = run(["derive", "--format", "md", f"--output=./{out}", "--", f"./{name}"], folder)
-    assert_held(r, code=0, outputs={out})
+    assert_held(r, code=0, outputs={out} | figures)
     assert not list(tmp_path.rglob("PWNED*"))
 
 
@@ -92,7 +93,8 @@ def test_example_into_the_current_folder_shadows_nothing(tmp_path):
 
     folder = tmp_path / "w"
     folder.mkdir()
-    outputs = {"mazur/mazur.tex", "mazur/mazur.md", "mazur/gradients.py", "mazur"}
+    outputs = {"mazur/mazur.tex", "mazur/mazur.md", "mazur/mazur-network.svg", "mazur/mazur-training.svg",
+               "mazur/gradients.py", "mazur"}
     r = run(["example", "--no-pdf", "-o", "."], folder)
     assert_held(r, code=0, outputs=outputs)
     assert all(generated_by_stepgrad(folder / name) for name in outputs - {"mazur"})
