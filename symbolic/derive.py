@@ -247,15 +247,36 @@ def backward_steps(model: Model) -> list[Step]:
 
 
 def output_delta(model: Model, o: str, dydnet: sp.Expr) -> tuple[sp.Expr, str]:
-    """The delta rule written out: dE/dout times dout/dnet, simplified where factors cancel."""
+    """The delta rule written out: dE/dout times dout/dnet, simplified where factors cancel.
+
+    The simplification is derived, not assumed: SymPy cancels the product of the two textbook
+    derivatives, and the simpler form is kept only when ``cancel`` proves it equal to the product
+    (rational functions of out and target: exact).  So sigmoid with binary cross-entropy shows
+    delta = out - target, and an identity output delta = (2/n)(out - target) under MSE or
+    out - target under the halved squared error.
+    """
     t, y = _sym(naming.target(o)), _sym(naming.out(o))
     with sp.evaluate(False):
         dEdy = model.error_function.derivative(t, y, model.error_params)
         written = _mul(dEdy, dydnet)
     product = (dEdy * dydnet).doit()
-    simpler = cancel_division(product)
-    if simpler is not product and sp.cancel(simpler - product) == 0:  # rational functions: exact
-        return simpler, "the factors of out (1 - out) cancel"
+    if product.has(sp.Piecewise, sp.Abs, sp.sign):  # a kink: no single closed form
+        return written, ""
+    simpler = sp.factor_terms(sp.cancel(product))
+    if sp.count_ops(simpler) < sp.count_ops(written) and sp.cancel(simpler - product) == 0:
+        spec = model.spec
+        activation = spec.layers[-1].activation
+        if spec.error == "binary_cross_entropy" and activation == "sigmoid":
+            why = "the factors of out (1 - out) cancel"
+        elif activation == "identity" and spec.error == "mse":
+            n = len(spec.outputs)
+            why = (f"the identity's derivative is 1, and the mean squared error's 2/n is "
+                   f"{sp.Rational(2, n)} with n = {n} output{'s' if n > 1 else ''}")
+        elif activation == "identity":
+            why = "the identity's derivative is 1"
+        else:
+            why = "the factors cancel"
+        return simpler, why + " (SymPy proves the two forms equal)"
     return written, ""
 
 

@@ -159,7 +159,8 @@ def test_text_report_writes_expected_formulas_with_canonical_names(tmp_path):
 def test_three_inputs_weight_numbering_is_in_the_error(tmp_path):
     """A spec with 3 inputs and missing or unknown weights: the error spells out the default numbering."""
     from symbolic.spec import SpecError
-    body = ("[[layers]]\nsize = 3\n[[layers]]\nsize = 2\n[[layers]]\nsize = 2\n[[samples]]\n"
+    body = ("[[layers]]\nsize = 3\n[[layers]]\nsize = 2\nactivation = \"sigmoid\"\n[[layers]]\nsize = 2\n"
+            "activation = \"sigmoid\"\n[[samples]]\n"
             "inputs = [0.1, 0.2, 0.3]\ntargets = [0.01, 0.99]\n[parameters]\nw1 = 0.1\n")
     for extra in ("", "w17 = 0.3\n"):
         path = tmp_path / "s.toml"

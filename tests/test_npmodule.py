@@ -420,7 +420,8 @@ def test_module_header_marker_and_imports(pairs):
 
 
 def _dense_spec(sizes: list[int]):
-    layers = "\n".join(f"[[layers]]\nsize = {n}\n" for n in sizes)
+    layers = "\n".join(f"[[layers]]\nsize = {n}\n" + ('activation = "sigmoid"\n' if k else "")
+                       for k, n in enumerate(sizes))
     return spec_mod.parse(f"""{layers}
 [initializer]
 seed = 0

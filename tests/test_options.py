@@ -169,3 +169,33 @@ def test_a_large_relu_network_on_its_kink_derives_verifies_and_trains(tmp_path, 
             assert d.values[naming.updated(p)] == mpmath.mpf(dict(spec.initial)[p].p) / dict(spec.initial)[p].q
     assert main(["values", path]) == 0
     assert "w1@5" in capsys.readouterr().out
+
+
+def test_output_deltas_simplify_as_derived_steps():
+    """Sigmoid + binary cross-entropy gives delta = out - target, identity + MSE (2/n)(out - target),
+    identity + halved squared error out - target: each proven equal to dE/dout * dout/dnet here."""
+    import sympy as sp
+
+    from symbolic.functions import ACTIVATIONS, ERRORS
+    from symbolic.model import symbol
+
+    cases = [("tests/data/networks/bce221.toml", lambda y, t, n: y - t),
+             ("tests/data/networks/tanh_mse.toml", lambda y, t, n: sp.Rational(2, n) * (y - t)),
+             ("tests/data/networks/tanh322.toml", lambda y, t, n: sp.Rational(2, n) * (y - t))]
+    for path, expected in cases:
+        spec = load(str(ROOT / path))
+        d = derive(spec)
+        o = spec.outputs[0]
+        y, t, net = symbol(naming.out(o)), symbol(naming.target(o)), symbol(naming.net(o))
+        step = next(s for s in d.steps if s.name == naming.delta(o))
+        want = expected(y, t, len(spec.outputs))
+        params = {"n_outputs": len(spec.outputs), **dict(spec.error_params)}
+        chain = (ERRORS[spec.error].derivative(t, y, params)
+                 * ACTIVATIONS[spec.layers[-1].activation].derivative(y, net, {"slope": None}))
+        assert sp.simplify(want - chain) == 0  # the simplification is true
+        assert sp.expand(step.alt - want) == 0, (path, step.alt)  # and shown
+        assert "SymPy proves" in step.alt_note
+        text = pipeline.worked_example(spec, path).markdown
+        assert step.alt_note in text
+    mazur = derive(load("mazur"))  # the post's network keeps its written product
+    assert next(s for s in mazur.steps if s.name == "delta_o1").alt_note == ""
