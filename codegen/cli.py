@@ -553,6 +553,7 @@ def _main(argv: list[str] | None) -> int:
             if note:
                 notes.append(note)
         code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a full disk or a closed device behind standard output is reported here
         for note in notes:
             print(escape.terminal(note), file=sys.stderr)
         return code
@@ -573,6 +574,10 @@ def _main(argv: list[str] | None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # standard output on a full disk, or a file system failing under stepgrad
+        where = f"{escape.terminal(str(exc.filename))[:200]}: " if exc.filename else "standard output: cannot write: "
+        print(f"stepgrad: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except (MemoryError, RecursionError) as exc:
         print(f"stepgrad: error: the input needs more {'memory' if isinstance(exc, MemoryError) else 'nesting'} "
               "than stepgrad allows", file=sys.stderr)

@@ -136,3 +136,20 @@ def test_new_and_worksheet_refusals_name_what_and_where(folder):
     r = run(["worksheet", "s.toml", "--no-pdf"], folder)
     assert_held(r, message="s.toml:")
     assert "learning_rate" in r.err
+
+
+def test_standard_output_on_a_full_disk_is_one_line(capsys, monkeypatch):
+    """`stepgrad values mazur > /dev/full`: exit 2 and one line, not an internal error."""
+    import errno
+    import io
+
+    from codegen import cli
+
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("sys.stdout", Full())
+    assert cli.main(["new", "2-2"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["stepgrad: error: standard output: cannot write: No space left on device"]
