@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from symbolic.inputs import one_line
+
 #: Seconds between two progress lines on a terminal (or with STEPGRAD_PROGRESS=1).
 INTERVAL_S = 1.0
 #: Seconds between two progress lines when stderr is not a terminal.
@@ -61,7 +63,7 @@ def progress(label: str, total: int, stream: TextIO | None = None,
         last[0] = now
         shown[0] = True
         percent = 100 * done // total if total else 100
-        line = f"stepgrad: {label} {done}/{total} ({percent}%, {now - start:.0f} s)"
+        line = one_line(f"stepgrad: {label} {done}/{total} ({percent}%, {now - start:.0f} s)")  # a spec's name
         out.write(f"\r{line}\x1b[K" if tty else line + "\n")
         out.flush()
 

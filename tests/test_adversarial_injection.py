@@ -348,3 +348,19 @@ def test_file_names_that_are_not_utf8_are_written_about_safely(tmp_path):
     r = run(["check", "mazur", "c"], folder)
     assert_held(r, code=0, outputs={f"c/{stem}-feedback.md", "c/class-summary.csv", "c/class-mistakes.md"})
     assert "bad\ufffd\ufffd.toml" in (folder / "c" / "class-summary.csv").read_text("utf-8")
+
+
+def test_progress_lines_escape_the_spec_name(monkeypatch):
+    """The training progress line names the spec; a name with terminal escapes is shown escaped."""
+    import io
+
+    from codegen.progress import progress
+
+    monkeypatch.setenv("STEPGRAD_PROGRESS", "1")
+    out = io.StringIO()
+    times = iter(range(0, 100, 2))
+    with progress("training \x1b]0;pwned\x07\x1b[2J", 10, stream=out, clock=lambda: next(times)) as tick:
+        for step in range(1, 4):
+            tick(step)
+    assert out.getvalue() and "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert "\\x1b]0;pwned\\x07" in out.getvalue()
