@@ -27,7 +27,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from symbolic import naming
 from symbolic.functions import sigmoid
 from symbolic.model import Model
-from symbolic.program import cancel_division, stable_cross_entropy
+from symbolic.program import KINK_TOLERANCE, cancel_division, stable_cross_entropy
 from symbolic.spec import Spec
 
 from .printers import exact_decimal
@@ -226,6 +226,11 @@ def _forward_lines(model: Model, layouts: list[LayerLayout]) -> list[Line]:
     for k, lay in enumerate(layouts, start=1):
         bias = f" + b{k}" if lay.bias_kind != "none" else ""
         lines.append(Line(f"net{k}", f"out{k - 1} @ W{k}.T{bias}"))
+        if model.spec.layers[k].activation in ("relu", "leaky_relu"):
+            # a net input within rounding error of 0 is the kink, as in the scalar module and training
+            size = f"numpy.abs(out{k - 1}) @ numpy.abs(W{k}).T" + (f" + numpy.abs(b{k})" if bias else "")
+            lines.append(Line(f"net{k}", f"numpy.where(numpy.abs(net{k}) <= {KINK_TOLERANCE!r} * ({size}), "
+                                         f"0.0, net{k})"))
         if model.spec.layers[k].activation == "softmax":
             # Shifting by the row maximum keeps exp from overflowing; softmax is unchanged by it.
             lines.append(Line(f"shift{k}", f"net{k} - net{k}.max(axis=1, keepdims=True)"))

@@ -2,7 +2,7 @@
 
 Random 2-H-1 ReLU and leaky ReLU specs whose first hidden neuron's bias is chosen so that
 net_h1 = w1 i1 + w2 i2 + b_h1 is exactly 0.  The derivation's printed values, float64 training's
-updates and the generated gradient module are compared with a computation in Fractions written
+updates and the generated gradient modules (scalar and NumPy) are compared with a computation in Fractions written
 here from the math (ReLU'(0) = 0, leaky ReLU'(0) = slope: the documented conventions).
 """
 
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from codegen import pipeline, pymodule
+from codegen import npmodule, pipeline, pymodule
 from symbolic import naming
 from symbolic.derive import derive, train
 from symbolic.spec import parse
@@ -127,10 +127,11 @@ def test_a_net_input_of_exactly_zero_takes_the_convention_everywhere(case):
     for p, exact in _flat(after2, width).items():
         assert float(trajectory.snapshots[2][p]) == pytest.approx(float(exact), abs=1e-12), p
     # the generated module: the same gradients at the spec's values, read as floats
-    namespace: dict = {}
-    exec(pymodule.generate(d, "<kink>").text, namespace)  # noqa: S102 - the module under test
-    grads = namespace["gradients"]({p: float(v) for p, v in spec.initial},
-                                   {"i1": float(x[0]), "i2": float(x[1])}, {"o1": float(t)})
-    for p, exact in _flat(state, width).items():
-        grad = (exact - _flat(after1, width)[p]) / eta
-        assert grads[p] == pytest.approx(float(grad), abs=1e-12), p
+    for text in (pymodule.generate(d, "<kink>").text, npmodule.generate(d.model, "<kink>")):
+        namespace: dict = {}
+        exec(text, namespace)  # noqa: S102 - the module under test
+        grads = namespace["gradients"]({p: float(v) for p, v in spec.initial},
+                                       {"i1": float(x[0]), "i2": float(x[1])}, {"o1": float(t)})
+        for p, exact in _flat(state, width).items():
+            grad = (exact - _flat(after1, width)[p]) / eta
+            assert float(grads[p]) == pytest.approx(float(grad), abs=1e-12), p
