@@ -19,6 +19,11 @@ def _swaps(ctx, code, rank, kind, names):
             if len(steps) > 1:
                 yield Candidate(code, rank, f"You used {b} = {ctx.value(b)} everywhere {a} = {ctx.value(a)} belongs.",
                                 f"{kind}:all:{a}:{b}", edits=tuple((i, SUBSTITUTION, swap({a: b})) for i in steps))
+            # the two exchanged throughout: one mistake, not two
+            if a < b and a.partition("[")[2] == b.partition("[")[2]:
+                both = sorted(set(steps) | set(ctx.using(b)))
+                yield Candidate(code, rank, f"You exchanged {a} = {ctx.value(a)} and {b} = {ctx.value(b)} throughout.",
+                                f"{kind}:pair:{a}:{b}", edits=tuple((i, SUBSTITUTION, swap({a: b, b: a})) for i in both))
 
 
 @mistake("wrong-target", 4, "Another output's target used.")
