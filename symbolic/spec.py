@@ -351,7 +351,11 @@ class _Reader:
     # -- the document
     def spec(self, doc: dict, default_name: str) -> Spec:
         self.check_keys(doc, _TOP_KEYS, "")
-        title = self.plain_text(doc.get("title", default_name), "title", MAX_TITLE)
+        if "title" not in doc:  # the file's name, when it is plain text a title may be; else the spec's name
+            plain = (len(default_name) <= MAX_TITLE and default_name.isprintable() and "-->" not in default_name
+                     and not any(c in default_name for c in '"\\'))
+            doc = {**doc, "title": default_name if plain else "network"}
+        title = self.plain_text(doc["title"], "title", MAX_TITLE)
         if any(c in title for c in '"\\') or "-->" in title:
             raise self.fail("title", 'must not contain a double quote, a backslash or "-->" (they would end '
                                      "the comment or docstring of generated files); use single quotes")

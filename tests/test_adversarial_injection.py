@@ -364,3 +364,19 @@ def test_progress_lines_escape_the_spec_name(monkeypatch):
             tick(step)
     assert out.getvalue() and "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "\\x1b]0;pwned\\x07" in out.getvalue()
+
+
+def test_a_spec_without_a_title_named_like_code_gets_a_plain_title(tmp_path):
+    """With no title, the file's name is the title only when it is plain text: a name holding a line
+    break, quotes and an ESC gives a module whose docstring is intact and whose code runs nothing."""
+    import ast
+
+    folder = tmp_path / "w"
+    folder.mkdir()
+    name = 'x"""\nimport os; os.system("touch PWNED")\n"""\x1b.toml'
+    (folder / name).write_text(TINY.replace('title = "tiny"\n', ""))
+    r = run(["module", name, "-o", "g.py"], folder)
+    assert_held(r, code=0, outputs={"g.py"})
+    tree = ast.parse((folder / "g.py").read_text())
+    assert not any(isinstance(node, ast.Import) and node.names[0].name == "os" for node in tree.body)
+    assert "touch PWNED" not in (folder / "g.py").read_text()
