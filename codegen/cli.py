@@ -453,6 +453,10 @@ def _check_class(args, fmt: str, options) -> int:
     if folder is not None and folder.exists() and not folder.is_dir():
         raise SpecError(f"{escape.terminal(args.output)[:200]}: is not a folder; a class's -o is a folder")
     paths = marking.submissions(args.answers)
+    if is_path(args.spec):  # the spec in the submissions' folder is not a submission
+        paths = [p for p in paths if not (os.path.exists(p) and os.path.samefile(p, args.spec))]
+    if not paths:
+        raise SpecError("no submissions to mark besides the spec")
     spec, source = _spec(args)
     where = marking.summary_folder(paths, folder)
     targets = [marking.feedback_path(p, fmt, folder) for p in paths]

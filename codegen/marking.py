@@ -1,11 +1,11 @@
 """Check answers files as students write them, one or a whole class at once.
 
 :class:`StudentChecker` is the checker with the names students write
-(:mod:`symbolic.check.aliases`), an "unreadable" verdict for a formula it
+(:mod:`symbolic.check.aliases`), an "unreadable" verdict for an answer it
 cannot read (the other answers are still judged), and did-you-mean hints that
-name a different valid quantity.  :func:`mark_class` checks many answers files
-against one spec and sums them up: a score per student and the most common
-mistakes.
+name a different valid quantity.  :func:`mark_one`, :func:`summary_csv` and
+:func:`mistakes_markdown` mark a whole class against one spec: a feedback file
+per submission, a score per student and the most common mistakes.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from symbolic.check.aliases import canonical, formula_identifiers, suggestion
 from symbolic.check.answers import Answer, parse_answers
 from symbolic.check.judge import MAX_HINTS, Diagnosis, Result, formula_text
 from symbolic.derive import Derivation, format_value
-
 from symbolic.spec import SpecError
 
-#: Verdicts beside the checker's own: a formula that could not be read.
+#: The verdict (and code) beside the checker's own: an answer that could not be read.
 UNREADABLE = "unreadable"
 #: Codes given here, with their README line.
-OWN_CODES = {UNREADABLE: "A formula stepgrad could not read (an unknown name, unbalanced brackets); "
-                         "the other answers are still judged."}
+OWN_CODES = {UNREADABLE: "An answer stepgrad could not read (a formula with an unknown name or unbalanced "
+                         "brackets, NaN, a table); the other answers are still judged."}
 _PARAMETER = re.compile(r"[A-Za-z]+\d+\+?\Z")
 
 

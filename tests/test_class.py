@@ -244,3 +244,15 @@ def test_hostile_file_names_stay_text(tmp_path):
     table = (folder / marking.MISTAKES_MD).read_text()
     assert "\n- ``a|b`<img>.toml``: a\\|b\\`\\<img\\>.toml: not valid TOML" in table
     assert str(tmp_path) not in table and str(tmp_path) not in (folder / marking.SUMMARY_CSV).read_text()
+
+
+def test_the_spec_in_the_folder_is_not_a_submission(tmp_path):
+    """stepgrad check subs/net.toml subs/ marks the students, not the spec."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    spec = folder / "net.toml"
+    spec.write_text((Path(__file__).resolve().parents[1] / "symbolic" / "examples" / "mazur.toml").read_text())
+    (folder / "a.toml").write_text('"out_h1" = 0.593269992\n')
+    assert cli.main(["check", str(spec), str(folder)]) == 0
+    rows = list(csv.DictReader((folder / marking.SUMMARY_CSV).open()))
+    assert [r["file"] for r in rows] == ["a.toml"]
