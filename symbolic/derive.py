@@ -857,7 +857,11 @@ class _ExactForward:
             return Fraction(v)
         sign, man, exp, _ = mpmath.mpf(v)._mpf_
         value = Fraction(man) * Fraction(2) ** exp if man else Fraction(0)
-        return -value if sign else value
+        value = -value if sign else value
+        # a 50-digit update that is a short rational (0.3 - 0.5 * 0.12) is that rational: the
+        # nearest fraction with a denominator up to 10^20 lies within 10^-45 only if it is the value
+        short = value.limit_denominator(10 ** 20)
+        return short if abs(short - value) <= Fraction(1, 10 ** 45) * max(1, abs(value)) else value
 
     def __call__(self, state: tuple | None) -> dict:
         """Evaluate at *state* (parameters in spec order: floats or 50-digit numbers), or at the
