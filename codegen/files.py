@@ -184,17 +184,18 @@ def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
 
     A failure while writing (a full disk, an interrupt, SIGTERM turned into an
     exception by the command line) leaves every existing file as it was and no
-    temporary file behind; only the renames, each atomic, come after the last
-    byte is safely on disk.
+    temporary file or newly made folder behind; only the renames, each atomic,
+    come after the last byte is safely on disk.
     """
     paths = list(outputs)
     check_writable(paths, force)
     temps: list[tuple[str, Path]] = []
+    made: list[Path] = []  # folders made here, removed again if the writing fails
     renamed = 0
     path = paths[0] if paths else Path()
     try:
         for path, data in outputs.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(path.parent, made)
             mode = _mode_for(path)
             with signals_deferred():  # no interrupt between making the temporary file and recording it
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
@@ -220,3 +221,26 @@ def write_all(outputs: dict[Path, bytes], force: bool = False) -> None:
                     os.unlink(tmp)
                 except FileNotFoundError:
                     pass
+            if renamed < len(outputs):
+                for folder in reversed(made):
+                    try:
+                        folder.rmdir()
+                    except OSError:  # not empty: an earlier rename put a file there
+                        pass
+
+
+def _make_folders(folder: Path, made: list[Path]) -> None:
+    """Make *folder* and the missing folders above it, recording each (signals held) in *made*."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for new in reversed(missing):
+        with signals_deferred():
+            try:
+                new.mkdir()
+            except FileExistsError:
+                continue
+            made.append(new)

@@ -260,3 +260,23 @@ def test_figures_of_two_documents_in_one_folder_never_share_a_file():
     names = [name for stem in stems for name in svg.figure_names(stem)]
     assert len(set(names)) == len(names)
     assert all(name.startswith(stem) for stem in stems for name in svg.figure_names(stem))
+
+
+def test_a_failed_write_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    """Writing into folders that do not exist yet, interrupted before the renames: every temporary file
+    and every folder made for the outputs is gone again, and the folder that existed is untouched."""
+    from codegen import files
+
+    real_replace = os.replace
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    outputs = {tmp_path / "a" / "b" / "x.md": b"x", tmp_path / "a" / "c" / "y.md": b"y"}
+    with pytest.raises(KeyboardInterrupt):
+        files.write_all(outputs)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(os, "replace", real_replace)
+    files.write_all(outputs)
+    assert (tmp_path / "a" / "c" / "y.md").read_bytes() == b"y"
