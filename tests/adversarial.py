@@ -160,3 +160,29 @@ def assert_held(r: Run, *, code: int | None = 2, outputs: set[str] = frozenset()
     assert not stray, f"created or changed outside the intended outputs: {sorted(stray)}"
     assert not [p for p in r.created if p.endswith(".tmp")], r.created
     assert "\x1b" not in r.err and "\x1b" not in r.out, "a raw ESC reached the terminal"
+
+
+def run_in_process(args: list[str], cwd: Path, capsys) -> tuple[int, str, str]:
+    """Run the CLI's main in this process (for probes where a subprocess adds nothing): code, out, err.
+
+    Checks what a refusal promises: exit 2, one 'stepgrad: error:' line, no ESC on the terminal.
+    """
+    from codegen import cli
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        code = cli.main(args)
+    finally:
+        os.chdir(old)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "\x1b" not in err + out, err
+    return code, out, err
+
+
+def assert_refused(result: tuple[int, str, str], message: str) -> None:
+    """An in-process run ended in exit 2 with one line on stderr holding *message*."""
+    code, out, err = result
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("stepgrad: error: "), (code, err)
+    assert message in err, (message, err)
