@@ -324,7 +324,8 @@ def test_working_feedback_sheet_in_markdown(tmp_path):
 
 def test_stepgrads_own_worked_example_reads_as_correct_working(mazur_worked, mazur_derivation):
     """The worked example's Markdown, pasted as working: every part judged is right; only the prose's
-    generic formulas (w, o, h for any weight or neuron) are not read; the mermaid diagram is skipped."""
+    generic formulas (w, o, h for any weight or neuron) and the matrix form's layer-indexed quantities
+    (delta^(l), W^(2)) are not read; the mermaid diagram is skipped."""
     results = _check(mazur_derivation, mazur_worked.markdown)
     judged = [(r, k) for r, k in results if r.codes != ("not-read",)]
     assert len(judged) >= 150
@@ -332,7 +333,8 @@ def test_stepgrads_own_worked_example_reads_as_correct_working(mazur_worked, maz
                                                             if r.verdict != "correct"]
     for r, _ in results:
         if r.codes == ("not-read",):
-            assert re.search(r"\{?\\partial (w|out_\{h\})\}|_\{[oh]\}", r.diagnoses[0].message), r.diagnoses
+            assert re.search(r"\{?\\partial (w|out_\{h\})\}|_\{[oh]\}|\^\{\((l|\d)\)\}", r.diagnoses[0].message), \
+                r.diagnoses
 
 
 def test_per_sample_names_in_plain_formulas(tmp_path):

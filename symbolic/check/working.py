@@ -692,14 +692,16 @@ def _number_ok(literal: Decimal, x, own: list[Decimal]) -> bool:
 
 
 def _leaves(toks: list[Tok]) -> list[tuple[Tok, bool]]:
-    """Names and numbers in the order written, each with whether a unary minus stands before it."""
+    """Names and numbers in the order written, each with whether a minus stands right before it.
+
+    A binary minus counts like a unary one: ``0.0554 - 0.0190`` substitutes -0.0190 for the second
+    term of ``a + b`` just as ``0.0554 + -0.0190`` does.
+    """
     out = []
     for k, t in enumerate(toks):
         if t.kind in ("name", "num"):
             before = toks[k - 1] if k else None
-            earlier = toks[k - 2] if k > 1 else None
-            negated = before is not None and before.kind == "op" and before.text == "-" and (
-                earlier is None or earlier.kind in ("op", "open", "frac"))
+            negated = before is not None and before.kind == "op" and before.text == "-"
             out.append((t, negated))
     return out
 
