@@ -152,11 +152,13 @@ def networks(draw, hidden_layers=(1, 4), widths=(1, 4), n_samples=(1, 4),
         lines.append(f"neurons = {toml_strings(names[k])}" if named else f"size = {size}")
         if k == 0:
             continue
-        activation = shape.activations[k - 1]
-        if activation != "sigmoid" or draw(st.booleans()):
+        activation = shape.activations[k - 1]  # required in every hidden and output layer
+        if activation == "leaky_relu" and draw(st.booleans()):  # the table form
+            lines.append(f'activation = {{ function = "leaky_relu", slope = {draw(st.sampled_from(SLOPES))} }}')
+        else:
             lines.append(f'activation = "{activation}"')
-        if activation == "leaky_relu" and draw(st.booleans()):
-            lines.append(f"slope = {draw(st.sampled_from(SLOPES))}")
+            if activation == "leaky_relu" and draw(st.booleans()):
+                lines.append(f"slope = {draw(st.sampled_from(SLOPES))}")
         kind = draw(st.sampled_from(("per_neuron", "shared", "none")))
         if kind != "per_neuron" or draw(st.booleans()):
             lines.append(f'bias = "{kind}"')
