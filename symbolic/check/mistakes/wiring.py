@@ -41,6 +41,15 @@ def wiring(ctx):
             has = ", ".join(f"{s} = {ctx.weight[s].src} -> {ctx.weight[s].dst}" for s in sorted(moved))
             words = (f"You numbered the weights into layer {k} {label}: {where}; this spec wires {has}.")
             yield _candidate(ctx, "wrong-wiring", 3, k, moved, words, "wiring:" + repr(sorted(moved.items())))
+            # the numbering misread in one step only (a hidden delta summed over the weights into
+            # one output instead of those out of its neuron), the rest of the work right
+            for i, f in enumerate(ctx.flat):
+                if len(f.deps & set(moved)) >= 2:
+                    yield Candidate("wrong-wiring", 3,
+                                    f"In {f.name} you read the weights into layer {k} {label}: {where}; "
+                                    f"this spec wires {has}.",
+                                    f"wiring:{i}:" + repr(sorted(moved.items())),
+                                    edits=((i, SUBSTITUTION, swap(moved)),), pairable=False)
 
 
 @mistake("swapped-weights", 5, "Two weights of one layer exchanged everywhere they are used.")
