@@ -10,6 +10,10 @@ and checks what a teacher running stepgrad on students' files relies on:
 * no file outside the intended outputs is created or changed (the folder and
   the temporary folder are snapshotted before and after), and no temporary
   file (``*.tmp``, ``stepgrad-tex-*``) is left behind.
+
+Where a subprocess adds nothing (a refusal the same code gives whichever
+command reaches it), :func:`run_in_process` calls the CLI's ``main`` directly;
+each family keeps at least one real-CLI probe per command.
 """
 
 from __future__ import annotations
