@@ -207,7 +207,8 @@ def network_section(inp: Inputs) -> Section:
                              for k, l in enumerate(layers))
                  + ". Activation: "
                  + "; ".join(f"layer {k}: {ACTIVATIONS[layers[k].activation].title}" for k in range(1, len(layers)))
-                 + f". Error function: {ERRORS[spec.error].title}: {ERRORS[spec.error].note}")]
+                 + f". Error function: {ERRORS[spec.error].title}, ")
+            + para("", ERRORS[spec.error].formula, f" ({ERRORS[spec.error].adds}).")]
     text += kink_text(d)
     bias_text = []
     for b in spec.biases:

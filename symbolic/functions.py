@@ -143,6 +143,9 @@ class ErrorFunction:
     #: The range outputs must lie in for the error to be defined.
     note: str
     params: tuple[str, ...] = ()
+    #: E_total over the outputs in LaTeX, and how it adds up over them, for the document.
+    formula: str = ""
+    adds: str = ""
 
 
 def _huber(t, y, p):
@@ -162,32 +165,41 @@ ERRORS: dict[str, ErrorFunction] = {
                       lambda t, y, p: sp.Rational(1, 2) * (t - y) ** 2,
                       lambda t, y, p: -(t - y),
                       None,
-                      "E = the sum over the outputs of 1/2 (target - out)^2 (summed over the outputs, not averaged)."),
+                      "E = the sum over the outputs of 1/2 (target - out)^2 (summed over the outputs, not averaged).",
+                      (), r"E_{total} = \sum_{o} \tfrac{1}{2} (target_{o} - out_{o})^{2}",
+                      "summed over the outputs, not averaged"),
         ErrorFunction("mse", "mean squared error",
                       lambda t, y, p: (t - y) ** 2 / p["n_outputs"],
                       lambda t, y, p: -2 * (t - y) / p["n_outputs"],
                       None,
                       "E = 1/n times the sum over the outputs of (target - out)^2, n being the number of outputs "
                       "(averaged over the outputs: with two outputs it equals the post's 1/2 sum).",
-                      ("n_outputs",)),
+                      ("n_outputs",), r"E_{total} = \frac{1}{n} \sum_{o} (target_{o} - out_{o})^{2}",
+                      "divided by n, the number of outputs: averaged over the outputs"),
         ErrorFunction("binary_cross_entropy", "binary cross-entropy",
                       lambda t, y, p: -(t * sp.log(y) + (1 - t) * sp.log(1 - y)),
                       lambda t, y, p: (y - t) / (y * (1 - y)),
                       (0.0, 1.0, "between 0 and 1"),
                       "E = -(the sum over the outputs of target log(out) + (1 - target) log(1 - out)) "
-                      "(summed over the outputs, not averaged)."),
+                      "(summed over the outputs, not averaged).",
+                      (), r"E_{total} = -\sum_{o} \left(target_{o} \ln out_{o} + (1 - target_{o}) \ln(1 - out_{o})\right)",
+                      "summed over the outputs, not averaged"),
         ErrorFunction("categorical_cross_entropy", "categorical cross-entropy",
                       lambda t, y, p: -t * sp.log(y),
                       lambda t, y, p: -(t / y),
                       (0.0, 1.0, "between 0 and 1 and summing to 1"),
                       "E = -(the sum over the outputs of target log(out)), one value per sample (summed over the "
-                      "outputs, not averaged)."),
+                      "outputs, not averaged).",
+                      (), r"E_{total} = -\sum_{o} target_{o} \ln out_{o}",
+                      "one value per sample, summed over the outputs, not averaged"),
         ErrorFunction("huber", "Huber loss",
                       _huber, _huber_d,
                       None,
                       "E = sum over outputs of 1/2 r^2 where |r| <= delta, else "
                       "delta (|r| - delta/2), with r = out - target (summed over the outputs, not averaged).",
-                      ("delta",)),
+                      ("delta",), r"E_{total} = \sum_{o} \begin{cases} \tfrac{1}{2} r_{o}^{2} & |r_{o}| \le \delta \\ "
+                      r"\delta (|r_{o}| - \tfrac{\delta}{2}) & \text{otherwise} \end{cases},\ r_{o} = out_{o} - target_{o}",
+                      "summed over the outputs, not averaged"),
     )
 }
 

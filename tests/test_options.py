@@ -130,7 +130,7 @@ def test_leaky_slope_in_the_table_form(tmp_path):
 def test_the_document_states_how_the_error_averages_and_the_kink():
     spec = parse(_kink('activation = "relu"').replace('"half_sse"', '"mse"'))
     text = pipeline.worked_example(spec, "spec.toml").markdown
-    assert "n being the number of outputs" in text
+    assert r"\frac{1}{n} \sum_{o} (target_{o} - out_{o})^{2}$ (divided by n, the number of outputs" in text
     assert "On a kink: net\\_h1 is exactly 0" in text and "the convention at net = 0 is 0" in text
     assert "net\\_h2 is exactly 0" not in text
 
@@ -140,6 +140,7 @@ def test_error_averaging_is_stated_for_every_error():
     for name, err in ERRORS.items():
         assert ("averaged over the outputs" in err.note) == (name == "mse"), name
         assert "summed over the outputs" in err.note or name == "mse", name
+        assert err.formula.startswith("E_{total} = ") and ("averaged" in err.adds), name
 
 
 def test_a_large_relu_network_on_its_kink_derives_verifies_and_trains(tmp_path, capsys):
