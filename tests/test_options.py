@@ -200,3 +200,38 @@ def test_output_deltas_simplify_as_derived_steps():
         assert step.alt_note in text
     mazur = derive(load("mazur"))  # the post's network keeps its written product
     assert next(s for s in mazur.steps if s.name == "delta_o1").alt_note == ""
+
+
+def test_the_issues_cancelling_relu_spec_prints_zero_and_keeps_w1(tmp_path, capsys):
+    """net_h1 = -0.15 + 0.3 * 0.1 + 0.6 * 0.2 is exactly 0: values prints 0, ReLU'(0) = 0 and
+    w1+ = 0.3 (unchanged), and training keeps w1 there."""
+    text = """title = "kink"
+error = "half_sse"
+[[layers]]
+neurons = ["i1", "i2"]
+[[layers]]
+neurons = ["h1"]
+activation = "relu"
+bias = "shared"
+[[layers]]
+neurons = ["o1"]
+activation = "sigmoid"
+bias = "shared"
+[parameters]
+w1 = 0.3
+w2 = 0.6
+w3 = 0.5
+b1 = -0.15
+b2 = 0.1
+[[samples]]
+inputs = { i1 = 0.1, i2 = 0.2 }
+targets = { o1 = 0.9 }
+[training]
+learning_rate = 0.5
+steps = 50
+"""
+    assert main(["values", _write(tmp_path, text)]) == 0
+    rows = {line.split()[0]: line.split()[-1] for line in capsys.readouterr().out.splitlines()}
+    assert rows["net_h1"] == rows["dout_h1/dnet_h1"] == rows["delta_h1"] == "(0)"
+    assert rows["w1+"] == "(0.3)" and rows["w2+"] == "(0.6)" and rows["b1+"] == "(-0.15)"
+    assert rows["w1@50"] == "(0.300000000)" and rows["out_h1@50"] == "(0)"
