@@ -199,8 +199,14 @@ def summary_folder(paths: list[Path], folder: Path | None) -> Path:
 
 def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | None,
              compile_pdf: Callable[[str], bytes] | None) -> Marked:
-    """Check one submission; a submission that cannot be read gives a Marked with the reason."""
+    """Check one submission; a submission that cannot be read gives a Marked with the reason.
+
+    A symbolic link is not followed: it could point at any file the marker can read, whose
+    content would then be quoted back in the student's feedback.
+    """
     from . import check_report
+    if path.is_symlink():
+        return Marked(path, None, f"{path.name}: is a symbolic link; a submission must be a file of its own")
     holder: dict = {}
     text, code = check_report.run(derivation.spec.name, str(path), fmt, False, options=options, keep=holder,
                                   derivation=derivation)

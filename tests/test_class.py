@@ -256,3 +256,22 @@ def test_the_spec_in_the_folder_is_not_a_submission(tmp_path):
     assert cli.main(["check", str(spec), str(folder)]) == 0
     rows = list(csv.DictReader((folder / marking.SUMMARY_CSV).open()))
     assert [r["file"] for r in rows] == ["a.toml"]
+
+
+def test_a_symbolic_link_is_not_followed(tmp_path):
+    """A submission that links to another file (one only the marker may read) is a row saying so;
+    the linked file's content appears in no output, and the other students are still marked."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    secret = tmp_path / "private.toml"
+    secret.write_text('"out_h1" = "SECRET-TOKEN-1234"\n')
+    (folder / "thief.toml").symlink_to(secret)
+    g = gradients()
+    (folder / "honest.toml").write_text(f'"dE_total/dw5" = {written(g["right"])}\n')
+    assert cli.main(["check", "mazur", str(folder)]) == 1
+    produced = [p for p in folder.iterdir() if not p.is_symlink() and p.name != "honest.toml"]
+    assert produced and all("SECRET-TOKEN" not in p.read_text() for p in produced)
+    rows = list(csv.reader((folder / "class-summary.csv").open()))
+    thief = next(r for r in rows if r and r[0].startswith("thief"))
+    assert any("symbolic link" in cell for cell in thief), thief
+    assert (folder / "honest-feedback.md").exists() and not (folder / "thief-feedback.md").exists()
