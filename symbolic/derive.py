@@ -27,7 +27,7 @@ from mpmath.libmp import to_str
 from . import naming
 from .evaluate import DPS, compile_assignments, compile_exact, fraction, mp
 from .model import ETA, Model, symbol
-from .program import SHADOW_KICK, FloatTrainer, cancel_division, float_trainer, kink_scales
+from .program import KINK_TOLERANCE, SHADOW_KICK, FloatTrainer, cancel_division, float_trainer, kink_scales
 from .spec import Spec, SpecError
 
 SECTIONS = {
@@ -587,7 +587,29 @@ def derive(spec: Spec) -> Derivation:
         values.update(combined)
         if not program.single:
             steps += batch_steps(model, batch)
+        _refuse_hairline_kinks(model, per, batch)
     return Derivation(model, tuple(steps), values, batch, tuple(program.steps))
+
+
+def _refuse_hairline_kinks(model: Model, per: list[dict], batch: tuple[int, ...]) -> None:
+    """Refuse a ReLU or leaky ReLU net input that is above 0 but closer to it than float64 can tell
+    (within KINK_TOLERANCE of its terms' sizes): training and the generated module would take it
+    as the kink, with the derivative of the left side, where the exact derivation takes the right."""
+    scales = kink_scales(model)
+    if not scales:
+        return
+    spec = model.spec
+    for s, values in zip(batch, per):
+        given = {k: mp(v) for k, v in given_values(spec, s).items()}
+        for sym, scale in scales.items():
+            net = values[sym.name]
+            if net <= 0:  # at and left of 0 the derivative is the same (0, or the slope): no branch to mistake
+                continue
+            size = scale.xreplace({x: given.get(x.name, values.get(x.name)) for x in scale.free_symbols})
+            if abs(net) <= KINK_TOLERANCE * mpmath.mpf(str(sp.Float(size, DPS))):
+                raise SpecError(f"{spec.name}: sample {s + 1}: {sym.name} = {mpmath.nstr(net, 6)} is not 0 but "
+                                "closer to 0 than float64 training can tell from it; change an initial value, "
+                                "input or bias so that it is exactly 0 or clearly not")
 
 
 # -- training -------------------------------------------------------------------

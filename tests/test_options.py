@@ -235,3 +235,17 @@ steps = 50
     assert rows["net_h1"] == rows["dout_h1/dnet_h1"] == rows["delta_h1"] == "(0)"
     assert rows["w1+"] == "(0.3)" and rows["w2+"] == "(0.6)" and rows["b1+"] == "(-0.15)"
     assert rows["w1@50"] == "(0.300000000)" and rows["out_h1@50"] == "(0)"
+
+
+def test_a_net_input_just_above_the_kink_is_refused_and_just_below_is_derived(tmp_path, capsys):
+    """1e-20 above 0 is beyond what float64 training can tell from the kink: a one-line error (exit 2),
+    never an internal error; 1e-20 below 0 has the kink's derivative on both routes and is derived."""
+    base = _kink('activation = "relu"')  # net_h1 = 0.4 + 0.2 - 0.6 = 0
+    above = base.replace("b_h1 = -0.6", "b_h1 = -0.59999999999999999999")
+    assert main(["values", _write(tmp_path, above, "above.toml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "net_h1 = 1.0e-20 is not 0" in err
+    below = base.replace("b_h1 = -0.6", "b_h1 = -0.60000000000000000001")
+    assert main(["values", _write(tmp_path, below, "below.toml")]) == 0
+    rows = {line.split()[0]: line.split()[-1] for line in capsys.readouterr().out.splitlines()}
+    assert rows["dout_h1/dnet_h1"] == "(0)" and rows["w1+"] == "(0.4)"
