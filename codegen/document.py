@@ -206,7 +206,9 @@ def network_section(inp: Inputs) -> Section:
                  + ", ".join(f"{len(l.neurons)} {'input' if k == 0 else 'output' if k == len(layers) - 1 else 'hidden'} neurons"
                              for k, l in enumerate(layers))
                  + ". Activation: "
-                 + "; ".join(f"layer {k}: {ACTIVATIONS[layers[k].activation].title}" for k in range(1, len(layers)))
+                 + "; ".join(f"layer {k}: {ACTIVATIONS[layers[k].activation].title}"
+                             + ("" if layers[k].activation_given else " (the default: the spec names none)")
+                             for k in range(1, len(layers)))
                  + f". Error function: {ERRORS[spec.error].title}, ")
             + para("", ERRORS[spec.error].formula, f" ({ERRORS[spec.error].adds}).")]
     text += kink_text(d)
@@ -214,7 +216,8 @@ def network_section(inp: Inputs) -> Section:
     for b in spec.biases:
         kind = "shared by " + ", ".join(b.neurons) if len(b.neurons) > 1 else "of " + b.neurons[0]
         bias_text.append(f"{b.name} ({kind}, {'trained' if b.trainable else 'frozen'})")
-    if bias_text and (len(spec.biases) <= 12 if inp.expand else len(spec.biases) <= 4):
+    expand = getattr(inp, "expand", True)  # the network section alone may be built from the derivation
+    if bias_text and (len(spec.biases) <= 12 if expand else len(spec.biases) <= 4):
         text.append(para("Biases: " + "; ".join(bias_text) + "."))
     elif bias_text:
         trained = sum(b.trainable for b in spec.biases)
@@ -248,7 +251,7 @@ def network_section(inp: Inputs) -> Section:
         rows = tuple((para("", naming.latex_name(w.name)), para(w.src), para(w.dst),
                       para("", number_text(dict(spec.initial)[w.name]))) for w in spec.weights)
         table = Table((para("weight"), para("from"), para("to"), para("initial value")), rows, "llll")
-        blocks.append(table if inp.expand else fold(table, 3))
+        blocks.append(table if expand else fold(table, 3))
     return Section("The network", tuple(blocks), "network")
 
 

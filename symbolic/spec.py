@@ -40,6 +40,8 @@ class Layer:
     neurons: tuple[str, ...]
     activation: str | None = None
     slope: sp.Rational | None = None
+    #: False when the spec names no activation and the default, sigmoid, was taken.
+    activation_given: bool = True
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ BUILTIN_DIR = "symbolic.examples"
 
 _TOP_KEYS = ("title", "error", "layers", "wiring", "parameters", "initializer",
              "training", "samples", "reference")
+#: The activation of a hidden or output layer whose spec names none (the post's).
+DEFAULT_ACTIVATION = "sigmoid"
 _LAYER_KEYS = ("neurons", "size", "activation", "slope", "bias", "bias_name", "bias_trainable")
 _TRAINING_KEYS = ("learning_rate", "steps", "batch", "reduction", "hidden_deltas", "count_rounds")
 _INIT_KEYS = ("scheme", "seed", "digits", "limit")
@@ -416,14 +420,12 @@ class _Reader:
             neurons = self.neurons(table, key, k, len(raw))
             activation = None
             slope = None
+            given_activation = True
             if k > 0:
-                if "activation" not in table:  # reported at the layer's own [[layers]] line
-                    headers = [i + 1 for i, line in enumerate(self.text.splitlines())
-                               if re.match(r"\s*\[\[\s*layers\s*\]\]", line)]
-                    at = f":{headers[k]}" if k < len(headers) else ""
-                    raise SpecError(f"{self.where}{at}: {key}.activation: missing: every hidden and output "
-                                    f"layer names its activation, one of {', '.join(ACTIVATIONS)}")
-                given = table["activation"]
+                # a layer that names no activation is a sigmoid layer, as in the post; the worked
+                # example says so where it names each layer's activation
+                given_activation = "activation" in table
+                given = table.get("activation", DEFAULT_ACTIVATION)
                 table_slope = None
                 if isinstance(given, dict):  # activation = { function = "leaky_relu", slope = 0.2 }
                     self.check_keys(given, ("function", "slope"), f"{key}.activation.")
@@ -438,7 +440,7 @@ class _Reader:
                 else:
                     slope_key = f"{key}.slope"
                 activation = self.choice(given, f"{key}.activation" + (".function" if table_slope is not None
-                                                                       or isinstance(table["activation"], dict)
+                                                                       or isinstance(table.get("activation"), dict)
                                                                        else ""), tuple(ACTIVATIONS))
                 if activation == "softmax" and k != len(raw) - 1:
                     raise self.fail(f"{key}.activation",
@@ -451,7 +453,7 @@ class _Reader:
                     slope = self.number(table_slope, slope_key, positive=True)
                 elif activation == "leaky_relu":
                     slope = DEFAULT_SLOPE
-            out.append(Layer(neurons, activation, slope))
+            out.append(Layer(neurons, activation, slope, given_activation))
         return tuple(out)
 
     def neurons(self, table: dict, key: str, k: int, n_layers: int) -> tuple[str, ...]:

@@ -102,12 +102,18 @@ def test_values_takes_the_specs_steps_and_count_rounds(tmp_path, capsys):
         assert abs(float(values[f"{p}@3"]) - float(exact)) < 1e-12, p
 
 
-def test_a_layer_without_activation_is_refused_naming_it(tmp_path, capsys):
-    path = _write(tmp_path, _kink(""))
-    assert main(["values", path]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1
-    assert "spec.toml:5: layers[1].activation: missing" in err
+def test_a_layer_without_activation_is_sigmoid_and_the_document_says_so(tmp_path):
+    """A layer that names no activation is a sigmoid layer (the post's), and the worked example
+    states that the default was taken; a layer that names sigmoid is not called a default."""
+    from codegen import pipeline
+
+    bare = parse(_kink(""))
+    named = parse(_kink('activation = "sigmoid"'))
+    assert bare.layers[1].activation == "sigmoid" and not bare.layers[1].activation_given
+    assert named.layers[1].activation_given
+    text = pipeline.worked_example(bare, "spec").markdown
+    assert "layer 1: logistic (sigmoid) (the default: the spec names none)" in text
+    assert "the default: the spec names none" not in pipeline.worked_example(named, "spec").markdown
 
 
 def test_leaky_slope_in_the_table_form(tmp_path):
