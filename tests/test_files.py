@@ -143,10 +143,11 @@ def _generate(folder: Path, seed: str, extra_env: dict | None = None, pdf_too: b
 
 
 def test_output_is_byte_identical_across_hash_seeds(tmp_path):
-    """The same spec gives the same .py, .tex and .md bytes under two PYTHONHASHSEED values."""
+    """The same spec gives the same .py, .tex, .md and .svg bytes under two PYTHONHASHSEED values."""
     one = _generate(tmp_path / "one", "1")
     two = _generate(tmp_path / "two", "4242")
-    assert sorted(one) == ["g.py", "m.md", "w.md", "w.tex"]
+    assert sorted(one) == ["g.py", "m-network.svg", "m-training.svg", "m.md", "w-network.svg",
+                           "w-training.svg", "w.md", "w.tex"]
     for name in one:
         assert one[name] == two[name], name
 
