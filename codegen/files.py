@@ -22,7 +22,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from symbolic.inputs import shorten
+from symbolic.inputs import kind_of, shorten
 from symbolic.spec import SpecError
 
 from .pdf import PNG_MARK, signals_deferred
@@ -89,18 +89,6 @@ def generated_by_stepgrad(path: Path) -> bool:
             and bool(HEADER.fullmatch(lines[2])))
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
 def _check_folder(path: Path) -> None:
     """The folder *path* goes in must be a folder we may write in, or creatable there."""
     parent = path.parent
@@ -119,7 +107,7 @@ def _check_folder(path: Path) -> None:
             raise SpecError(f"{_shown(path)}: cannot write: {exc.strerror or exc}") from None
         break
     if not stat.S_ISDIR(st.st_mode):
-        raise SpecError(f"{_shown(path)}: cannot write: {_shown(parent)} is {_kind(st.st_mode)}, not a folder")
+        raise SpecError(f"{_shown(path)}: cannot write: {_shown(parent)} is {kind_of(st.st_mode)}, not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise SpecError(f"{_shown(path)}: cannot write: no permission to write in the folder {_shown(parent)}")
 
@@ -151,7 +139,7 @@ def check_writable(paths: list[Path], force: bool) -> None:
         if stat.S_ISDIR(st.st_mode):
             raise SpecError(f"{_shown(path)}: is a folder; give a file name")
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
-            raise SpecError(f"{_shown(path)}: is {_kind(st.st_mode)}; stepgrad writes only regular files, "
+            raise SpecError(f"{_shown(path)}: is {kind_of(st.st_mode)}; stepgrad writes only regular files, "
                             "even with --force")
         _check_folder(Path(path))
         if stat.S_ISLNK(link.st_mode) and not force:

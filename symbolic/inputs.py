@@ -123,7 +123,7 @@ def read_text(path: str | os.PathLike, what: str = "file", max_bytes: int = SPEC
     if stat.S_ISDIR(st.st_mode):
         raise SpecError(f"{name}: is a folder, not {a}")
     if not stat.S_ISREG(st.st_mode):
-        raise SpecError(f"{name}: is {_kind_of(st.st_mode)}, not a regular file; give {a}")
+        raise SpecError(f"{name}: is {kind_of(st.st_mode)}, not a regular file; give {a}")
     if st.st_size > max_bytes:
         raise SpecError(f"{name}: is {st.st_size} bytes; {a} may have at most {_size(max_bytes)}")
     try:
@@ -162,7 +162,10 @@ def decode(raw: bytes, name: str) -> str:
         raise SpecError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8") from None
 
 
-def _kind_of(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words, for messages ("a named pipe (FIFO)")."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
     if stat.S_ISFIFO(mode):
         return "a named pipe (FIFO)"
     if stat.S_ISSOCK(mode):
