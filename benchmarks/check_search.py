@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symbolic import check, spec  # noqa: E402
-from symbolic.derive import derive, format_value  # noqa: E402
+from stepgrad.symbolic import check, spec  # noqa: E402
+from stepgrad.symbolic.derive import derive, format_value  # noqa: E402
 
 SPEC = """
 title = "a 5-8-4-2 network for the checker's benchmark"

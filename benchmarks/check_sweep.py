@@ -6,8 +6,8 @@ Run: .venv/bin/python benchmarks/check_sweep.py
 import sys, json, collections
 sys.path.insert(0, ".")
 import mpmath
-from symbolic import check, spec
-from symbolic.derive import derive
+from stepgrad.symbolic import check, spec
+from stepgrad.symbolic.derive import derive
 from tests.check_support import Slip, compute, written
 NETS = ["mazur", "tests/data/networks/tanh_mse.toml", "tests/data/networks/relu_bias.toml",
         "tests/data/networks/softmax_ce.toml", "tests/data/networks/batch2.toml", "tests/data/tanh232.toml"]

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from codegen import check_report  # noqa: E402
-from symbolic import spec  # noqa: E402
-from symbolic.derive import derive  # noqa: E402
+from stepgrad.codegen import check_report  # noqa: E402
+from stepgrad.symbolic import spec  # noqa: E402
+from stepgrad.symbolic.derive import derive  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from codegen import npmodule, pymodule
-from codegen.pipeline import worked_example
-from symbolic.derive import derive
-from symbolic.spec import parse
-from symbolic.verify import verify
+from stepgrad.codegen import npmodule, pymodule
+from stepgrad.codegen.pipeline import worked_example
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.spec import parse
+from stepgrad.symbolic.verify import verify
 
 SPEC = """
 title = "4-16-16-4: tanh, ReLU, softmax with cross-entropy"

@@ -29,16 +29,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from codegen import document, formats, pdf, pipeline, pymodule  # noqa: E402
-from codegen.render import source_line  # noqa: E402
-from symbolic import derive as derive_mod  # noqa: E402
-from symbolic import program, reference  # noqa: E402
-from symbolic.derive import derive, train  # noqa: E402
-from symbolic.spec import load  # noqa: E402
-from symbolic.verify import verify  # noqa: E402
+from stepgrad.codegen import document, formats, pdf, pipeline, pymodule  # noqa: E402
+from stepgrad.codegen.render import source_line  # noqa: E402
+from stepgrad.symbolic import derive as derive_mod  # noqa: E402
+from stepgrad.symbolic import program, reference  # noqa: E402
+from stepgrad.symbolic.derive import derive, train  # noqa: E402
+from stepgrad.symbolic.spec import load  # noqa: E402
+from stepgrad.symbolic.verify import verify  # noqa: E402
 
 SPECS = HERE / "specs"
-STEPGRAD = [sys.executable, "-m", "codegen"]
+STEPGRAD = [sys.executable, "-m", "stepgrad"]
 
 #: (label, command arguments, target seconds)
 COMMANDS = [

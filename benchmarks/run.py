@@ -55,8 +55,8 @@ sys.path.insert(0, str(HERE.parent))
 
 import naive_sympy  # noqa: E402
 import peers  # noqa: E402
-from codegen import npmodule, pipeline, pymodule  # noqa: E402
-from symbolic import spec as spec_mod  # noqa: E402
+from stepgrad.codegen import npmodule, pipeline, pymodule  # noqa: E402
+from stepgrad.symbolic import spec as spec_mod  # noqa: E402
 
 #: The scalar form is generated for networks up to this many parameters (16-16-16 has 544);
 #: past that, its generation runs the 50-digit derivation over every weight.

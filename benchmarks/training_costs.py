@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symbolic.derive import derive, train  # noqa: E402
-from symbolic.spec import load, parse  # noqa: E402
+from stepgrad.symbolic.derive import derive, train  # noqa: E402
+from stepgrad.symbolic.spec import load, parse  # noqa: E402
 
 
 def network(sizes: list[int], activation: str, samples: int) -> str:

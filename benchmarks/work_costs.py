@@ -34,8 +34,8 @@ def square(width: int, layers: int = 2, steps: int = 10) -> str:
 
 def timed_stage(stage: str, text: str) -> float:
     """Seconds of one stage in-process (no budget check): derive+verify, or the scalar module."""
-    from codegen import pipeline
-    from symbolic.spec import parse
+    from stepgrad.codegen import pipeline
+    from stepgrad.symbolic.spec import parse
 
     spec = parse(text, "<bench>")
     start = time.perf_counter()
@@ -48,8 +48,8 @@ def timed_stage(stage: str, text: str) -> float:
 
 def timed_tex(text: str) -> float:
     """Seconds of latexmk alone on the worked example of *text*."""
-    from codegen import pdf, pipeline
-    from symbolic.spec import parse
+    from stepgrad.codegen import pdf, pipeline
+    from stepgrad.symbolic.spec import parse
 
     spec = parse(text, "<bench>")
     tex = pipeline.worked_example(spec, "bench", len(spec.parameters) <= 40).tex
@@ -73,7 +73,7 @@ def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
 
 
 def main() -> None:
-    from symbolic.spec import parse
+    from stepgrad.symbolic.spec import parse
 
     for stage in ("derivation", "scalar module"):  # "derivation": the values command's work
         points = []
@@ -86,7 +86,7 @@ def main() -> None:
         linear, quadratic = fit(points)
         print(f"{stage:<14} Growth(linear={linear:.2e}, quadratic={quadratic:.2e})")
     if "--tex" in sys.argv:
-        from codegen import pdf
+        from stepgrad.codegen import pdf
 
         if not pdf.engine_available():
             print("no TeX engine")

@@ -19,16 +19,16 @@ from typing import Callable
 
 from sympy.printing.str import StrPrinter
 
-from codegen import escape
-from codegen.marking import check_answers
-from codegen.printers import Latex
-from codegen.render import render_template, source_line
-from symbolic import inputs, limits, naming
-from symbolic.check import Options, Report, Result
-from symbolic.check.answers import blank_keys
-from symbolic.check.working import check_working
-from symbolic.derive import Derivation, derive, format_value
-from symbolic.spec import MAX_STEPS, SpecError, load
+from . import escape
+from .marking import check_answers
+from .printers import Latex
+from .render import render_template, source_line
+from ..symbolic import inputs, limits, naming
+from ..symbolic.check import Options, Report, Result
+from ..symbolic.check.answers import blank_keys
+from ..symbolic.check.working import check_working
+from ..symbolic.derive import Derivation, derive, format_value
+from ..symbolic.spec import MAX_STEPS, SpecError, load
 
 FORMATS = ("text", "md", "json", "pdf")
 #: The JSON feedback's schema name (README: "The JSON feedback"); bumped when a field changes meaning.
@@ -120,7 +120,7 @@ def derivation_parts(report: Report, result: Result) -> list[str]:
 def as_records(report: Report, blank: tuple[str, ...] = ()) -> list[dict]:
     """One plain dict per answer: quantity, given, expected, verdict, diagnoses; a key left blank is "blank".
 
-    >>> from symbolic import spec, derive, check
+    >>> from stepgrad.symbolic import spec, derive, check
     >>> r = check.check_text(derive.derive(spec.load("mazur")), '"out_h1" = 0.5933', "a.toml")
     >>> as_records(r)[0]["verdict"]
     'correct'

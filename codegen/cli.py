@@ -39,10 +39,10 @@ import argparse  # noqa: E402 - after the start-up handler, on purpose
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from symbolic import limits  # noqa: E402
-from symbolic.derive import DerivationError, format_value, full_value  # noqa: E402
-from symbolic import spec as spec_limits  # noqa: E402
-from symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
+from ..symbolic import limits  # noqa: E402
+from ..symbolic.derive import DerivationError, format_value, full_value  # noqa: E402
+from ..symbolic import spec as spec_limits  # noqa: E402
+from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
 
 from . import document, escape, files, formats, npmodule, pdf, pipeline, svg  # noqa: E402
 
@@ -185,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="overwrite files stepgrad did not generate (a filled-in answers file is the student's)")
 
     from . import newspec
-    from symbolic.functions import ACTIVATIONS, ERRORS
+    from ..symbolic.functions import ACTIVATIONS, ERRORS
     p = sub.add_parser("new", help="write a commented starting spec for a shape like 3-4-2",
                        description="Write a commented spec for SHAPE (layer widths, input first): seeded "
                                    "initial values rounded to two decimals and the weight numbering spelled out.")
@@ -402,7 +402,7 @@ def cmd_values(args) -> int:
 
 def cmd_check(args) -> int:
     from . import check_report, marking
-    from symbolic.check import Options
+    from ..symbolic.check import Options
 
     fmt = "json" if args.json else args.format
     if not 1 <= args.min_digits <= 20 or (args.rtol is not None and not 0 <= args.rtol < 1):
@@ -465,7 +465,7 @@ def _check_class(args, fmt: str, options) -> int:
     limits.check_size(spec, "check")
     if fmt == "pdf":
         limits.check_feedback_sheets(spec, len(paths))
-    from symbolic.derive import derive
+    from ..symbolic.derive import derive
     derivation = derive(spec)
     compile_pdf = pdf.compile_pdf if fmt == "pdf" else None
     marked = [marking.mark_one(derivation, p, fmt, options, compile_pdf) for p in paths]

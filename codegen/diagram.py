@@ -14,8 +14,8 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from symbolic import naming
-from symbolic.spec import Spec
+from ..symbolic import naming
+from ..symbolic.spec import Spec
 
 from .printers import number_text
 
@@ -476,7 +476,7 @@ def _spacings(spec: Spec) -> list[tuple[float, float, float]]:
 def layout(spec: Spec) -> Diagram:
     """Lay the network out: labelled when every label finds a clear spot, else unlabelled.
 
-    >>> from symbolic.spec import load
+    >>> from stepgrad.symbolic.spec import load
     >>> d = layout(load("mazur"))
     >>> d.labelled, [n.name for n in d.nodes][:3]
     (True, ['i1', 'i2', 'h1'])

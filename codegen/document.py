@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
-from symbolic import naming
-from symbolic.derive import SECTIONS, Derivation, Kind, Step, Trajectory, format_value, given_values as _given, on_kink
-from symbolic.functions import ACTIVATIONS, ERRORS
-from symbolic.reference import Comparison
+from ..symbolic import naming
+from ..symbolic.derive import SECTIONS, Derivation, Kind, Step, Trajectory, format_value, given_values as _given, on_kink
+from ..symbolic.functions import ACTIVATIONS, ERRORS
+from ..symbolic.reference import Comparison
 
 from .printers import latex, number_text
 from .diagram import Diagram, Edge, Node, layout as layout_diagram  # noqa: F401 (re-exported)

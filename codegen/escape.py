@@ -28,7 +28,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from symbolic.inputs import one_line
+from ..symbolic.inputs import one_line
 
 __all__ = ["decodable", "tex", "markdown", "md_code", "html_comment", "link", "xml", "xml_comment", "terminal"]
 

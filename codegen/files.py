@@ -22,8 +22,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-from symbolic.inputs import kind_of, shorten
-from symbolic.spec import SpecError
+from ..symbolic.inputs import kind_of, shorten
+from ..symbolic.spec import SpecError
 
 from .pdf import PNG_MARK, signals_deferred
 from .render import MARKER

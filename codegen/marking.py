@@ -18,15 +18,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
-from codegen import escape
-from codegen.pdf import TexError
-from symbolic import inputs
-from symbolic.check import Checker, Options, Report
-from symbolic.check.aliases import canonical, formula_identifiers, suggestion
-from symbolic.check.answers import Answer, parse_answers
-from symbolic.check.judge import MAX_HINTS, Diagnosis, Result, formula_text
-from symbolic.derive import Derivation, format_value
-from symbolic.spec import SpecError
+from . import escape
+from .pdf import TexError
+from ..symbolic import inputs
+from ..symbolic.check import Checker, Options, Report
+from ..symbolic.check.aliases import canonical, formula_identifiers, suggestion
+from ..symbolic.check.answers import Answer, parse_answers
+from ..symbolic.check.judge import MAX_HINTS, Diagnosis, Result, formula_text
+from ..symbolic.derive import Derivation, format_value
+from ..symbolic.spec import SpecError
 
 #: The verdict (and code) beside the checker's own: an answer that could not be read.
 UNREADABLE = "unreadable"
@@ -98,7 +98,7 @@ class StudentChecker(Checker):
 def check_answers(derivation: Derivation, text: str, where: str, options: Options | None = None) -> Report:
     """Check an answers file's text, reading the names students write.
 
-    >>> from symbolic import spec, derive
+    >>> from stepgrad.symbolic import spec, derive
     >>> r = check_answers(derive.derive(spec.load("mazur")), '"δ_o1" = 0.1385', "a.toml")
     >>> r.results[0].quantity, r.results[0].verdict
     ('delta_o1', 'correct')
@@ -263,7 +263,7 @@ def common_mistakes(marked: list[Marked]) -> list[tuple[str, int]]:
 
 def mistakes_markdown(spec_name: str, title: str, marked: list[Marked], header: str) -> str:
     """The class summary in Markdown: scores and the most common mistakes, with how many students made each."""
-    from symbolic.check import DESCRIPTIONS
+    from ..symbolic.check import DESCRIPTIONS
     read = [m for m in marked if not m.error]
     lines = [f"<!-- {escape.html_comment(header)} -->", f"# Class summary: {escape.markdown(title)}", "",
              f"{len(read)} of {len(marked)} submissions read; scores are in {SUMMARY_CSV}.", "",

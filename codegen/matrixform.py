@@ -15,8 +15,8 @@ samples are the rows, so the same products appear transposed.
 
 from __future__ import annotations
 
-from symbolic import naming
-from symbolic.derive import Derivation
+from ..symbolic import naming
+from ..symbolic.derive import Derivation
 
 from .document import Equation, Paragraph, Section, code, para, sample_values
 from .printers import number_text

@@ -15,9 +15,9 @@ import random
 import re
 from decimal import Decimal, InvalidOperation
 
-from symbolic import spec as specs
-from symbolic.functions import ACTIVATIONS, ERRORS
-from symbolic.spec import Spec, SpecError
+from ..symbolic import spec as specs
+from ..symbolic.functions import ACTIVATIONS, ERRORS
+from ..symbolic.spec import Spec, SpecError
 
 #: A shape as typed on the command line; checked for length before it is split.
 MAX_SHAPE_TEXT = 400

@@ -24,11 +24,11 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from symbolic import naming
-from symbolic.functions import sigmoid
-from symbolic.model import Model
-from symbolic.program import KINK_TOLERANCE, cancel_division, stable_cross_entropy
-from symbolic.spec import Spec
+from ..symbolic import naming
+from ..symbolic.functions import sigmoid
+from ..symbolic.model import Model
+from ..symbolic.program import KINK_TOLERANCE, cancel_division, stable_cross_entropy
+from ..symbolic.spec import Spec
 
 from .printers import exact_decimal
 from .render import render_template, source_line
@@ -52,7 +52,7 @@ def choose_form(spec: Spec) -> str:
     The scalar module is straight-line Python over ``math``, one line per weight;
     the NumPy module does one matrix product per layer and needs numpy at run time.
 
-    >>> from symbolic.spec import load
+    >>> from stepgrad.symbolic.spec import load
     >>> choose_form(load("mazur"))
     'scalar'
     """
@@ -349,7 +349,7 @@ def generate(model: Model | Spec, source: str) -> str:
     *source* names the spec in the header (a built-in name or the path as given).  A spec
     is accepted too, and turned into its model.
 
-    >>> from symbolic.spec import load
+    >>> from stepgrad.symbolic.spec import load
     >>> "def gradients_arrays(Ws, bs, X, T)" in generate(Model(load("mazur")), "mazur")
     True
     """

@@ -21,7 +21,7 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from symbolic.inputs import one_line
+from ..symbolic.inputs import one_line
 
 INSTALL_HINT = ("no TeX engine found (latexmk and pdflatex); install one with: apt-get install "
                 "--no-install-recommends texlive-latex-base texlive-latex-recommended texlive-pictures latexmk")

@@ -15,11 +15,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from symbolic import naming, reference
-from symbolic.derive import Derivation, Trajectory, at_round, derive, train
-from symbolic.model import Model
-from symbolic.spec import Spec
-from symbolic.verify import Check, verify
+from ..symbolic import naming, reference
+from ..symbolic.derive import Derivation, Trajectory, at_round, derive, train
+from ..symbolic.model import Model
+from ..symbolic.spec import Spec
+from ..symbolic.verify import Check, verify
 
 from . import document, formats, npmodule, pymodule
 from .progress import progress

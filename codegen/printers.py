@@ -13,9 +13,9 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symbolic import naming
-from symbolic.derive import format_value
-from symbolic.evaluate import FloatPrinter, exact_decimal
+from ..symbolic import naming
+from ..symbolic.derive import format_value
+from ..symbolic.evaluate import FloatPrinter, exact_decimal
 
 
 def number_text(value) -> str:
@@ -121,7 +121,7 @@ class Latex(LatexPrinter):
 def latex(expr: sp.Expr, values: Mapping[str, object] | None = None) -> str:
     """Print *expr* as LaTeX; with *values*, substitute each symbol's number.
 
-    >>> from symbolic.model import symbol
+    >>> from stepgrad.symbolic.model import symbol
     >>> latex(symbol("w5") * symbol("out_h1"))
     'out_{h1} \\\\cdot w_{5}'
     """

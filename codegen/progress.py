@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from symbolic.inputs import one_line
+from ..symbolic.inputs import one_line
 
 #: Seconds between two progress lines on a terminal (or with STEPGRAD_PROGRESS=1).
 INTERVAL_S = 1.0

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symbolic import naming
-from symbolic.derive import Derivation
-from symbolic.model import ETA
-from symbolic.program import compact_program, kink_line, kink_scales, ordered_cse
+from ..symbolic import naming
+from ..symbolic.derive import Derivation
+from ..symbolic.model import ETA
+from ..symbolic.program import compact_program, kink_line, kink_scales, ordered_cse
 
 from .printers import exact_decimal, python
 from .render import render_template, source_line

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 
-from symbolic import naming
+from ..symbolic import naming
 
 from . import escape
 from .diagram import FONT_CM, Diagram

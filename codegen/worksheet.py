@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from symbolic import naming
-from symbolic.check import MAX_ANSWERS, formula_text
-from symbolic.derive import Derivation, Kind, Step, at_round
-from symbolic.functions import ACTIVATIONS, ERRORS
-from symbolic.spec import Spec, SpecError
+from ..symbolic import naming
+from ..symbolic.check import MAX_ANSWERS, formula_text
+from ..symbolic.derive import Derivation, Kind, Step, at_round
+from ..symbolic.functions import ACTIVATIONS, ERRORS
+from ..symbolic.spec import Spec, SpecError
 
 from . import escape, svg
 from .diagram import Diagram, layout
@@ -53,7 +53,7 @@ class Quantity:
 def _words(step: Step, spec: Spec) -> str:
     """Say in words what a step computes.
 
-    >>> from symbolic import spec, derive
+    >>> from stepgrad.symbolic import spec, derive
     >>> d = derive.derive(spec.load("mazur"))
     >>> _words(d.steps[1], d.spec)
     'output of h1'
@@ -90,7 +90,7 @@ def quantities(derivation: Derivation) -> list[Quantity]:
     The names are :meth:`Derivation.value_name`'s (per sample, ``out_h1[2]``, when a batch has
     several samples), in the order ``stepgrad values`` prints them.
 
-    >>> from symbolic import spec, derive
+    >>> from stepgrad.symbolic import spec, derive
     >>> [q.name for q in quantities(derive.derive(spec.load("mazur")))][:3]
     ['net_h1', 'out_h1', 'net_h2']
     """
@@ -116,7 +116,7 @@ def quantities(derivation: Derivation) -> list[Quantity]:
 def answers_template(derivation: Derivation) -> str:
     """The answers template: one quoted key per quantity, value "" and a comment saying what it is.
 
-    >>> from symbolic import spec, derive
+    >>> from stepgrad.symbolic import spec, derive
     >>> print(answers_template(derive.derive(spec.load("mazur"))).splitlines()[5])
     "out_h1"           = ""  # out_h1: output of h1, sigmoid(net_h1)
     """

@@ -97,7 +97,7 @@ COMMANDS = ("example", "derive", "module", "values", "check")
 def training_seconds(spec: Spec, steps: int) -> float:
     """Estimated seconds to train *spec* for *steps* updates, at the precision training would choose.
 
-    >>> from symbolic.spec import load
+    >>> from stepgrad.symbolic.spec import load
     >>> 0.05 < training_seconds(load("mazur"), 10000) < 3
     True
     """
@@ -155,7 +155,7 @@ def check_size(spec: Spec, command: str, *, steps: int | None = None, summary: b
     is the module's form (``numpy`` has no size limit); *pdf* is true when
     TeX will compile the worked example.
 
-    >>> from symbolic.spec import load
+    >>> from stepgrad.symbolic.spec import load
     >>> check_size(load("mazur"), "derive")
     """
     if command not in COMMANDS:
@@ -218,7 +218,7 @@ def check_feedback_sheets(spec: Spec, count: int) -> None:
     """Refuse, before any work, marking *count* submissions with a PDF feedback sheet each when their TeX
     runs together are estimated beyond :data:`TOTAL_BUDGET_S`; say how many fit.
 
-    >>> from symbolic.spec import load
+    >>> from stepgrad.symbolic.spec import load
     >>> check_feedback_sheets(load("mazur"), 2)
     """
     each = TEX_BASE_S + TEX_COST.seconds(len(spec.parameters))

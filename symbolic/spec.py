@@ -138,7 +138,7 @@ class Spec:
 
 # -- reading ---------------------------------------------------------------
 
-BUILTIN_DIR = "symbolic.examples"
+BUILTIN_DIR = __package__ + ".examples"
 
 _TOP_KEYS = ("title", "error", "layers", "wiring", "parameters", "initializer",
              "training", "samples", "reference")

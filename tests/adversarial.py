@@ -1,6 +1,6 @@
 """The harness of the adversarial suite (tests/test_adversarial_*.py): run the real CLI on hostile input.
 
-Each probe runs ``python -m codegen ...`` in a subprocess, in its own folder
+Each probe runs ``python -m stepgrad ...`` in a subprocess, in its own folder
 and with its own temporary folder (TMPDIR), under a 2 GB address-space limit,
 and checks what a teacher running stepgrad on students' files relies on:
 
@@ -108,7 +108,7 @@ def run(args: list[str], cwd: Path, *, stdin: bytes | None = None, env: dict | N
     out_path, err_path = cwd.parent / (cwd.name + "-out"), cwd.parent / (cwd.name + "-err")
     with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "codegen", *args], cwd=cwd, env=environment,
+        proc = subprocess.Popen([sys.executable, "-m", "stepgrad", *args], cwd=cwd, env=environment,
                                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                                 stdout=fo, stderr=fe, preexec_fn=_child_setup(umask))
         if stdin is not None:
@@ -171,7 +171,7 @@ def run_in_process(args: list[str], cwd: Path, capsys) -> tuple[int, str, str]:
 
     Checks what a refusal promises: exit 2, one 'stepgrad: error:' line, no ESC on the terminal.
     """
-    from codegen import cli
+    from stepgrad.codegen import cli
 
     old = os.getcwd()
     os.chdir(cwd)

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import mpmath
 from hypothesis import strategies as st
 
-from symbolic import spec as spec_mod
+from stepgrad.symbolic import spec as spec_mod
 
 mpmath.mp.dps = 40
 

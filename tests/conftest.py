@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen import pipeline
-from symbolic import spec as spec_mod
-from symbolic.derive import derive
-from symbolic.verify import verify
+from stepgrad.codegen import pipeline
+from stepgrad.symbolic import spec as spec_mod
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOG = ROOT.parent / "shared" / "reference" / "mazur-blog.md"

@@ -87,7 +87,7 @@ steps = 4
 
 def base_texts() -> dict[str, str]:
     """The valid specs mutations start from, by name."""
-    mazur = resources.files("symbolic.examples").joinpath("mazur.toml").read_text("utf-8")
+    mazur = resources.files("stepgrad.symbolic.examples").joinpath("mazur.toml").read_text("utf-8")
     tanh = ROOT_DATA.joinpath("tanh232.toml").read_text("utf-8")
     return {"mazur": mazur, "tanh232": tanh, "softmax": SOFTMAX, "wired": WIRED}
 

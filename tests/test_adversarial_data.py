@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen import pdf
-from codegen.render import MARKER
+from stepgrad.codegen import pdf
+from stepgrad.codegen.render import MARKER
 
 from .adversarial import TINY, assert_held, run
 
@@ -46,7 +46,7 @@ LOOKALIKES = {
 
 def test_files_that_mention_stepgrad_are_not_replaced(folder):
     """A user's file is recognised only by stepgrad's exact header at the very top; these are refused."""
-    from codegen.files import generated_by_stepgrad
+    from stepgrad.codegen.files import generated_by_stepgrad
 
     for name, text in LOOKALIKES.items():
         (folder / name).write_text(text)
@@ -254,7 +254,7 @@ def test_class_feedback_never_lands_on_a_submission_or_a_teachers_file(folder):
 
 def test_figures_of_two_documents_in_one_folder_never_share_a_file():
     """Every stem names its own figures, however odd (they were once all 'network.svg' beside each other)."""
-    from codegen import svg
+    from stepgrad.codegen import svg
 
     stems = ["mazur", "a b", "x](y)", "-n", "50%", "δ", "a\nb"]
     names = [name for stem in stems for name in svg.figure_names(stem)]
@@ -265,7 +265,7 @@ def test_figures_of_two_documents_in_one_folder_never_share_a_file():
 def test_a_failed_write_leaves_no_folder_it_made(tmp_path, monkeypatch):
     """Writing into folders that do not exist yet, interrupted before the renames: every temporary file
     and every folder made for the outputs is gone again, and the folder that existed is untouched."""
-    from codegen import files
+    from stepgrad.codegen import files
 
     real_replace = os.replace
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from codegen import pdf
+from stepgrad.codegen import pdf
 
 from .adversarial import TINY, assert_held, run
 
@@ -89,7 +89,7 @@ def test_built_in_name_is_never_a_student_file(tmp_path):
 def test_example_into_the_current_folder_shadows_nothing(tmp_path):
     """`example --no-pdf -o .` leaves ./mazur, which a second run would rewrite (every file is recognised as
     stepgrad's) and which never replaces the built-in example's name."""
-    from codegen.files import generated_by_stepgrad
+    from stepgrad.codegen.files import generated_by_stepgrad
 
     folder = tmp_path / "w"
     folder.mkdir()
@@ -133,7 +133,7 @@ def test_reference_source_cannot_run_tex(tmp_path):
 
 def test_tex_attacks_come_out_as_text(tmp_path):
     """In the LaTeX source every attack string is escaped (the run) and no command of its own survives (each)."""
-    from codegen.escape import tex
+    from stepgrad.codegen.escape import tex
 
     for attack in TEX_ATTACKS:
         escaped = tex(attack)
@@ -196,7 +196,7 @@ COMMENT_TITLES = ["a --!> <script>x</script>", "-- > --", "a <!-- b", "->x", "a-
 
 def test_title_cannot_close_the_markdown_comment(tmp_path):
     """The header comment of the Markdown document holds the title; nothing in it can close the comment."""
-    from codegen.escape import html_comment
+    from stepgrad.codegen.escape import html_comment
 
     for title in COMMENT_TITLES:
         inner = html_comment(f"from the spec ({title})")
@@ -354,7 +354,7 @@ def test_progress_lines_escape_the_spec_name(monkeypatch):
     """The training progress line names the spec; a name with terminal escapes is shown escaped."""
     import io
 
-    from codegen.progress import progress
+    from stepgrad.codegen.progress import progress
 
     monkeypatch.setenv("STEPGRAD_PROGRESS", "1")
     out = io.StringIO()

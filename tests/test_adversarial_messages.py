@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen import pdf
+from stepgrad.codegen import pdf
 
 from .adversarial import TINY, assert_held, run
 
@@ -27,7 +27,7 @@ def folder(tmp_path) -> Path:
 @pytest.mark.parametrize("name", ["out_h1", "net_o1", "E_total", "delta_o1", "target_o1"])
 def test_a_name_like_a_derived_quantity_is_refused_clearly(folder, name):
     """A weight named like a derived quantity (out_h1) is exit 2 with what to do, not 'internal error'."""
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic.spec import SpecError, parse
 
     spec = TINY.replace("w1 = 0.15", f"{name} = 0.15").replace('[parameters]', f'[wiring]\n{name} = "i1 -> o1"\n'
                                                               'w2 = "i2 -> o1"\n[parameters]')
@@ -54,7 +54,7 @@ def test_long_names_are_cut_in_messages(folder):
 
 def test_rounds_are_quoted_in_full(folder):
     """E_total@99999999 is named with all its digits, not cut to 7, in answers and in reference figures."""
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic.spec import SpecError, parse
 
     (folder / "a.toml").write_text('"E_total@99999999" = 0.1\n')
     r = run(["check", "mazur", "a.toml"], folder)
@@ -80,8 +80,8 @@ def test_byte_order_mark_is_accepted(folder):
 ])
 def test_unreadable_specs_say_why_and_where(folder, data, message, cli):
     """Encodings and broken TOML are one line naming the file, the line and what is wrong."""
-    from symbolic import inputs
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic import inputs
+    from stepgrad.symbolic.spec import SpecError, parse
 
     with pytest.raises(SpecError, match=message) as info:
         parse(inputs.decode(data, "s.toml"), "s.toml")
@@ -143,7 +143,7 @@ def test_standard_output_on_a_full_disk_is_one_line(capsys, monkeypatch):
     import errno
     import io
 
-    from codegen import cli
+    from stepgrad.codegen import cli
 
     class Full(io.StringIO):
         def write(self, text):

@@ -59,7 +59,7 @@ def test_spec_bombs_are_refused_before_parsing(folder, kind):
     """Each bomb is refused in one line that states the limit, quickly."""
     import time
 
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic.spec import SpecError, parse
 
     text, message = BOMBS[kind]
     start = time.monotonic()
@@ -149,8 +149,8 @@ def test_huge_networks_are_refused_before_their_weights_are_built(folder):
 
 def test_derivation_and_tex_work_is_estimated_before_it_starts(folder):
     """A network whose derivation, or whose PDF, would run far past its budget is refused up front."""
-    from symbolic import limits
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic import limits
+    from stepgrad.symbolic.spec import SpecError, parse
 
     wide = parse(_wide(70, 2), "w.toml")  # 70-70: 4970 parameters
     with pytest.raises(SpecError, match=r"deriving and verifying 4970 parameters would take about \d+ s"):
@@ -210,7 +210,7 @@ def test_pasted_working_bombs_end_quickly(folder):
 
 def test_a_class_beyond_the_cap_is_refused_before_work(folder):
     """A folder of more submissions than a class may have is refused at once, stating the limit."""
-    from codegen.marking import MAX_SUBMISSIONS
+    from stepgrad.codegen.marking import MAX_SUBMISSIONS
 
     (folder / "class").mkdir()
     for k in range(MAX_SUBMISSIONS + 1):
@@ -223,7 +223,7 @@ def test_a_class_beyond_the_cap_is_refused_before_work(folder):
 def test_a_class_of_pdf_sheets_beyond_the_tex_budget_is_refused_before_work(folder):
     """Forty PDF feedback sheets (about 2 s of TeX each) are refused up front, saying how many fit; the
     same class as Markdown is marked."""
-    from codegen import pdf
+    from stepgrad.codegen import pdf
 
     (folder / "class").mkdir()
     for k in range(40):
@@ -237,7 +237,7 @@ def test_a_class_of_pdf_sheets_beyond_the_tex_budget_is_refused_before_work(fold
 def test_a_feedback_sheet_too_long_to_typeset_is_refused_before_tex(folder):
     """An answers file of 4,900 keys as a PDF sheet (about 30 s of TeX): refused by the TeX estimate, one
     line, before TeX starts; no PDF, no stepgrad-tex-* folder."""
-    from codegen import pdf
+    from stepgrad.codegen import pdf
 
     (folder / "a.toml").write_text("".join(f'"k{i}" = {i}\n' for i in range(4900)))
     r = run(["check", "mazur", "a.toml", "--format", "pdf"], folder)
@@ -248,9 +248,9 @@ def test_a_feedback_sheet_too_long_to_typeset_is_refused_before_tex(folder):
 def test_the_tex_estimate_leaves_room_for_every_worked_example():
     """The worked example of the post and of a network near derive's limits are far inside the TeX estimate
     that refuses oversized feedback sheets (so that cap never stops a document stepgrad derives)."""
-    from codegen import pdf
-    from codegen.pipeline import worked_example
-    from symbolic.spec import load, resolve
+    from stepgrad.codegen import pdf
+    from stepgrad.codegen.pipeline import worked_example
+    from stepgrad.symbolic.spec import load, resolve
 
     source = worked_example(load("mazur"), resolve("mazur")[1]).tex
     assert pdf.tex_seconds(source) < pdf.MAX_TEX_S / 3

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codegen import check_report
-from symbolic import derive, naming, spec
-from symbolic.check import CODES, check_text, parse_answers, significant
-from symbolic.evaluate import mp
-from symbolic.spec import SpecError
+from stepgrad.codegen import check_report
+from stepgrad.symbolic import derive, naming, spec
+from stepgrad.symbolic.check import CODES, check_text, parse_answers, significant
+from stepgrad.symbolic.evaluate import mp
+from stepgrad.symbolic.spec import SpecError
 
 DATA = Path(__file__).parent / "data"
 ANSWERS = DATA / "answers"
@@ -297,7 +297,7 @@ def test_mazur_digit_slip():
 def early(d, quantity: str, k: int):
     """Re-run the derivation's steps with every intermediate rounded to k decimals (SymPy, exact leaves)."""
     import sympy as sp
-    from symbolic.model import symbol
+    from stepgrad.symbolic.model import symbol
     values = {symbol(n): sp.Rational(str(v)) for n, v in d.spec.initial}
     s = d.spec.samples[d.batch[0]]
     values.update({symbol(n): v for n, v in s.inputs})
@@ -641,7 +641,7 @@ def test_a_rounded_output_behind_a_whole_sheet_is_named():
 
 def test_the_search_stops_at_its_work_limit_and_says_so():
     """With a small work limit, unexplained answers say the search stopped; the verdicts stand."""
-    from symbolic.check import Checker, Options
+    from stepgrad.symbolic.check import Checker, Options
     text = toml({"dE_total/dw1": "0.123456789", "dE_total/dw2": "0.223456789"})
     report = Checker(MAZUR, Options(work=2000)).check(parse_answers(text, "a.toml"), "a.toml")
     assert [r.verdict for r in report.results] == ["wrong", "wrong"]
@@ -658,7 +658,7 @@ def test_training_for_answers_after_n_updates_is_refused_over_the_budget():
 
 def test_min_digits_and_rtol_options():
     """--min-digits lowers the digits asked for; --rtol accepts values within a relative tolerance."""
-    from symbolic.check import Checker, Options
+    from stepgrad.symbolic.check import Checker, Options
     text = toml({"out_o1": "0.75", "out_h1": "0.5935"})
     default = Checker(MAZUR).check(parse_answers(text, "a.toml"))
     assert [r.verdict for r in default.results] == ["wrong", "wrong"]
@@ -668,7 +668,7 @@ def test_min_digits_and_rtol_options():
 
 def test_every_key_is_located_in_one_pass():
     """Key lines come from one pass over the text: quoted (with escapes), literal, bare and table keys."""
-    from symbolic.check.answers import key_lines
+    from stepgrad.symbolic.check.answers import key_lines
     text = '# comment\n"out_h1" = 0.5\n\'w5+\' = 0.3\nnet_h1 = 0.1\n"a\\"b" = 1\n[table]\nx = 1\n"dE_total/dw5" = 2\n'
     lines = key_lines(text)
     assert lines["out_h1"] == 2 and lines["w5+"] == 3 and lines["net_h1"] == 4 and lines['a"b'] == 5

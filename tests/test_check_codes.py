@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.check_support import Slip, compute, parse, specs, written
-from symbolic import check
-from symbolic.derive import derive
+from stepgrad.symbolic import check
+from stepgrad.symbolic.derive import derive
 
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, phases=(Phase.explicit, Phase.generate),
                     suppress_health_check=list(HealthCheck))

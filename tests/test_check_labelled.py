@@ -18,9 +18,9 @@ from pathlib import Path
 import mpmath
 import pytest
 
-from symbolic import check
-from symbolic import spec as spec_mod
-from symbolic.derive import derive
+from stepgrad.symbolic import check
+from stepgrad.symbolic import spec as spec_mod
+from stepgrad.symbolic.derive import derive
 from tests.check_support import Slip, compute, written
 
 ROOT = Path(__file__).resolve().parent.parent

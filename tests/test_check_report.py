@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen import check_report
+from stepgrad.codegen import check_report
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "symbolic" / "examples"
 

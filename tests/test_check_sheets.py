@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from symbolic import check, spec
-from symbolic.derive import derive
+from stepgrad.symbolic import check, spec
+from stepgrad.symbolic.derive import derive
 from tests.check_support import Slip, compute, written
 
 NETWORKS = ["mazur", "tests/data/networks/tanh_mse.toml", "tests/data/networks/relu_bias.toml",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import mpmath
 import pytest
 
-from symbolic import check, naming
-from symbolic.derive import derive, format_value, train
+from stepgrad.symbolic import check, naming
+from stepgrad.symbolic.derive import derive, format_value, train
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import mpmath
 import pytest
 
-from codegen import cli, marking
+from stepgrad.codegen import cli, marking
 
 M = mpmath.mpf
 
@@ -195,7 +195,7 @@ def test_from_worksheet_to_feedback_sheet(tmp_path):
 
 def test_a_pdf_that_fails_is_one_row(tmp_path, monkeypatch):
     """When TeX fails on one student's sheet, that student gets a row saying so and the others their PDF."""
-    from codegen import pdf
+    from stepgrad.codegen import pdf
 
     folder = tmp_path / "c"
     folder.mkdir()

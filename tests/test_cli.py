@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from codegen.cli import main
+from stepgrad.codegen.cli import main
 
 from .conftest import ROOT
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m codegen ARGS` in a fresh process."""
+    """Run `python -m stepgrad ARGS` in a fresh process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "codegen", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "stepgrad", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -47,7 +47,7 @@ def test_values_variant_reproduces_post(capsys):
 
 
 def test_python_dash_m_help():
-    """python -m codegen --help works, and every command has --help."""
+    """python -m stepgrad --help works, and every command has --help."""
     assert run("--help").returncode == 0
     for command in ("example", "derive", "module", "values", "check"):
         result = run(command, "--help")
@@ -137,7 +137,7 @@ def test_derive_markdown_writes_its_figures_beside_it(tmp_path):
 
 def test_derive_pdf_without_tex_writes_the_latex(tmp_path, monkeypatch, capsys):
     """Without a TeX engine, derive --format pdf writes the .tex and says in one line how to get one."""
-    from codegen import pdf
+    from stepgrad.codegen import pdf
 
     monkeypatch.setattr(pdf, "engine_available", lambda: False)
     assert main(["derive", "mazur", "--format", "pdf", "-o", str(tmp_path / "x.pdf"), "--steps", "5"]) == 0
@@ -162,7 +162,7 @@ def test_values_json_digits_are_all_correct(capsys):
 def test_an_unexpected_error_is_one_line_exit_3(monkeypatch, capsys):
     """A bug anywhere ends in one 'internal error' line with exit 3, never a traceback (STEPGRAD_DEBUG=1
     re-raises it for a developer)."""
-    from codegen import cli
+    from stepgrad.codegen import cli
 
     def broken(args):
         raise ZeroDivisionError("a bug\x1b[2J")
@@ -181,7 +181,7 @@ def test_signal_handlers_are_restored_after_main():
     """main() turns SIGTERM into an exception only while it runs; the caller's handlers come back."""
     import signal
 
-    from codegen import cli
+    from stepgrad.codegen import cli
 
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     assert cli.main(["values", "nosuch"]) == 2
@@ -193,7 +193,7 @@ def test_sigterm_inside_main_unwinds_like_an_interrupt(monkeypatch, capsys):
     import os
     import signal
 
-    from codegen import cli
+    from stepgrad.codegen import cli
 
     def slow(args):
         os.kill(os.getpid(), signal.SIGTERM)

@@ -12,10 +12,10 @@ import subprocess
 
 import pytest
 
-from codegen import document, formats, newspec, pdf, pipeline
-from codegen.document import Equation, Table
-from symbolic import naming
-from symbolic.spec import load
+from stepgrad.codegen import document, formats, newspec, pdf, pipeline
+from stepgrad.codegen.document import Equation, Table
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.spec import load
 
 from .conftest import ROOT
 

@@ -8,9 +8,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symbolic import functions, naming
-from symbolic.derive import DerivationError, derive, format_value
-from symbolic.verify import verify
+from stepgrad.symbolic import functions, naming
+from stepgrad.symbolic.derive import DerivationError, derive, format_value
+from stepgrad.symbolic.verify import verify
 
 
 def test_every_chain_rule_result_is_verified(mazur_derivation):
@@ -94,7 +94,7 @@ def test_canonical_names_cover_every_quantity(mazur_derivation):
 
 def test_float_values_print_only_their_own_digits():
     """A float64 value prints as its shortest round-trip text, never as 20 made-up digits."""
-    from symbolic.derive import full_value
+    from stepgrad.symbolic.derive import full_value
 
     assert full_value(0.1483) == "0.1483"
     with mpmath.workdps(50):
@@ -109,9 +109,9 @@ def test_float64_training_of_batches_and_biases_agrees_with_30_digits(name, step
     """Mini-batches with the mean, softmax with cross-entropy, trained biases, two samples online,
     ReLU and Huber trained until the error is far below float64's resolution: every digit
     float64 training keeps agrees with 30-digit training."""
-    from symbolic import reference
-    from symbolic.derive import full_value, train
-    from symbolic.spec import load
+    from stepgrad.symbolic import reference
+    from stepgrad.symbolic.derive import full_value, train
+    from stepgrad.symbolic.spec import load
 
     from .conftest import ROOT
 
@@ -134,8 +134,8 @@ def test_float64_training_of_batches_and_biases_agrees_with_30_digits(name, step
 def test_training_runs_in_float64_and_prints_only_digits_30_digit_training_confirms(mazur_derivation):
     """Training runs in float64 (the post's 10,000 rounds included); every digit it keeps of every
     value agrees with 30-digit training, and prints as the 30-digit value prints."""
-    from symbolic import reference
-    from symbolic.derive import full_value, train, training_precision
+    from stepgrad.symbolic import reference
+    from stepgrad.symbolic.derive import full_value, train, training_precision
 
     mazur = mazur_derivation.spec
     assert training_precision(mazur, 10000) == "float"
@@ -175,8 +175,8 @@ steps = 3000
 def test_divergent_training_is_a_one_line_error(precision):
     """w1 grows 19-fold an update: training says it diverged (a SpecError), in either precision,
     instead of printing a 300-digit number or failing on Python's int-to-string limit."""
-    from symbolic.derive import SaturationError, train
-    from symbolic.spec import parse
+    from stepgrad.symbolic.derive import SaturationError, train
+    from stepgrad.symbolic.spec import parse
 
     d = derive(parse(DIVERGES, "<diverges>"))
     with pytest.raises(SaturationError, match="training diverged") as caught:
@@ -187,8 +187,8 @@ def test_divergent_training_is_a_one_line_error(precision):
 def test_large_values_after_training_print_only_their_certain_digits():
     """After 100 updates E_total is about 2.8e255: it prints in scientific form, with no more
     significant digits than training proves, never as a 256-digit integer."""
-    from symbolic.derive import full_value, train
-    from symbolic.spec import parse
+    from stepgrad.symbolic.derive import full_value, train
+    from stepgrad.symbolic.spec import parse
 
     d = derive(parse(DIVERGES, "<diverges>"))
     value = train(d, 100, (100,)).snapshots[100]["E_total"]
@@ -201,7 +201,7 @@ def test_a_wrong_training_loop_is_caught_at_the_first_update(mazur, monkeypatch)
     updates with 0.9 times the gradient stops training with DerivationError instead of printing."""
     import dataclasses
 
-    from symbolic import derive as derive_mod
+    from stepgrad.symbolic import derive as derive_mod
 
     d = derive(mazur)
     real = derive_mod.float_trainer

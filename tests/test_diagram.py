@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from codegen import diagram as dg
-from codegen import formats, pdf
-from codegen.document import Document, Section
-from symbolic.spec import load, parse
+from stepgrad.codegen import diagram as dg
+from stepgrad.codegen import formats, pdf
+from stepgrad.codegen.document import Document, Section
+from stepgrad.symbolic.spec import load, parse
 
 CM = 72 / 2.54  # PDF points (bp) per centimetre
 
@@ -277,9 +277,9 @@ def test_unlabelled_network_lists_its_wiring_in_tables():
     """When the edges carry no labels, the network section's tables give every weight's two neurons."""
     from types import SimpleNamespace
 
-    from codegen import document
-    from codegen.formats import tex_segments
-    from symbolic import naming
+    from stepgrad.codegen import document
+    from stepgrad.codegen.formats import tex_segments
+    from stepgrad.symbolic import naming
 
     spec = shape_spec("4-8-8-3")
     section = document.network_section(SimpleNamespace(derivation=SimpleNamespace(spec=spec)))

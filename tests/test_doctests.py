@@ -8,20 +8,21 @@ import pkgutil
 
 import pytest
 
-import codegen
-import symbolic
+import stepgrad
+import stepgrad.codegen
+import stepgrad.symbolic
 
-#: Modules that run something when imported (python -m codegen).
-SKIP = {"codegen.__main__"}
+#: Modules that run something when imported (python -m stepgrad).
+SKIP = {"stepgrad.__main__"}
 
 
 def _modules() -> list[str]:
-    names = []
-    for package in (symbolic, codegen):
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if info.name not in SKIP:
-                names.append(info.name)
-    return sorted(names)
+    # stepgrad's own modules, then its two packages (installed beside it, not inside its folder).
+    names = ["stepgrad"] + [info.name for info in pkgutil.iter_modules(stepgrad.__path__, "stepgrad.")]
+    for package in (stepgrad.symbolic, stepgrad.codegen):
+        names.append(package.__name__)
+        names += [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+    return sorted(name for name in names if name not in SKIP)
 
 
 @pytest.mark.parametrize("name", _modules())
@@ -35,6 +36,6 @@ def test_docstring_examples(name):
 def test_the_examples_are_found():
     """The collection is not empty: the modules with examples are among those collected."""
     names = _modules()
-    assert "symbolic.limits" in names and "codegen.escape" in names
-    attempted = sum(doctest.testmod(importlib.import_module(n)).attempted for n in ("symbolic.limits",))
+    assert "stepgrad.symbolic.limits" in names and "stepgrad.codegen.escape" in names
+    attempted = sum(doctest.testmod(importlib.import_module(n)).attempted for n in ("stepgrad.symbolic.limits",))
     assert attempted >= 1

@@ -6,9 +6,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from codegen import document
-from symbolic.derive import derive
-from symbolic.spec import load
+from stepgrad.codegen import document
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.spec import load
 
 from .conftest import ROOT
 
@@ -73,9 +73,9 @@ steps = 3
 def test_compact_table_headers_write_the_neuron_as_a_dot_whatever_its_name():
     """Neurons named a, c and d: each column header is the quantity with its neuron as a dot,
     built from the parsed name, so \\partial, \\delta and \\frac come out whole."""
-    from codegen import pipeline
-    from symbolic import naming
-    from symbolic.spec import parse
+    from stepgrad.codegen import pipeline
+    from stepgrad.symbolic import naming
+    from stepgrad.symbolic.spec import parse
 
     spec = parse(SHORT_NAMES, "<short names>")
     doc = pipeline.worked_example(spec, "short", expand=False).document

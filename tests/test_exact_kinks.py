@@ -16,11 +16,11 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from codegen import npmodule, pipeline, pymodule
-from symbolic import naming
-from symbolic.derive import derive, train
-from symbolic.spec import parse
-from symbolic.verify import verify
+from stepgrad.codegen import npmodule, pipeline, pymodule
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.derive import derive, train
+from stepgrad.symbolic.spec import parse
+from stepgrad.symbolic.verify import verify
 
 
 def _dec(x: Fraction) -> str:

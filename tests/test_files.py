@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen import files, pdf
-from codegen.cli import main
-from codegen.render import MARKER
-from symbolic.spec import SpecError
+from stepgrad.codegen import files, pdf
+from stepgrad.codegen.cli import main
+from stepgrad.codegen.render import MARKER
+from stepgrad.symbolic.spec import SpecError
 
 from .conftest import ROOT
 
@@ -136,7 +136,7 @@ def _generate(folder: Path, seed: str, extra_env: dict | None = None, pdf_too: b
     if pdf_too:
         commands = [["derive", spec, "--format", "pdf", "--steps", "50", "-o", "m.pdf"]]
     for argv in commands:
-        run = subprocess.run([sys.executable, "-m", "codegen", *argv], cwd=folder, env=env,
+        run = subprocess.run([sys.executable, "-m", "stepgrad", *argv], cwd=folder, env=env,
                              capture_output=True, text=True, timeout=600)
         assert run.returncode == 0, run.stderr
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
@@ -188,7 +188,7 @@ def test_only_the_exact_header_at_the_top_marks_a_text_file(tmp_path, text, ours
 def test_pdf_and_png_are_recognised_by_their_own_markers_only(tmp_path):
     """A PDF is stepgrad's by its trailer's creator and producer near the end, a PNG by the chunk right
     after its header; the same bytes anywhere else do not count."""
-    from codegen.pdf import PNG_MARK, mark_png
+    from stepgrad.codegen.pdf import PNG_MARK, mark_png
 
     tail = b"<< /Creator(stepgrad)/Producer(stepgrad) >>\ntrailer\n%%EOF\n"
     (tmp_path / "ours.pdf").write_bytes(b"%PDF-1.5\n" + b"x" * 50_000 + tail)

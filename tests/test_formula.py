@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from symbolic import derive, spec
-from symbolic.formula import FormulaError, parse, parse_latex, parse_sympy
-from symbolic.functions import sigmoid
-from symbolic.model import symbol
+from stepgrad.symbolic import derive, spec
+from stepgrad.symbolic.formula import FormulaError, parse, parse_latex, parse_sympy
+from stepgrad.symbolic.functions import sigmoid
+from stepgrad.symbolic.model import symbol
 
 
 @pytest.fixture(scope="module")

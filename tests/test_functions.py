@@ -15,12 +15,12 @@ import math
 import pytest
 import sympy as sp
 
-from codegen import pymodule
-from symbolic import naming
-from symbolic.derive import derive
-from symbolic.functions import ACTIVATIONS, ERRORS
-from symbolic.model import Model, symbol
-from symbolic.spec import parse
+from stepgrad.codegen import pymodule
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.functions import ACTIVATIONS, ERRORS
+from stepgrad.symbolic.model import Model, symbol
+from stepgrad.symbolic.spec import parse
 from tests.conftest import load_module
 
 #: Published: softmax([1, 2, 3]) (e.g. the SciPy documentation of scipy.special.softmax).

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen.cli import main
+from stepgrad.codegen.cli import main
 
 from . import strategies as S
 
@@ -133,7 +133,7 @@ def test_random_arguments_never_crash(argv, tmp_path_factory):
 @given(data=S.spec_files())
 def test_spec_reader_accepts_or_refuses_in_one_line(data):
     """The spec reader alone, on many more cases: a Spec or a one-line SpecError, nothing else."""
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic.spec import SpecError, parse
 
     try:
         text = data.decode("utf-8")
@@ -201,8 +201,8 @@ def test_spec_files_at_and_past_the_caps_are_quick_and_one_line(kind, size, at, 
     """Specs grown along each bounded dimension, anywhere in the file: a Spec or one line, in under 2 s."""
     import time
 
-    from symbolic import inputs
-    from symbolic.spec import SpecError, parse
+    from stepgrad.symbolic import inputs
+    from stepgrad.symbolic.spec import SpecError, parse
 
     from .adversarial import TINY
 
@@ -228,7 +228,7 @@ def test_every_escaper_neutralises_any_text(text):
     nothing unprintable."""
     import re
 
-    from codegen import escape
+    from stepgrad.codegen import escape
 
     tex = escape.tex(text)
     assert tex.isascii() and tex.isprintable()

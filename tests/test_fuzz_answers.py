@@ -16,9 +16,9 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symbolic import check, formula, spec
-from symbolic.derive import derive
-from symbolic.spec import SpecError
+from stepgrad.symbolic import check, formula, spec
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.spec import SpecError
 from tests import strategies as S
 
 MAZUR = derive(spec.load("mazur"))

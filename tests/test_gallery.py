@@ -8,9 +8,9 @@ from importlib import resources
 
 import pytest
 
-from codegen import document, pipeline
-from symbolic import naming
-from symbolic.spec import BUILTIN_DIR, builtin_names, load
+from stepgrad.codegen import document, pipeline
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.spec import BUILTIN_DIR, builtin_names, load
 
 GALLERY = {
     "tanh_332": ("tanh", "mse", (3, 3, 2)),

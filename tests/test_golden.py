@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codegen import pdf, pipeline
-from symbolic.spec import builtin_names, load
+from stepgrad.codegen import pdf, pipeline
+from stepgrad.symbolic.spec import builtin_names, load
 
 from .conftest import ROOT
 
@@ -18,7 +18,7 @@ def built(mazur_worked):
     """Every built-in example's artifacts, rendered in memory."""
     from pathlib import Path
 
-    from codegen.cli import markdown_with_figures
+    from stepgrad.codegen.cli import markdown_with_figures
 
     out = {}
     for name in builtin_names():
@@ -59,7 +59,7 @@ def test_pdf_compiles_and_matches(built, name, monkeypatch):
 @pytest.mark.parametrize("name", builtin_names())
 def test_page_previews_match_the_committed_pdf(name):
     """The committed page previews are the committed PDF's pages, rendered now."""
-    from codegen.cli import PREVIEW_PAGES
+    from stepgrad.codegen.cli import PREVIEW_PAGES
 
     document = (GENERATED / name / f"{name}.pdf").read_bytes()
     for page in PREVIEW_PAGES:

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from codegen import matrixform, pipeline
-from symbolic.spec import load
+from stepgrad.codegen import matrixform, pipeline
+from stepgrad.symbolic.spec import load
 
 from .conftest import ROOT
 

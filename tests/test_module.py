@@ -9,8 +9,8 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symbolic import naming
-from symbolic.model import Model, symbol
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.model import Model, symbol
 
 
 def _point(rng: random.Random, spec):
@@ -88,7 +88,7 @@ def test_step_respects_frozen_biases(mazur, mazur_derivation, mazur_module):
 
 def test_module_trains_to_the_posts_closing_outputs(mazur, mazur_module):
     """10,000 float64 steps of the hidden-deltas variant reproduce the post's final outputs."""
-    from codegen import pipeline
+    from stepgrad.codegen import pipeline
     from tests.conftest import load_module
     import tempfile, pathlib
 
@@ -129,9 +129,9 @@ def test_shared_subexpressions_are_placed_as_codeblock_cse_places_them():
     does not call, for speed: see symbolic.program.ordered_cse)."""
     from sympy.codegen.ast import Assignment, CodeBlock
 
-    from symbolic.derive import derive
-    from symbolic.program import compact_program, ordered_cse
-    from symbolic.spec import load
+    from stepgrad.symbolic.derive import derive
+    from stepgrad.symbolic.program import compact_program, ordered_cse
+    from stepgrad.symbolic.spec import load
 
     for name in ("mazur", "softmax_batch"):
         d = derive(load(name))

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen import check_report
-from codegen.marking import StudentChecker, check_answers
-from symbolic import derive, formula, spec
-from symbolic.check import VERDICTS
-from symbolic.check.aliases import canonical, suggestion
-from symbolic.spec import SpecError
+from stepgrad.codegen import check_report
+from stepgrad.codegen.marking import StudentChecker, check_answers
+from stepgrad.symbolic import derive, formula, spec
+from stepgrad.symbolic.check import VERDICTS
+from stepgrad.symbolic.check.aliases import canonical, suggestion
+from stepgrad.symbolic.spec import SpecError
 
 # the post's printed figures (Mazur), an independent source of the right values
 POST = {"delta_o1": "0.138498562", "dE_total/dw5": "0.082167041", "w5+": "0.35891648",
@@ -158,7 +158,7 @@ def test_text_report_writes_expected_formulas_with_canonical_names(tmp_path):
 
 def test_three_inputs_weight_numbering_is_in_the_error(tmp_path):
     """A spec with 3 inputs and missing or unknown weights: the error spells out the default numbering."""
-    from symbolic.spec import SpecError
+    from stepgrad.symbolic.spec import SpecError
     body = ("[[layers]]\nsize = 3\n[[layers]]\nsize = 2\nactivation = \"sigmoid\"\n[[layers]]\nsize = 2\n"
             "activation = \"sigmoid\"\n[[samples]]\n"
             "inputs = [0.1, 0.2, 0.3]\ntargets = [0.01, 0.99]\n[parameters]\nw1 = 0.1\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from symbolic import naming
+from stepgrad.symbolic import naming
 
 NEURONS = ["h1", "o2", "h2_1", "a", "c", "d", "t1", "delta1", "net"]
 

@@ -9,9 +9,9 @@ import tomllib
 import pytest
 import sympy as sp
 
-from codegen import cli, newspec
-from symbolic.derive import derive
-from symbolic.spec import load, parse
+from stepgrad.codegen import cli, newspec
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.spec import load, parse
 
 
 def _draw(seed, weights, biases, n_in, n_out, one_hot=False):

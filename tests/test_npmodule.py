@@ -12,10 +12,10 @@ import pytest
 
 np = pytest.importorskip("numpy")
 
-from codegen import npmodule, pymodule  # noqa: E402 - after the skip
-from codegen.render import MARKER  # noqa: E402
-from symbolic import spec as spec_mod  # noqa: E402
-from symbolic.derive import derive  # noqa: E402
+from stepgrad.codegen import npmodule, pymodule  # noqa: E402 - after the skip
+from stepgrad.codegen.render import MARKER  # noqa: E402
+from stepgrad.symbolic import spec as spec_mod  # noqa: E402
+from stepgrad.symbolic.derive import derive  # noqa: E402
 from tests.conftest import ROOT, load_module  # noqa: E402
 
 #: Agreement demanded between the two generated forms, relative to the largest gradient.

@@ -7,8 +7,8 @@ import math
 import mpmath
 import pytest
 
-from codegen import npmodule, pipeline
-from symbolic.spec import parse
+from stepgrad.codegen import npmodule, pipeline
+from stepgrad.symbolic.spec import parse
 
 from .conftest import load_module
 

@@ -10,12 +10,12 @@ from fractions import Fraction
 
 import mpmath
 
-from codegen import pipeline
-from codegen.cli import main
-from symbolic import naming
-from symbolic.derive import derive
-from symbolic.spec import SpecError, load, parse
-from symbolic.verify import verify
+from stepgrad.codegen import pipeline
+from stepgrad.codegen.cli import main
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.derive import derive
+from stepgrad.symbolic.spec import SpecError, load, parse
+from stepgrad.symbolic.verify import verify
 
 from .conftest import ROOT
 from .test_exact_kinks import _flat, _step
@@ -105,7 +105,7 @@ def test_values_takes_the_specs_steps_and_count_rounds(tmp_path, capsys):
 def test_a_layer_without_activation_is_sigmoid_and_the_document_says_so(tmp_path):
     """A layer that names no activation is a sigmoid layer (the post's), and the worked example
     states that the default was taken; a layer that names sigmoid is not called a default."""
-    from codegen import pipeline
+    from stepgrad.codegen import pipeline
 
     bare = parse(_kink(""))
     named = parse(_kink('activation = "sigmoid"'))
@@ -142,7 +142,7 @@ def test_the_document_states_how_the_error_averages_and_the_kink():
 
 
 def test_error_averaging_is_stated_for_every_error():
-    from symbolic.functions import ERRORS
+    from stepgrad.symbolic.functions import ERRORS
     for name, err in ERRORS.items():
         assert ("averaged over the outputs" in err.note) == (name == "mse"), name
         assert "summed over the outputs" in err.note or name == "mse", name
@@ -183,8 +183,8 @@ def test_output_deltas_simplify_as_derived_steps():
     identity + halved squared error out - target: each proven equal to dE/dout * dout/dnet here."""
     import sympy as sp
 
-    from symbolic.functions import ACTIVATIONS, ERRORS
-    from symbolic.model import symbol
+    from stepgrad.symbolic.functions import ACTIVATIONS, ERRORS
+    from stepgrad.symbolic.model import symbol
 
     cases = [("tests/data/networks/bce221.toml", lambda y, t, n: y - t),
              ("tests/data/networks/tanh_mse.toml", lambda y, t, n: sp.Rational(2, n) * (y - t)),

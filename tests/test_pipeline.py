@@ -8,11 +8,11 @@ import inspect
 
 import pytest
 
-from codegen import npmodule, pipeline, pymodule
-from symbolic import derive as derive_mod
-from symbolic import program, reference
-from symbolic.model import Model
-from symbolic.spec import load
+from stepgrad.codegen import npmodule, pipeline, pymodule
+from stepgrad.symbolic import derive as derive_mod
+from stepgrad.symbolic import program, reference
+from stepgrad.symbolic.model import Model
+from stepgrad.symbolic.spec import load
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_progress_shows_every_few_seconds_when_stderr_is_not_a_terminal(monkeypa
     """Without a terminal (a log, CI), long work still reports, every LOG_INTERVAL_S seconds."""
     import io
 
-    from codegen import progress
+    from stepgrad.codegen import progress
 
     monkeypatch.delenv("STEPGRAD_PROGRESS", raising=False)
     now = [0.0]

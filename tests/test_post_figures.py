@@ -7,8 +7,8 @@ import re
 import mpmath
 import pytest
 
-from symbolic import reference
-from symbolic.derive import format_value
+from stepgrad.symbolic import reference
+from stepgrad.symbolic.derive import format_value
 
 #: Decimals with 4 or more places in the post's text (an exponent e^{-x} gives x).
 NUMBER = re.compile(r"(?<![\w.{])-?\d+\.\d{4,}")

@@ -8,10 +8,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from codegen.printers import latex, number_text, python
-from symbolic.derive import format_value, full_value, proven
-from symbolic.functions import sigmoid, softplus
-from symbolic.model import symbol
+from stepgrad.codegen.printers import latex, number_text, python
+from stepgrad.symbolic.derive import format_value, full_value, proven
+from stepgrad.symbolic.functions import sigmoid, softplus
+from stepgrad.symbolic.model import symbol
 
 W5, OUT, NET, T = symbol("w5"), symbol("out_h1"), symbol("net_o1"), symbol("target_o1")
 

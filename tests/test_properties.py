@@ -14,12 +14,12 @@ import pytest
 import sympy as sp
 from hypothesis import Phase, event, given, settings
 
-from codegen import pdf, pipeline, pymodule
-from symbolic import naming
-from symbolic.derive import batches, derive, format_value
-from symbolic.model import Model, symbol
-from symbolic.spec import parse
-from symbolic.verify import verify
+from stepgrad.codegen import pdf, pipeline, pymodule
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.derive import batches, derive, format_value
+from stepgrad.symbolic.model import Model, symbol
+from stepgrad.symbolic.spec import parse
+from stepgrad.symbolic.verify import verify
 from tests.conftest import load_module
 from tests.network_strategies import KINKED, networks, small_networks
 
@@ -272,7 +272,7 @@ _NUMPY_NAMES = itertools.count()
 def test_numpy_module_agrees_with_the_scalar_module(build, tmp_path_factory, text):
     """The vectorized module's forward, error, gradients and batch gradients match the scalar one to 1e-12."""
     pytest.importorskip("numpy")
-    from codegen import npmodule
+    from stepgrad.codegen import npmodule
 
     spec, derivation, scalar = build(text)
     folder = tmp_path_factory.getbasetemp()

@@ -7,9 +7,9 @@ import dataclasses
 import mpmath
 import pytest
 
-from symbolic import reference
-from symbolic.derive import Trajectory, derive
-from symbolic.spec import SpecError, load
+from stepgrad.symbolic import reference
+from stepgrad.symbolic.derive import Trajectory, derive
+from stepgrad.symbolic.spec import SpecError, load
 
 
 @pytest.mark.parametrize("value, printed, ok", [

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from codegen import formats, pdf
-from codegen.cli import main
-from symbolic.spec import SpecError, parse
+from stepgrad.codegen import formats, pdf
+from stepgrad.codegen.cli import main
+from stepgrad.symbolic.spec import SpecError, parse
 
 from .strategies import HOSTILE_NAMES, _string, base_texts
 from .test_fuzz import run_cli
@@ -48,8 +48,8 @@ PLACES = {
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_names_are_refused_everywhere(place, name):
     """A hostile name in any place a name can appear is refused with one SpecError line."""
-    from symbolic import reference
-    from symbolic.derive import derive
+    from stepgrad.symbolic import reference
+    from stepgrad.symbolic.derive import derive
 
     text = PLACES[place](name)
     assert text != MAZUR

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from codegen.cli import main
-from symbolic import limits
-from symbolic.spec import MAX_PARAMETERS, SpecError, load, parse
+from stepgrad.codegen.cli import main
+from stepgrad.symbolic import limits
+from stepgrad.symbolic.spec import MAX_PARAMETERS, SpecError, load, parse
 
 #: A small valid spec; each test spoils one thing in it.
 GOOD = """\
@@ -166,7 +166,7 @@ def test_progress_reports_at_most_once_a_second(monkeypatch):
     """progress() writes to its stream only when enabled, and at most once per (fake) second."""
     import io
 
-    from codegen.progress import progress
+    from stepgrad.codegen.progress import progress
 
     now = [0.0]
     stream = io.StringIO()
@@ -201,7 +201,7 @@ def test_read_text_reads_only_regular_files_within_the_cap(tmp_path):
     its size; it drops a UTF-8 byte-order mark and names UTF-16."""
     import os
 
-    from symbolic import inputs
+    from stepgrad.symbolic import inputs
 
     os.mkfifo(tmp_path / "pipe")
     for path, message in ((tmp_path / "pipe", "named pipe"), ("/dev/zero", "device"), (tmp_path, "folder"),
@@ -220,8 +220,8 @@ def test_read_text_reads_only_regular_files_within_the_cap(tmp_path):
 
 def test_prescan_states_each_limit_and_passes_the_built_in_examples():
     """Each cap has its message with the limit and the line; real specs pass untouched."""
-    from symbolic import inputs
-    from symbolic.spec import BUILTIN_DIR, builtin_names
+    from stepgrad.symbolic import inputs
+    from stepgrad.symbolic.spec import BUILTIN_DIR, builtin_names
     from importlib import resources
 
     for name in builtin_names():

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from codegen import diagram as dg
-from codegen import svg
-from codegen.document import Document, Plot, Section
-from symbolic.spec import load
+from stepgrad.codegen import diagram as dg
+from stepgrad.codegen import svg
+from stepgrad.codegen.document import Document, Plot, Section
+from stepgrad.symbolic.spec import load
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 #: A training run's points as document.training_section makes them: (update, error printed to 6 digits).
@@ -154,7 +154,7 @@ def test_zero_error_sits_on_the_floor():
 
 def test_markdown_links_figures_only_when_named():
     """The Markdown links the SVG files only for a document whose figures are written beside it."""
-    from codegen import formats
+    from stepgrad.codegen import formats
 
     plain = formats.to_markdown(mazur_doc())
     assert ".svg" not in plain and "plotted in the PDF" in plain
@@ -174,9 +174,9 @@ def test_characters_xml_cannot_carry_are_replaced():
 
 def test_figures_carry_stepgrads_mark(tmp_path):
     """A written figure is recognised as stepgrad's, so the next run may replace it, and no other file is."""
-    from codegen import files
+    from stepgrad.codegen import files
 
-    from codegen.render import source_line
+    from stepgrad.codegen.render import source_line
 
     spec = load("mazur")
     doc = mazur_doc(title="a -- b")

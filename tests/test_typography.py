@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from codegen import pipeline
-from symbolic.spec import load
+from stepgrad.codegen import pipeline
+from stepgrad.symbolic.spec import load
 
 from .conftest import ROOT
 

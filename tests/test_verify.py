@@ -8,11 +8,11 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symbolic import naming
-from symbolic.derive import DerivationError, derive
-from symbolic.functions import sigmoid, softplus
-from symbolic.spec import load, parse
-from symbolic.verify import DualEvaluator, verify
+from stepgrad.symbolic import naming
+from stepgrad.symbolic.derive import DerivationError, derive
+from stepgrad.symbolic.functions import sigmoid, softplus
+from stepgrad.symbolic.spec import load, parse
+from stepgrad.symbolic.verify import DualEvaluator, verify
 
 from .conftest import ROOT
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from codegen import check_report, cli
-from symbolic.check import working
-from symbolic.derive import format_value
+from stepgrad.codegen import check_report, cli
+from stepgrad.symbolic.check import working
+from stepgrad.symbolic.derive import format_value
 
 from .conftest import BLOG
 
@@ -178,8 +178,8 @@ def test_check_reads_working_by_extension(tmp_path, suffix, capsys):
 
 def test_a_working_line_with_a_sample_number(tmp_path):
     """Per-sample names read in working lines of a several-sample batch, numbers from that sample."""
-    from symbolic import spec as spec_mod
-    from symbolic.derive import derive
+    from stepgrad.symbolic import spec as spec_mod
+    from stepgrad.symbolic.derive import derive
 
     from .test_worksheet import TWO_SAMPLES
     d = derive(spec_mod.parse(TWO_SAMPLES, "two.toml", "two"))
@@ -285,8 +285,8 @@ def test_numbers_that_do_not_line_up_may_be_parts_of_the_step(mazur_derivation):
 
 def test_deep_network_names_with_commas_and_sample_tags():
     """net_{h1,1}^{(2)} names net_h1_1[2] in a several-sample batch; its numbers come from sample 2."""
-    from symbolic import spec as spec_mod
-    from symbolic.derive import derive
+    from stepgrad.symbolic import spec as spec_mod
+    from stepgrad.symbolic.derive import derive
 
     d = derive(spec_mod.load("softmax_batch"))
     s = d.spec
@@ -339,8 +339,8 @@ def test_stepgrads_own_worked_example_reads_as_correct_working(mazur_worked, maz
 
 def test_per_sample_names_in_plain_formulas(tmp_path):
     """(E_total[1] + E_total[2])/2 names the samples' errors; LaTeX's ^{(1)} inside a formula is listed."""
-    from symbolic import spec as spec_mod
-    from symbolic.derive import derive
+    from stepgrad.symbolic import spec as spec_mod
+    from stepgrad.symbolic.derive import derive
 
     d = derive(spec_mod.load("softmax_batch"))
     e1, e2, e = (format_value(d.values[k]) for k in ("E_total[1]", "E_total[2]", "E_total"))

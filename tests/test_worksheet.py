@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from codegen import check_report, cli, pdf, worksheet
-from symbolic import naming
-from symbolic import spec as spec_mod
-from symbolic.check import Checker
-from symbolic.derive import derive, format_value
+from stepgrad.codegen import check_report, cli, pdf, worksheet
+from stepgrad.symbolic import naming
+from stepgrad.symbolic import spec as spec_mod
+from stepgrad.symbolic.check import Checker
+from stepgrad.symbolic.derive import derive, format_value
 
 needs_tex = pytest.mark.skipif(not pdf.engine_available(), reason="no TeX engine")
 
@@ -283,7 +283,7 @@ def test_output_folder_that_is_a_file_is_refused(tmp_path, capsys):
 ])
 def test_filled_template_of_other_networks_checks_all_correct(tmp_path, shape, activation, output, error, bias):
     """Other activations, errors, bias layouts and depths: the filled template is all correct."""
-    from codegen import newspec
+    from stepgrad.codegen import newspec
 
     path = tmp_path / "s.toml"
     path.write_text(newspec.new_spec(shape, activation, output, error, bias, 3, "0.5", 100))
@@ -302,7 +302,7 @@ def test_filled_template_of_other_networks_checks_all_correct(tmp_path, shape, a
 @needs_tex
 def test_piecewise_functions_compile():
     """ReLU and Huber's cases print in the functions section and the sheet compiles."""
-    from codegen import newspec
+    from stepgrad.codegen import newspec
 
     s = spec_mod.parse(newspec.new_spec("2-2-2", "relu", None, "huber", "per_neuron", 3, "0.5", 100), "r.toml", "r")
     tex = worksheet.question_latex(derive(s), "r.toml", "r-answers.toml")

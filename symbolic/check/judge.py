@@ -1155,7 +1155,7 @@ def formula_text(expr: sp.Expr) -> str:
 def check_text(derivation: Derivation, text: str, where: str, options: Options | None = None) -> Report:
     """Check an answers file's text against a derivation.
 
-    >>> from symbolic import spec, derive
+    >>> from stepgrad.symbolic import spec, derive
     >>> r = check_text(derive.derive(spec.load("mazur")), '"out_h1" = 0.59327', "a.toml")
     >>> r.results[0].verdict
     'correct'

@@ -1096,7 +1096,7 @@ def check_working(derivation: Derivation, text: str, where: str,
 
     Kinds are ``formula``, ``numbers``, ``value``, or ``line`` for a line not read.
 
-    >>> from symbolic import spec, derive
+    >>> from stepgrad.symbolic import spec, derive
     >>> r, kinds = check_working(derive.derive(spec.load("mazur")),
     ...     "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775", "w.txt")
     >>> [(k, x.verdict) for k, x in zip(kinds, r.results)]
