@@ -1,0 +1,746 @@
+"""stepgrad from Python: load a spec, derive, render, generate the gradient module, train, check.
+
+Every function takes a spec in any form :func:`load` reads (a path, TOML text, a dict, a
+built-in example's name, or a :class:`Network` already loaded) and returns a frozen
+dataclass with ``to_dict()``.  A problem in the input raises :class:`SpecError` (a
+``ValueError``) with the same one-line message the command line prints; nothing here
+prints or writes a file.
+
+Numbers: ``values`` mappings hold floats; ``exact`` mappings and ``to_dict()`` hold decimal
+strings with 20 significant digits (a trained value only the digits training proved), as
+``stepgrad values --format json`` prints them.
+
+>>> import stepgrad
+>>> stepgrad.derive("mazur").shown["out_o1"]
+'0.751365070'
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Union
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from .codegen import check_report, document, escape, npmodule, pdf, pipeline, svg
+from .codegen.diagram import layout as _layout
+from .codegen.printers import number_text
+from .symbolic import inputs, limits, naming
+from .symbolic.check import Options as _CheckOptions
+from .symbolic.check.answers import blank_keys as _blank_keys
+from .symbolic.check.working import check_working as _check_working
+from .symbolic.derive import DerivationError, format_value, full_value, train as _train
+from .symbolic.spec import MAX_STEPS, Spec, SpecError, builtin_names, is_path, parse as _parse, resolve
+
+__all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "Step", "Derivation", "Training",
+           "Verdict", "CheckResult", "load", "configure", "derive", "render", "gradient_module", "train", "check"]
+
+#: TeX failed while making a PDF (a RuntimeError: the input was fine, the TeX run was not).
+TexError = pdf.TexError
+
+#: Everything :func:`load` accepts.
+Source = Union["Network", Spec, str, os.PathLike, Mapping]
+
+
+class FrozenMap(Mapping):
+    """A read-only, hashable, ordered mapping (the results' ``values``, ``exact`` and the like).
+
+    >>> m = FrozenMap({"w5": 0.4})
+    >>> m["w5"], dict(m)
+    (0.4, {'w5': 0.4})
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, items: Mapping | tuple = ()):
+        object.__setattr__(self, "_data", dict(items))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("FrozenMap is read-only")
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._data.items()))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+
+# -- loading ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Network:
+    """A validated spec and the name generated files show for it; shows itself as an SVG figure in Jupyter.
+
+    >>> net = load("mazur")
+    >>> net.name, net.layers
+    ('mazur', (('i1', 'i2'), ('h1', 'h2'), ('o1', 'o2')))
+    """
+
+    spec: Spec = field(repr=False)
+    #: How generated files name the spec (the built-in name, or the file's name).
+    source: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def layers(self) -> tuple[tuple[str, ...], ...]:
+        """Each layer's neuron names, input layer first."""
+        return tuple(layer.neurons for layer in self.spec.layers)
+
+    @property
+    def parameters(self) -> FrozenMap:
+        """The initial value of every weight and bias, as exact decimal strings ("0.15")."""
+        return FrozenMap((name, number_text(value)) for name, value in self.spec.initial)
+
+    def __repr__(self) -> str:
+        shape = "-".join(str(len(n)) for n in self.layers)
+        return f"Network({self.name!r}, {shape}, {len(self.spec.parameters)} parameters)"
+
+    def to_dict(self) -> dict:
+        """The spec as plain JSON-ready data (numbers as exact decimal strings)."""
+        s = self.spec
+        t = s.training
+        return {
+            "name": s.name, "title": s.title, "source": self.source,
+            "layers": [{"neurons": list(layer.neurons), "activation": layer.activation,
+                        **({"slope": number_text(layer.slope)} if layer.slope is not None else {})}
+                       for layer in s.layers],
+            "weights": [{"name": w.name, "from": w.src, "to": w.dst} for w in s.weights],
+            "biases": [{"name": b.name, "neurons": list(b.neurons), "trainable": b.trainable} for b in s.biases],
+            "error": s.error,
+            "parameters": dict(self.parameters),
+            "samples": [{"inputs": {n: number_text(v) for n, v in x.inputs},
+                         "targets": {n: number_text(v) for n, v in x.targets}} for x in s.samples],
+            "training": {"learning_rate": number_text(t.learning_rate), "steps": t.steps,
+                         "batch_size": t.batch_size, "reduction": t.reduction,
+                         "hidden_deltas": t.hidden_deltas, "count_rounds": t.count_rounds},
+        }
+
+    def svg(self) -> str | None:
+        """The network drawn as SVG (as the worked example draws it), or None when it is too large to draw."""
+        if sum(len(layer.neurons) for layer in self.spec.layers) > document.DIAGRAM_LIMIT:
+            return None
+        return svg.network_svg(_layout(self.spec), self.spec.title)
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg()
+
+
+#: The name a spec given as TOML text or a dict gets, unless load() is given one.
+DEFAULT_NAME = "network"
+#: Nesting a dict spec may have (the spec files' cap).
+_MAX_DEPTH = inputs.SPEC_CAPS.max_depth
+
+
+def load(source: Source, *, name: str | None = None, max_parameters: int | None = None) -> Network:
+    """Load and validate a spec: a path, TOML text, a dict, or a built-in example's name.
+
+    A ``str`` holding a line break is TOML text; any other ``str`` is read as the command
+    line reads its SPEC argument (a path when it holds '/' or ends in '.toml', else a
+    built-in example's name); a :class:`pathlib.Path` is always a file.  TOML text and
+    dicts go through the same size caps and checks as a file.  *name* names a spec given as
+    text or a dict (default "network"); *max_parameters* refuses a larger network while it
+    is read.
+
+    >>> load("mazur").spec.training.learning_rate
+    1/2
+    >>> load({"layers": [{"size": 1}, {"size": 1}], "parameters": {"w1": 0.5, "b_o1": 0},
+    ...       "samples": [{"inputs": [1], "targets": [0]}], "training": {"learning_rate": 0.1}}).layers
+    (('i1',), ('o1',))
+    """
+    if isinstance(source, Network):
+        return source
+    if isinstance(source, Spec):
+        return Network(source, name or source.name)
+    if isinstance(source, Mapping):
+        where = "<dict>"
+        text = _toml_document(source, where)
+        return Network(_parse_text(text, where, name or DEFAULT_NAME, max_parameters, lines=False),
+                       name or DEFAULT_NAME)
+    if isinstance(source, os.PathLike):
+        path = os.fspath(source)
+        if isinstance(path, bytes):
+            raise SpecError("a spec's path must be text, not bytes")
+        shown = inputs.shorten(path, 200)
+        text = inputs.read_text(path, "spec file", inputs.SPEC_CAPS.max_bytes, shown=shown)
+        stem = Path(path).stem if path.endswith(".toml") else Path(path).name
+        return Network(_parse_text(text, shown, name or stem, max_parameters), Path(path).name)
+    if isinstance(source, str):
+        if "\n" in source:
+            return Network(_parse_text(source, "<string>", name or DEFAULT_NAME, max_parameters), name or DEFAULT_NAME)
+        where, text = resolve(source)
+        stem = Path(where).stem if where.endswith(".toml") else where
+        shown = inputs.shorten(where, 200) if is_path(source) else where
+        display = Path(source).name if is_path(source) else source
+        return Network(_parse_text(text, shown, name or stem, max_parameters), display)
+    raise SpecError(f"a spec is a path, TOML text, a dict or a built-in name ({', '.join(builtin_names())}), "
+                    f"not {type(source).__name__}")
+
+
+def _parse_text(text: str, where: str, name: str, max_parameters: int | None, lines: bool = True) -> Spec:
+    """Parse TOML text as a spec, within a spec file's size cap; without *lines*, messages name no line."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > inputs.SPEC_CAPS.max_bytes:
+        raise SpecError(f"{where}: is {size} bytes; a spec may have at most "
+                        f"{inputs.SPEC_CAPS.max_bytes // (1024 * 1024)} MiB")
+    try:
+        return _parse(text, where, default_name=name, max_parameters=max_parameters)
+    except SpecError as exc:
+        if lines:
+            raise
+        # a dict has no lines: the message names the key alone
+        raise SpecError(re.sub(rf"^{re.escape(where)}:\d+:", f"{where}:", str(exc))) from None
+
+
+def _toml_document(doc: Mapping, where: str) -> str:
+    """Write a dict as TOML text (each top-level key on its line, nested tables inline) for the spec reader."""
+    budget = [inputs.SPEC_CAPS.max_bytes]
+    lines = []
+    for key, value in doc.items():
+        lines.append(f"{_toml_key(key, where)} = {_toml_value(value, str(key), where, 1, budget)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: object, where: str) -> str:
+    if not isinstance(key, str):
+        raise SpecError(f"{where}: {inputs.shorten(key)}: a key must be text, not {type(key).__name__}")
+    return _toml_string(key, where)
+
+
+def _toml_string(text: str, where: str) -> str:
+    """A TOML basic string holding *text* exactly: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            raise SpecError(f"{where}: {inputs.shorten(text)}: not valid text (a lone surrogate)")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any, key: str, where: str, depth: int, budget: list) -> str:
+    """One value as TOML; nesting beyond a spec file's cap, or text beyond its size, is refused."""
+    if depth > _MAX_DEPTH:
+        raise SpecError(f"{where}: {inputs.shorten(key, 80)}: nested too deeply (at most {_MAX_DEPTH} levels)")
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        if abs(value) >= 10 ** inputs.SPEC_CAPS.max_digits:
+            raise SpecError(f"{where}: {inputs.shorten(key, 80)}: a number of more than "
+                            f"{inputs.SPEC_CAPS.max_digits} digits")
+        text = str(value)
+    elif isinstance(value, (float, Decimal)):
+        if isinstance(value, float) and not math.isfinite(value) or isinstance(value, Decimal) and not value.is_finite():
+            text = "nan" if value != value else ("-inf" if value < 0 else "inf")
+        else:
+            text = repr(value) if isinstance(value, float) else str(value)
+            if isinstance(value, Decimal) and "E" not in text and "." not in text:
+                text += ".0"  # a Decimal stays a TOML float (kept exact), as 0.5 in a file would be
+    elif isinstance(value, str):
+        text = _toml_string(value, where)
+    elif isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{_toml_key(k, where)} = {_toml_value(v, f'{key}.{k}', where, depth + 1, budget)}"
+                               for k, v in value.items()) + "}"
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(_toml_value(v, f"{key}[{k}]", where, depth + 1, budget)
+                               for k, v in enumerate(value)) + "]"
+    else:
+        raise SpecError(f"{where}: {inputs.shorten(key, 80)}: a value of type {type(value).__name__} cannot be "
+                        "read; use numbers, text, true/false, lists and dicts")
+    budget[0] -= len(text)
+    if budget[0] < 0:
+        raise SpecError(f"{where}: larger than {inputs.SPEC_CAPS.max_bytes // (1024 * 1024)} MiB, "
+                        "the most a spec may have")
+    return text
+
+
+_CHOICES = {"hidden_deltas": ("original", "updated"), "count_rounds": ("updates", "forward_passes")}
+
+
+def configure(spec: Source, *, steps: int | None = None, hidden_deltas: str | None = None,
+              count_rounds: str | None = None, train_biases: bool = False) -> Network:
+    """Return the network with the command line's variant options applied (None keeps the spec's).
+
+    *steps* is the number of training updates (1 to 1000000); *hidden_deltas* "updated" makes the
+    hidden deltas use the already-updated output weights (the post's 0.291027924); *count_rounds*
+    "forward_passes" takes round N's error in the N-th forward pass; *train_biases* trains every bias.
+
+    >>> configure("mazur", hidden_deltas="updated").spec.training.hidden_deltas
+    'updated'
+    """
+    net = load(spec)
+    changes: dict[str, Any] = {}
+    if steps is not None:
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+            raise SpecError(f"steps: must be a whole number between 1 and {MAX_STEPS}, not {inputs.shorten(steps)}")
+        changes["steps"] = steps
+    for option, value in (("hidden_deltas", hidden_deltas), ("count_rounds", count_rounds)):
+        if value is None:
+            continue
+        if value not in _CHOICES[option]:
+            raise SpecError(f"{option}: unknown value {inputs.shorten(value)!r}; expected one of: "
+                            f"{', '.join(_CHOICES[option])}")
+        changes[option] = value
+    if changes.get("hidden_deltas") == "updated" and net.spec.training.batch_size != 1:
+        raise SpecError(f"{net.source}: --hidden-deltas updated needs online training (one sample per update)")
+    out = net.spec.with_training(**changes) if changes else net.spec
+    if train_biases:
+        out = out.with_biases_trainable()
+    return Network(out, net.source) if out is not net.spec else net
+
+
+# -- deriving --------------------------------------------------------------------------
+
+class _Names(StrPrinter):
+    """Formulas in canonical names (dE_total/dout_o1 * dout_o1/dnet_o1), as the checker's messages write them."""
+
+    def _print_Symbol(self, expr):
+        return expr.name
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the derivation: name = formula = numbers = value."""
+
+    #: The quantity's canonical name (net_h1, dE_total/dw5, w5+; with several samples net_h1[2]).
+    name: str
+    #: forward, error, output, hidden, bias, batch or update.
+    section: str
+    #: The formula in canonical names ("w1*i1 + w2*i2 + b1").
+    formula: str
+    #: The whole line in LaTeX, as the worked example writes it: lhs = formula = numbers = value.
+    latex: str
+    value: float
+    #: The value with 20 significant digits.
+    exact: str
+    #: The value as the post prints it (9 decimals, at least 6 significant digits).
+    shown: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "section": self.section, "formula": self.formula, "latex": self.latex,
+                "value": self.exact, "shown": self.shown}
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A verified derivation: its steps, and every canonical value (the first update's, and the state after
+    the spec's training steps); shows itself as the worked example's Markdown in Jupyter."""
+
+    network: Network
+    steps: tuple[Step, ...] = field(repr=False)
+    #: Every quantity, as ``stepgrad values`` lists it, as a float.
+    values: FrozenMap = field(repr=False)
+    #: The same with 20 significant digits (trained values: the digits training proved).
+    exact: FrozenMap = field(repr=False)
+    #: The same as the post prints them.
+    shown: FrozenMap = field(repr=False)
+    #: None chooses by size, True derives every neuron in full, False one per layer.
+    expand: bool | None = None
+    _stage: pipeline.Verified = field(repr=False, compare=False, default=None)
+
+    def to_dict(self) -> dict:
+        return {"network": self.network.to_dict(), "steps": [s.to_dict() for s in self.steps],
+                "values": dict(self.exact)}
+
+    @functools.cached_property
+    def worked_example(self) -> pipeline.WorkedExample:
+        """The worked example's document (LaTeX and Markdown), built when first asked for."""
+        spec = self.network.spec
+        expand = self.expand if self.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
+        limits.check_size(spec, "derive", summary=not expand)
+        return pipeline.worked_example(spec, self.network.source, expand)
+
+    @property
+    def markdown(self) -> str:
+        """The worked example in Markdown with $math$."""
+        return self.worked_example.markdown
+
+    @property
+    def latex(self) -> str:
+        """The worked example's LaTeX source."""
+        return self.worked_example.tex
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+
+def derive(spec: Source, *, expand: bool | None = None, **options) -> Derivation:
+    """Derive and verify the spec's first update, and train for its steps; *options* as :func:`configure`.
+
+    *expand* shapes the worked example: True every neuron in full, False one per layer, None by size.
+
+    >>> d = derive("mazur")
+    >>> d.shown["E_total"], d.shown["w5+"]
+    ('0.298371109', '0.358916480')
+    >>> d.steps[0].formula, d.steps[0].shown
+    ('w1*i1 + w2*i2 + b1*1', '0.3775')
+    """
+    net = configure(spec, **options)
+    s = net.spec
+    limits.check_size(s, "values", steps=s.training.steps)
+    stage = pipeline.verified(s)
+    raw = pipeline.values(s, s.training.steps)
+    return Derivation(net, _steps(stage), FrozenMap((k, float(v)) for k, v in raw.items()),
+                      FrozenMap((k, full_value(v)) for k, v in raw.items()),
+                      FrozenMap((k, format_value(v)) for k, v in raw.items()), expand, stage)
+
+
+def _steps(stage: pipeline.Verified) -> tuple[Step, ...]:
+    """Every step of the derivation, each sample's own for several samples, in the derivation's order."""
+    d = stage.derivation
+    single = len(d.batch) == 1
+    combined = document.batch_values(d)
+    own = {s: document.sample_values(d, s) for s in d.batch}
+    printer = _Names({"order": "none"})
+    out = []
+    for step in d.steps:
+        samples = d.batch if step.per_sample and not single else (d.batch[0],)
+        for s in samples:
+            tag = f"^{{({s + 1})}}" if step.per_sample and not single else ""
+            eq = document.equation(step, own[s] if step.per_sample or single else combined, tag)
+            name = d.value_name(step, s)
+            value = d.values[name]
+            out.append(Step(name, step.section, printer.doprint(step.rhs), " = ".join((eq.lhs,) + eq.forms),
+                            float(value), full_value(value), format_value(value)))
+    return tuple(out)
+
+
+FORMATS = ("markdown", "latex", "pdf")
+_ALIASES = {"md": "markdown", "tex": "latex"}
+
+
+def render(result: "Derivation | CheckResult | Source", format: str = "markdown") -> str | bytes:
+    """Render a derivation (markdown, latex, pdf) or a check (text, markdown, latex, pdf, json).
+
+    Anything else :func:`load` reads is derived first.  PDF comes back as bytes: TeX runs in
+    a private temporary folder that is removed afterwards (a missing TeX engine raises
+    :class:`SpecError` saying how to install one).
+
+    >>> render("mazur", "latex").startswith("%")
+    True
+    """
+    fmt = _ALIASES.get(format, format) if isinstance(format, str) else format
+    if isinstance(result, CheckResult):
+        return result.render(fmt)
+    if not isinstance(result, Derivation):
+        result = derive(result)
+    if fmt not in FORMATS:
+        raise SpecError(f"format: unknown format {inputs.shorten(format)!r}; expected one of: {', '.join(FORMATS)}")
+    if fmt == "markdown":
+        return result.markdown
+    if fmt == "latex":
+        return result.latex
+    _engine()
+    spec = result.network.spec
+    expand = result.expand if result.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
+    limits.check_size(spec, "derive", summary=not expand, pdf=True)
+    return pdf.compile_pdf(result.latex)
+
+
+def _engine() -> None:
+    if not pdf.engine_available():
+        raise SpecError(pdf.INSTALL_HINT + "; or render markdown or latex")
+
+
+MODULE_FORMS = ("auto", "scalar", "numpy")
+
+
+def gradient_module(spec: Source, form: str = "auto", **options) -> str:
+    """Generate the gradient module's Python source; *form* "scalar" (straight-line Python over math),
+    "numpy" (vectorized per layer) or "auto" (by size); *options* as :func:`configure`.
+
+    >>> "def gradients(" in gradient_module("mazur")
+    True
+    """
+    if form not in MODULE_FORMS:
+        raise SpecError(f"form: unknown value {inputs.shorten(form)!r}; expected one of: {', '.join(MODULE_FORMS)}")
+    net = configure(spec, **options)
+    chosen = npmodule.choose_form(net.spec) if form == "auto" else form
+    limits.check_size(net.spec, "module", form=chosen)
+    return pipeline.module(net.spec, net.source, chosen)
+
+
+# -- training --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Training:
+    """What training for some number of updates gave: the error after each update and the final parameters."""
+
+    network: Network
+    #: The number of updates.
+    steps: int
+    #: E_total over the whole training set after u updates, u = 0 .. steps.
+    errors: tuple[float, ...] = field(repr=False)
+    #: E_total at the worked example's checkpoints (0, 1, 10, ..., steps): update -> decimal string, every
+    #: digit proven.
+    checkpoints: FrozenMap = field(repr=False)
+    #: Every weight and bias after the last update, as floats.
+    parameters: FrozenMap = field(repr=False)
+    #: The same with the digits training proved.
+    exact: FrozenMap = field(repr=False)
+
+    @property
+    def final_error(self) -> float:
+        return self.errors[-1]
+
+    def to_dict(self) -> dict:
+        return {"network": self.network.name, "steps": self.steps,
+                "checkpoints": {str(u): e for u, e in self.checkpoints.items()},
+                "parameters": dict(self.exact), "errors": list(self.errors)}
+
+
+def train(spec: Source, steps: int | None = None, **options) -> Training:
+    """Train for *steps* updates (default: the spec's); *options* as :func:`configure`.
+
+    >>> t = train("mazur", 10000)
+    >>> t.checkpoints[10000]
+    '0.00003510187783'
+    """
+    net = configure(spec, steps=steps, **options)
+    s = net.spec
+    n = s.training.steps
+    limits.check_size(s, "values", steps=n)
+    stage = pipeline.verified(s)
+    marks = tuple(document.checkpoints(n))
+    trajectory = _train(stage.derivation, n, snapshots=tuple(sorted(set(marks) | {n})))
+    final = trajectory.snapshots[n]
+    return Training(net, n, tuple(float(e) for e in trajectory.errors),
+                    FrozenMap((u, full_value(trajectory.errors[u]) if u > 1 else full_value(
+                        trajectory.snapshots[u][naming.E_TOTAL])) for u in marks),
+                    FrozenMap((p, float(final[p])) for p in s.parameters),
+                    FrozenMap((p, full_value(final[p])) for p in s.parameters))
+
+
+# -- checking --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one answer (or one part of a line of pasted working)."""
+
+    quantity: str
+    #: The answer as written.
+    given: str
+    #: The true value (or for a formula, the formula), "" when stepgrad does not know the quantity.
+    expected: str
+    #: correct, consistent (right from an earlier wrong answer), wrong, unknown, unreadable or blank.
+    verdict: str
+    #: The mistakes found (stable codes; the README lists them).
+    codes: tuple[str, ...]
+    #: What went wrong, in a sentence or two ("" when correct).
+    message: str
+    #: The answer's line in the file or text, when known.
+    line: int | None = None
+    #: For pasted working: formula, numbers, value, or line (a line not read).
+    part: str | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict in check_report.CREDITED
+
+    def to_dict(self) -> dict:
+        return {"quantity": self.quantity, "given": self.given, "expected": self.expected, "verdict": self.verdict,
+                "codes": list(self.codes), "message": self.message, "line": self.line, "part": self.part}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check of a student's answers; shows itself as a table of verdicts in Jupyter."""
+
+    network: Network
+    #: The answers' file name, or "<answers>" / "<working>" for a dict or text.
+    where: str
+    verdicts: tuple[Verdict, ...]
+    #: Keys left blank (counted, not judged).
+    blank: tuple[str, ...] = ()
+    #: Whether the answers were pasted working (lines of formula = numbers = value).
+    working: bool = False
+    _report: Any = field(repr=False, compare=False, default=None)
+    _parts: tuple[str, ...] = field(repr=False, compare=False, default=())
+
+    @property
+    def score(self) -> int:
+        return sum(v.correct for v in self.verdicts)
+
+    @property
+    def total(self) -> int:
+        return len(self.verdicts)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every answer is right, 1 otherwise (nothing answered is not a pass), as the command line."""
+        return 0 if self.verdicts and all(v.verdict == "correct" for v in self.verdicts) else 1
+
+    def to_dict(self) -> dict:
+        """The same JSON document as ``stepgrad check --format json`` (schema "stepgrad-check/1")."""
+        return json.loads(self.render("json"))
+
+    def render(self, format: str = "text") -> str | bytes:
+        """The feedback as text, markdown, latex, json or pdf (bytes), as ``stepgrad check`` writes it."""
+        fmt = _ALIASES.get(format, format) if isinstance(format, str) else format
+        formats = ("text", "markdown", "latex", "json", "pdf")
+        if fmt not in formats:
+            raise SpecError(f"format: unknown format {inputs.shorten(format)!r}; expected one of: {', '.join(formats)}")
+        if fmt == "pdf":
+            _engine()
+        cli_format = {"markdown": "md", "latex": "pdf", "pdf": "pdf"}.get(fmt, fmt)
+        if self.working:
+            text = check_report.render_working(self._report, self._parts, cli_format, False, self.network.source)
+        else:
+            text = check_report.render(self._report, cli_format, False, self.network.source, self.blank)
+        return pdf.compile_pdf(text) if fmt == "pdf" else text
+
+    def _rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """Each verdict's cells as plain text: mark, quantity, given, expected, verdict, message."""
+        return [(check_report.MARKS.get(v.verdict, "?"), v.quantity if v.part is None or v.part == "line"
+                 else f"{v.quantity} ({v.part}, line {v.line})", v.given, v.expected, v.verdict, v.message)
+                for v in self.verdicts] + [("·", k, "", "", "blank", "") for k in self.blank]
+
+    def _summary(self) -> str:
+        left = f" {len(self.blank)} left blank." if self.blank else ""
+        return f"{self.score} of {self.total} correct.{left}"
+
+    def _repr_markdown_(self) -> str:
+        cut = check_report._cut
+        lines = [f"**{escape.markdown(self.network.title)}**: {escape.markdown(self._summary())}", "",
+                 "| | quantity | given | expected | verdict | why |", "|---|---|---|---|---|---|"]
+        for mark, quantity, given, expected, verdict, message in self._rows():
+            cells = (escape.markdown(mark), escape.md_code(cut(quantity), table=True),
+                     escape.md_code(cut(given), table=True) if given else "",
+                     escape.md_code(cut(expected, 200), table=True) if expected else "",
+                     escape.markdown(verdict), escape.markdown(message).replace("|", "\\|"))
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+    def _repr_html_(self) -> str:
+        cut = check_report._cut
+        x = escape.xml
+        rows = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in (
+            x(mark), f"<code>{x(cut(quantity))}</code>", f"<code>{x(cut(given))}</code>",
+            f"<code>{x(cut(expected, 200))}</code>", x(verdict), x(message))) + "</tr>\n"
+            for mark, quantity, given, expected, verdict, message in self._rows())
+        return (f"<p><b>{x(self.network.title)}</b>: {x(self._summary())}</p>\n<table>\n<thead><tr><th></th>"
+                "<th>quantity</th><th>given</th><th>expected</th><th>verdict</th><th>why</th></tr></thead>\n"
+                f"<tbody>\n{rows}</tbody>\n</table>\n")
+
+
+#: Where answers given as a dict or as text are said to come from, in verdicts and feedback.
+DICT_ANSWERS = "<answers>"
+TEXT_WORKING = "<working>"
+ANSWER_KINDS = ("answers", "working")
+
+
+def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | None = None, min_digits: int = 3,
+          rtol: float | None = None, **options) -> CheckResult:
+    """Check a student's answers: a dict {name: number or formula}, a path to an answers file, or pasted working.
+
+    A ``str`` holding a line break or an '=' is text: an answers file's TOML when it reads as
+    TOML, else pasted working (lines like 'net_h1 = w1*i1 + w2*i2 + b1 = ... = 0.3775');
+    *kind* "answers" or "working" says which.  Any other ``str`` or a path is a file, read as
+    the command line reads it (.md, .tex and .txt files are pasted working).  Numbers keep the
+    digits written (a float's shortest repr).  *min_digits* and *rtol* as ``stepgrad check``;
+    *options* as :func:`configure`.
+
+    >>> r = check("mazur", {"out_o1": 0.75136507, "E_total": 0.2984, "w5+": 0.4})
+    >>> [v.verdict for v in r.verdicts], r.score
+    (['correct', 'correct', 'wrong'], 2)
+    """
+    if kind is not None and kind not in ANSWER_KINDS:
+        raise SpecError(f"kind: unknown value {inputs.shorten(kind)!r}; expected one of: {', '.join(ANSWER_KINDS)}")
+    if isinstance(min_digits, bool) or not isinstance(min_digits, int) or not 1 <= min_digits <= 20 or (
+            rtol is not None and not 0 <= rtol < 1):
+        raise SpecError("--min-digits must be 1 to 20 and --rtol between 0 and 1")
+    net = configure(spec, **options)
+    check_options = _CheckOptions(min_digits=min_digits, rtol=rtol)
+    if isinstance(answers, Mapping):
+        text, where, working = _toml_document(answers, DICT_ANSWERS), DICT_ANSWERS, kind == "working"
+    elif isinstance(answers, str) and ("\n" in answers or "=" in answers):
+        where = TEXT_WORKING if kind != "answers" else DICT_ANSWERS
+        text = answers
+        _within(text, where)
+        working = kind == "working" or (kind is None and not _reads_as_toml(text))
+        where = TEXT_WORKING if working else DICT_ANSWERS
+    elif isinstance(answers, (str, os.PathLike)):
+        path = os.fspath(answers)
+        if isinstance(path, bytes):
+            raise SpecError("an answers file's path must be text, not bytes")
+        text = check_report.read_answers(path)
+        where = path
+        working = kind == "working" or (kind is None and Path(path).suffix.lower() in check_report.WORKING)
+    else:
+        raise SpecError(f"answers are a dict, a path or text, not {type(answers).__name__}")
+    return _check_text(net, text, where, working, check_options)
+
+
+def _within(text: str, where: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > inputs.ANSWERS_CAPS.max_bytes:
+        raise SpecError(f"{where}: is {size} bytes; answers may have at most "
+                        f"{inputs.ANSWERS_CAPS.max_bytes // (1024 * 1024)} MiB")
+
+
+def _reads_as_toml(text: str) -> bool:
+    """Whether text reads as an answers file's TOML (within the answers caps)."""
+    try:
+        inputs.prescan(text, "<answers>", inputs.ANSWERS_CAPS)
+        return bool(tomllib.loads(text, parse_float=Decimal))
+    except (SpecError, tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return False
+
+
+def _check_text(net: Network, text: str, where: str, working: bool, options: _CheckOptions) -> CheckResult:
+    """Check answers text as ``stepgrad check`` does: the same caps, budgets and verdicts."""
+    spec = net.spec
+    shown = inputs.shorten(where, 200)
+    if working:
+        limits.check_size(spec, "check")
+        report, parts = _check_working(pipeline.derivation(spec), text, where, options)
+        labelled = check_report._working_labels(report, parts)
+        records = check_report.as_records(labelled)
+        verdicts = tuple(Verdict(rec["quantity"], r.answer.text, rec["expected"], r.verdict, r.codes,
+                                 check_report.explanation(r), r.answer.line, part)
+                         for rec, r, part in zip(records, report.results, parts))
+        return CheckResult(net, where, verdicts, (), True, report, parts)
+    inputs.prescan(text, shown, inputs.ANSWERS_CAPS)
+    rounds = max((int(n) for n in re.findall(r"@(\d{1,12})", text)), default=0)
+    if rounds > MAX_STEPS:
+        raise SpecError(f"{shown}: an answer after {rounds} updates; stepgrad trains for at most {MAX_STEPS}")
+    limits.check_size(spec, "check", rounds=rounds)
+    from .codegen.marking import check_answers
+    report = check_answers(pipeline.derivation(spec), text, where, options)
+    blank = _blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_answers read it
+    verdicts = tuple(Verdict(r.quantity, r.answer.text, r.expected, r.verdict, r.codes, check_report.explanation(r),
+                             r.answer.line) for r in report.results)
+    return CheckResult(net, where, verdicts, blank, False, report)
