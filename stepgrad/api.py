@@ -40,7 +40,7 @@ from .symbolic.check import Options as _CheckOptions
 from .symbolic.check.answers import blank_keys as _blank_keys
 from .symbolic.check.working import check_working as _check_working
 from .symbolic.derive import DerivationError, format_value, full_value, train as _train
-from .symbolic.spec import MAX_STEPS, Spec, SpecError, builtin_names, is_path, parse as _parse, resolve
+from .symbolic.spec import MAX_STEPS, Spec, SpecError, builtin_names, is_path, load as _load_spec, parse as _parse
 
 __all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "Step", "Derivation", "Training",
            "Verdict", "CheckResult", "load", "configure", "derive", "render", "gradient_module", "train", "check"]
@@ -160,7 +160,7 @@ DEFAULT_NAME = "network"
 _MAX_DEPTH = inputs.SPEC_CAPS.max_depth
 
 
-def load(source: Source, *, name: str | None = None, max_parameters: int | None = None) -> Network:
+def load(source: Source, *, name: str | None = None, max_parameters: int | None = None, instead: str = "") -> Network:
     """Load and validate a spec: a path, TOML text, a dict, or a built-in example's name.
 
     A ``str`` holding a line break is TOML text; any other ``str`` is read as the command
@@ -168,7 +168,7 @@ def load(source: Source, *, name: str | None = None, max_parameters: int | None 
     built-in example's name); a :class:`pathlib.Path` is always a file.  TOML text and
     dicts go through the same size caps and checks as a file.  *name* names a spec given as
     text or a dict (default "network"); *max_parameters* refuses a larger network while it
-    is read.
+    is read, with *instead* appended to the message.
 
     >>> load("mazur").spec.training.learning_rate
     1/2
@@ -183,36 +183,34 @@ def load(source: Source, *, name: str | None = None, max_parameters: int | None 
     if isinstance(source, Mapping):
         where = "<dict>"
         text = _toml_document(source, where)
-        return Network(_parse_text(text, where, name or DEFAULT_NAME, max_parameters, lines=False),
+        return Network(_parse_text(text, where, name or DEFAULT_NAME, max_parameters, lines=False, instead=instead),
                        name or DEFAULT_NAME)
     if isinstance(source, os.PathLike):
         path = os.fspath(source)
         if isinstance(path, bytes):
             raise SpecError("a spec's path must be text, not bytes")
-        shown = inputs.shorten(path, 200)
-        text = inputs.read_text(path, "spec file", inputs.SPEC_CAPS.max_bytes, shown=shown)
+        # read as the command line reads a SPEC path, even one without '/' or '.toml'
+        text = inputs.read_text(path, "spec file", inputs.SPEC_CAPS.max_bytes, shown=inputs.shorten(path, 200))
         stem = Path(path).stem if path.endswith(".toml") else Path(path).name
-        return Network(_parse_text(text, shown, name or stem, max_parameters), Path(path).name)
+        return Network(_parse_text(text, path, name or stem, max_parameters, instead=instead), Path(path).name)
     if isinstance(source, str):
         if "\n" in source:
-            return Network(_parse_text(source, "<string>", name or DEFAULT_NAME, max_parameters), name or DEFAULT_NAME)
-        where, text = resolve(source)
-        stem = Path(where).stem if where.endswith(".toml") else where
-        shown = inputs.shorten(where, 200) if is_path(source) else where
-        display = Path(source).name if is_path(source) else source
-        return Network(_parse_text(text, shown, name or stem, max_parameters), display)
+            return Network(_parse_text(source, "<string>", name or DEFAULT_NAME, max_parameters, instead=instead),
+                           name or DEFAULT_NAME)
+        return Network(_load_spec(source, max_parameters, instead), Path(source).name if is_path(source) else source)
     raise SpecError(f"a spec is a path, TOML text, a dict or a built-in name ({', '.join(builtin_names())}), "
                     f"not {type(source).__name__}")
 
 
-def _parse_text(text: str, where: str, name: str, max_parameters: int | None, lines: bool = True) -> Spec:
+def _parse_text(text: str, where: str, name: str, max_parameters: int | None, lines: bool = True,
+                instead: str = "") -> Spec:
     """Parse TOML text as a spec, within a spec file's size cap; without *lines*, messages name no line."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > inputs.SPEC_CAPS.max_bytes:
         raise SpecError(f"{where}: is {size} bytes; a spec may have at most "
                         f"{inputs.SPEC_CAPS.max_bytes // (1024 * 1024)} MiB")
     try:
-        return _parse(text, where, default_name=name, max_parameters=max_parameters)
+        return _parse(text, where, default_name=name, max_parameters=max_parameters, instead=instead)
     except SpecError as exc:
         if lines:
             raise
