@@ -39,6 +39,7 @@ import argparse  # noqa: E402 - after the start-up handler, on purpose
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from .. import __version__  # noqa: E402
 from ..symbolic import limits  # noqa: E402
 from ..symbolic.derive import DerivationError, format_value, full_value  # noqa: E402
 from ..symbolic import spec as spec_limits  # noqa: E402
@@ -63,6 +64,20 @@ def _terminate(signum, frame):
 
 
 FORMATS = ("pdf", "tex", "md")
+#: Where stdout stands in for a file: '-o -'.
+STDOUT = "-"
+#: The exit codes, as `stepgrad --help` and the README state them.
+EXIT_CODES = """exit codes:
+  0  done; for check, every answer is correct
+  1  check judged the answers and not every one is correct (wrong, unreadable, or
+     nothing answered); marking a class, some submission could not be read
+  2  bad input or usage: one line on stderr naming what and where; nothing written
+  3  internal error (a bug: please report it)
+  130, 143  interrupted (Ctrl-C) or terminated (SIGTERM, SIGHUP)
+
+-o is where the output goes: the file for a command that writes one ('-' for standard
+output where the command can print), the folder for a command that writes several.
+--format json gives machine-readable output (values, check); --json is the same."""
 #: Pages of each built-in example's PDF also written as PNG, for the README.
 PREVIEW_PAGES = (1, 2)
 
@@ -98,7 +113,10 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="stepgrad", description="Derive, explain and check backpropagation, step by step.")
+    parser = _Parser(prog="stepgrad", description="Derive, explain and check backpropagation, step by step.",
+                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"stepgrad {__version__}",
+                        help="print stepgrad's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -143,7 +161,12 @@ def _parser() -> argparse.ArgumentParser:
                        description="Print every canonical quantity (net_h1, dE_total/dw5, w5+, E_total@1, ...) "
                                    "with 20 significant digits.")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--json", action="store_true", help="print a JSON object of name -> value string")
+    p.add_argument("--format", choices=("text", "json"), default=None,
+                   help="text: a table (default); json: an object mapping each name to its value as a string, "
+                        "in the derivation's order")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("-o", "--output", metavar="PATH", help="output file ('-' or none: standard output)")
+    p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
     _variant_options(p)
 
     p = sub.add_parser("check", help="check hand-computed values or formulas",
@@ -171,6 +194,13 @@ def _parser() -> argparse.ArgumentParser:
                         "standard output, and for pdf ANSWERS with .pdf). A class: the folder for every "
                         "NAME-feedback file and the class summary (default: beside each submission)")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+    p.add_argument("--exercise", metavar="DIR",
+                   help="mark each submission against its own variant of the exercise set in DIR (written "
+                        "by stepgrad exercise), found from its answers file's first lines or --roster; "
+                        "answers that are another variant's are flagged")
+    p.add_argument("--roster", metavar="CSV",
+                   help="with --exercise: the class roster (student IDs, the k-th has variant k); a "
+                        "submission's student is its file name's stem")
 
     p = sub.add_parser("worksheet", help="write an exercise: an answers template and a question sheet",
                        description="Write the exercise for SPEC into DIR: NAME-answers.toml (every quantity to "
@@ -275,8 +305,9 @@ def cmd_example(args) -> int:
     previews = want_pdf and pdf.preview_available()
     targets = {}
     figure_targets = {}
+    parent = _output_folder(args, "example")
     for name in names:
-        folder = Path(args.output) / name
+        folder = parent / name
         paths = [folder / f"{name}.tex", folder / f"{name}.md", folder / "gradients.py"]
         paths += [folder / f"{name}.pdf"] if want_pdf else []
         paths += [folder / f"{name}-page{page}.png" for page in PREVIEW_PAGES] if previews else []
@@ -322,9 +353,27 @@ def markdown_with_figures(worked, markdown: Path) -> dict[Path, bytes]:
     return out
 
 
-def _output_path(args, default: str) -> Path | None:
-    """Where the command writes (None: standard output)."""
-    return None if args.output == "-" else Path(args.output or default)
+def _output_path(args, default: str | None) -> Path | None:
+    """Where a command writing one file writes it (None: standard output, '-o -', or no -o and no *default*)."""
+    if args.output == STDOUT or not (args.output or default):
+        return None
+    return Path(args.output or default)
+
+
+def _output_folder(args, command: str) -> Path:
+    """Where a command writing several files writes them: -o names the folder, never standard output."""
+    if args.output == STDOUT:
+        raise SpecError(f"-o -: {command} writes several files, which cannot go to standard output; give -o DIR")
+    return Path(args.output)
+
+
+def _format(args, default: str | None) -> str | None:
+    """The --format asked for, --json being --format json; the two disagreeing is refused."""
+    if getattr(args, "json", False):
+        if args.format not in (None, "json"):
+            raise SpecError(f"--json is --format json, so it cannot go with --format {args.format}")
+        return "json"
+    return args.format or default
 
 
 def _to_stdout_or_file(args, data: bytes, target: Path | None) -> None:
@@ -388,15 +437,19 @@ def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
 
 
 def cmd_values(args) -> int:
+    fmt = _format(args, "text")
+    target = _output_path(args, None)
+    if target is not None:
+        _outputs_checked([target], args.force, args.spec)
     spec, _ = _spec(args)
     limits.check_size(spec, "values", steps=spec.training.steps)
     values = all_values(spec, spec.training.steps)  # the spec's steps, or --steps
-    if args.json:
-        print(json.dumps({k: full_value(v) for k, v in values.items()}, indent=2))
+    if fmt == "json":  # in the derivation's order, as the table
+        text = json.dumps({k: full_value(v) for k, v in values.items()}, indent=2) + "\n"
     else:
         width = max(len(k) for k in values)
-        for k, v in values.items():
-            print(f"{k:<{width}}  {full_value(v):>26}  ({format_value(v)})")
+        text = "".join(f"{k:<{width}}  {full_value(v):>26}  ({format_value(v)})\n" for k, v in values.items())
+    _to_stdout_or_file(args, text.encode(), target)
     return 0
 
 
@@ -404,11 +457,13 @@ def cmd_check(args) -> int:
     from . import check_report, marking
     from ..symbolic.check import Options
 
-    fmt = "json" if args.json else args.format
+    fmt = _format(args, None)
     if not 1 <= args.min_digits <= 20 or (args.rtol is not None and not 0 <= args.rtol < 1):
         raise SpecError("--min-digits must be 1 to 20 and --rtol between 0 and 1")
     options = Options(min_digits=args.min_digits, rtol=args.rtol)
-    if len(args.answers) > 1 or Path(args.answers[0]).is_dir():
+    if args.roster and not args.exercise:
+        raise SpecError("--roster goes with --exercise DIR (the exercise set the roster's variants are in)")
+    if len(args.answers) > 1 or Path(args.answers[0]).is_dir() or args.exercise:
         return _check_class(args, fmt or "md", options)
     if fmt is None and args.output not in (None, "-"):  # -o sheet.md, -o sheet.pdf, -o grades.json
         fmt = {".md": "md", ".json": "json", ".pdf": "pdf"}.get(Path(args.output).suffix.lower())
@@ -442,7 +497,7 @@ def _check_class(args, fmt: str, options) -> int:
     Exit code 0 when every submission was read, 1 when some could not be, 2 (one line, nothing written)
     when none could be.
     """
-    from . import marking
+    from . import marking, variants_marking
     from .render import source_line
 
     if args.output == "-":
@@ -460,21 +515,28 @@ def _check_class(args, fmt: str, options) -> int:
     spec, source = _spec(args)
     where = marking.summary_folder(paths, folder)
     targets = [marking.feedback_path(p, fmt, folder) for p in paths]
-    _outputs_checked(targets + [where / marking.SUMMARY_CSV, where / marking.MISTAKES_MD], args.force,
-                     args.spec, *map(str, paths))
+    summary_json = [where / variants_marking.SUMMARY_JSON] if args.exercise else []
+    _outputs_checked(targets + [where / marking.SUMMARY_CSV, where / marking.MISTAKES_MD] + summary_json,
+                     args.force, args.spec, *map(str, paths), *([args.roster] if args.roster else []))
     limits.check_size(spec, "check")
     if fmt == "pdf":
         limits.check_feedback_sheets(spec, len(paths))
     from ..symbolic.derive import derive
-    derivation = derive(spec)
     compile_pdf = pdf.compile_pdf if fmt == "pdf" else None
-    marked = [marking.mark_one(derivation, p, fmt, options, compile_pdf) for p in paths]
+    if args.exercise:  # each submission against its own variant
+        exercise = variants_marking.load_exercise(spec, Path(args.exercise), args.roster)
+        marked = variants_marking.mark_class(exercise, paths, fmt, options, compile_pdf)
+    else:
+        derivation = derive(spec)
+        marked = [marking.mark_one(derivation, p, fmt, options, compile_pdf) for p in paths]
     if all(m.error for m in marked):  # exit 2 is one line, and nothing is written
         raise SpecError(f"none of the {len(marked)} submissions could be read; the first: {marked[0].error}")
     outputs: dict[Path, bytes] = {t: m.feedback for t, m in zip(targets, marked) if m.feedback is not None}
     outputs[where / marking.SUMMARY_CSV] = marking.summary_csv(marked).encode()
     outputs[where / marking.MISTAKES_MD] = marking.mistakes_markdown(
         spec.name, spec.title, marked, source_line(spec, source)).encode()
+    if args.exercise:
+        outputs[summary_json[0]] = variants_marking.summary_json(spec, exercise, marked).encode()
     _emit(outputs, args.force)
     read = sum(m.error == "" for m in marked)
     for m in marked:
@@ -489,7 +551,7 @@ def cmd_new(args) -> int:
 
     text = newspec.new_spec(args.shape, args.activation, args.output_activation, args.error, args.bias,
                             args.seed, args.learning_rate, args.steps)
-    _to_stdout_or_file(args, text.encode(), Path(args.output) if args.output else None)
+    _to_stdout_or_file(args, text.encode(), _output_path(args, None))
     return 0
 
 
@@ -499,7 +561,7 @@ def cmd_worksheet(args) -> int:
     spec, source = _spec(args)
     stem = Path(source).stem
     names = worksheet.names(stem)
-    folder = Path(args.output)
+    folder = _output_folder(args, "worksheet")
     want_pdf = not args.no_pdf and pdf.engine_available()
     figure = worksheet.picture(spec) is not None
     paths = [folder / names.answers, folder / names.markdown] + ([folder / names.figure] if figure else []) \

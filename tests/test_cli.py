@@ -49,7 +49,7 @@ def test_values_variant_reproduces_post(capsys):
 def test_python_dash_m_help():
     """python -m stepgrad --help works, and every command has --help."""
     assert run("--help").returncode == 0
-    for command in ("example", "derive", "module", "values", "check"):
+    for command in ("example", "derive", "module", "values", "check", "worksheet", "new"):
         result = run(command, "--help")
         assert result.returncode == 0 and "usage" in result.stdout
 
