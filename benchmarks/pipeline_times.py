@@ -152,8 +152,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}\n")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import codegen.cli"], cwd=ROOT, check=True)
-    print(f"start-up (python -c 'import codegen.cli'): {time.perf_counter() - start:.2f} s\n")
+    subprocess.run([sys.executable, "-c", "import stepgrad.codegen.cli"], cwd=ROOT, check=True)
+    print(f"start-up (python -c 'import stepgrad.codegen.cli'): {time.perf_counter() - start:.2f} s\n")
     with tempfile.TemporaryDirectory(prefix="stepgrad-bench-") as tmp:
         print(f"{'command':<52}{'wall':>9}{'CPU':>8}{'target':>9}  verdict (by wall-clock time)")
         for label, cmd, target in COMMANDS:

@@ -457,6 +457,6 @@ def test_choose_form_by_size():
 
 def test_stepgrad_does_not_import_numpy():
     """Importing the generators leaves numpy unimported: it is not a stepgrad dependency."""
-    code = "import sys, codegen.npmodule, codegen.cli; print('numpy' in sys.modules)"
+    code = "import sys, stepgrad.codegen.npmodule, stepgrad.codegen.cli; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
