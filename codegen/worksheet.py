@@ -15,6 +15,7 @@ formulas, and lists what to compute, numbered in the same order as the template.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..symbolic import naming
@@ -31,6 +32,8 @@ from .render import render_template, source_line
 
 #: A quantity's formula is shown in its template comment only up to this many characters.
 MAX_COMMENT_FORMULA = 60
+#: What the answers template tells the student to do once it is filled in (after "... and ").
+CHECK_IT = "run: stepgrad check SPEC THIS-FILE"
 
 
 @dataclass(frozen=True)
@@ -113,20 +116,26 @@ def quantities(derivation: Derivation) -> list[Quantity]:
     return list(out.values())
 
 
-def answers_template(derivation: Derivation) -> str:
+def answers_template(derivation: Derivation, asked: Sequence[Quantity] | None = None,
+                     header: Sequence[str] = (), then: str = CHECK_IT) -> str:
     """The answers template: one quoted key per quantity, value "" and a comment saying what it is.
+
+    *asked* is the quantities to list (default: every one :func:`quantities` gives), *header*
+    extra comment lines after the title (already one line each, safe for a terminal), *then*
+    what to do with the filled-in file.
 
     >>> from stepgrad.symbolic import spec, derive
     >>> print(answers_template(derive.derive(spec.load("mazur"))).splitlines()[5])
     "out_h1"           = ""  # out_h1: output of h1, sigmoid(net_h1)
     """
-    qs = quantities(derivation)
+    qs = quantities(derivation) if asked is None else list(asked)
     if len(qs) > MAX_ANSWERS:
         raise SpecError(f"{derivation.spec.name}: {len(qs)} quantities to compute; an answers file holds at "
                         f"most {MAX_ANSWERS}, so this network is too large for a worksheet")
     keys = [json.dumps(q.name) for q in qs]
     width = max(len(k) for k in keys)
     return render_template("worksheet.toml.j2", title=escape.terminal(derivation.spec.title),
+                           header=[escape.terminal(line) for line in header], then=then,
                            rows=[(k.ljust(width), q.name, q.comment) for k, q in zip(keys, qs)])
 
 
@@ -135,11 +144,12 @@ def answers_template(derivation: Derivation) -> str:
 
 @dataclass(frozen=True)
 class Given:
-    """A row of the given values: the name in LaTeX, what it is, its value."""
+    """A row of the given values: the name in LaTeX, what it is, its value, and its canonical name."""
 
     name: str
     what: str
     value: str
+    key: str = ""
 
 
 def givens(spec: Spec) -> list[Given]:
@@ -149,22 +159,26 @@ def givens(spec: Spec) -> list[Given]:
     for s, sample in enumerate(spec.samples):
         tag = f", sample {s + 1}" if several else ""
         for n, v in sample.inputs:
-            rows.append(Given(naming.latex_name(n), "input" + tag, number_text(v)))
+            rows.append(Given(naming.latex_name(n), "input" + tag, number_text(v),
+                              naming.in_sample(n, s + 1, len(spec.samples))))
         for n, v in sample.targets:
-            rows.append(Given(naming.latex_symbol(naming.target(n)), f"target of {n}{tag}", number_text(v)))
+            rows.append(Given(naming.latex_symbol(naming.target(n)), f"target of {n}{tag}", number_text(v),
+                              naming.in_sample(naming.target(n), s + 1, len(spec.samples))))
     initial = dict(spec.initial)
     for w in spec.weights:
-        rows.append(Given(naming.latex_name(w.name), f"weight from {w.src} to {w.dst}", number_text(initial[w.name])))
+        rows.append(Given(naming.latex_name(w.name), f"weight from {w.src} to {w.dst}", number_text(initial[w.name]),
+                          w.name))
     for b in spec.biases:
         of = "shared by " + ", ".join(b.neurons) if len(b.neurons) > 1 else "of " + b.neurons[0]
         rows.append(Given(naming.latex_name(b.name), f"bias {of} ({'trained' if b.trainable else 'frozen'})",
-                          number_text(initial[b.name])))
-    rows.append(Given(r"\eta", "learning rate", number_text(spec.training.learning_rate)))
+                          number_text(initial[b.name]), b.name))
+    rows.append(Given(r"\eta", "learning rate", number_text(spec.training.learning_rate), "eta"))
     return rows
 
 
-def functions(derivation: Derivation) -> list[tuple[str, str]]:
-    """The activations (per layer) and the error function: (words, a LaTeX equation of the first neuron's)."""
+def functions(derivation: Derivation, error: bool = True) -> list[tuple[str, str]]:
+    """The activations (per layer) and, unless *error* is False, the error function: (words, a LaTeX
+    equation of the first neuron's)."""
     spec = derivation.spec
     first: dict = {}
     for step in derivation.sample_steps:
@@ -177,6 +191,8 @@ def functions(derivation: Derivation) -> list[tuple[str, str]]:
         words = f"Layer {k} ({'output' if k == len(spec.layers) - 1 else 'hidden'}): " \
                 f"{ACTIVATIONS[spec.layers[k].activation].title}"
         out.append((words, f"{naming.latex_symbol(step.name)} = {latex(step.rhs)}" if step else ""))
+    if not error:
+        return out
     error = ERRORS[spec.error]
     e = next((s for (kind, _), s in first.items() if kind == Kind.E), None)
     out.append((f"Error: {error.title}", f"{naming.latex_symbol(e.name)} = {latex(e.rhs)}" if e else ""))
@@ -209,31 +225,39 @@ def picture(spec: Spec) -> Diagram | None:
     return layout(spec)
 
 
-def _sheet(derivation: Derivation, source: str, text, code, answers_name: str) -> dict:
-    """What both question-sheet templates lay out; *text* escapes running text, *code* makes code."""
+def sheet_context(derivation: Derivation, source: str, text, code, answers_name: str,
+                  tasks: Sequence[Quantity] | None = None, given: Sequence[Given] | None = None,
+                  error: bool = True) -> dict:
+    """What the question-sheet templates lay out; *text* escapes running text, *code* makes code.
+
+    *tasks* and *given* default to every quantity and every given value of the spec; *error*
+    False leaves the error function out (for questions that stop before it).
+    """
     spec = derivation.spec
     return {"header": source_line(spec, source), "title": text(spec.title),
-            "givens": [(g.name, text(g.what), g.value) for g in givens(spec)],
-            "functions": [(text(words), eq) for words, eq in functions(derivation)],
+            "givens": [(g.name, text(g.what), g.value) for g in (givens(spec) if given is None else given)],
+            "functions": [(text(words), eq) for words, eq in functions(derivation, error)],
             "training": text(training_words(spec)),
             "answers": code(answers_name),
-            "tasks": [(q.latex, text(q.words), code(q.name)) for q in quantities(derivation)]}
+            "tasks": [(q.latex, text(q.words), code(q.name))
+                      for q in (quantities(derivation) if tasks is None else tasks)]}
 
 
-def _texttt(text: str) -> str:
+def texttt(text: str) -> str:
+    """Text as LaTeX code: escaped, in typewriter type."""
     return r"\texttt{" + escape.tex(text) + "}"
 
 
 def question_latex(derivation: Derivation, source: str, answers_name: str) -> str:
     """The question sheet as LaTeX (for the PDF)."""
     return render_template("worksheet.tex.j2", picture=picture(derivation.spec),
-                           **_sheet(derivation, source, escape.tex, _texttt, answers_name))
+                           **sheet_context(derivation, source, escape.tex, texttt, answers_name))
 
 
 def question_markdown(derivation: Derivation, source: str, answers_name: str, figure: str = "") -> str:
     """The question sheet as Markdown; *figure* names the SVG of the network written beside it ("" for none)."""
     return render_template("worksheet.md.j2", figure=escape.link(figure) if figure else "",
-                           **_sheet(derivation, source, escape.markdown, escape.md_code, answers_name))
+                           **sheet_context(derivation, source, escape.markdown, escape.md_code, answers_name))
 
 
 def network_figure(derivation: Derivation, source: str) -> str | None:
