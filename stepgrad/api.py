@@ -355,19 +355,44 @@ class Step:
 @dataclass(frozen=True)
 class Derivation:
     """A verified derivation: its steps, and every canonical value (the first update's, and the state after
-    the spec's training steps); shows itself as the worked example's Markdown in Jupyter."""
+    the spec's training steps); shows itself as the worked example's Markdown in Jupyter.
+
+    The steps, the values and the worked example are each computed when first read, so that
+    asking for one (``stepgrad derive`` the worked example, ``stepgrad values`` the values) does
+    not pay for the others.
+    """
 
     network: Network
-    steps: tuple[Step, ...] = field(repr=False)
-    #: Every quantity, as ``stepgrad values`` lists it, as a float.
-    values: FrozenMap = field(repr=False)
-    #: The same with 20 significant digits (trained values: the digits training proved).
-    exact: FrozenMap = field(repr=False)
-    #: The same as the post prints them.
-    shown: FrozenMap = field(repr=False)
     #: None chooses by size, True derives every neuron in full, False one per layer.
     expand: bool | None = None
     _stage: pipeline.Verified = field(repr=False, compare=False, default=None)
+
+    @functools.cached_property
+    def steps(self) -> tuple[Step, ...]:
+        """Every step, name = formula = numbers = value, in the derivation's order."""
+        return _steps(self._stage or pipeline.verified(self.network.spec))
+
+    @functools.cached_property
+    def _raw(self) -> dict:
+        """Every quantity's exact value; training longer than the budget is refused first."""
+        s = self.network.spec
+        limits.check_size(s, "values", steps=s.training.steps)
+        return pipeline.values(s, s.training.steps)
+
+    @functools.cached_property
+    def values(self) -> FrozenMap:
+        """Every quantity, as ``stepgrad values`` lists it, as a float."""
+        return FrozenMap((k, float(v)) for k, v in self._raw.items())
+
+    @functools.cached_property
+    def exact(self) -> FrozenMap:
+        """The same with 20 significant digits (trained values: the digits training proved)."""
+        return FrozenMap((k, full_value(v)) for k, v in self._raw.items())
+
+    @functools.cached_property
+    def shown(self) -> FrozenMap:
+        """The same as the post prints them."""
+        return FrozenMap((k, format_value(v)) for k, v in self._raw.items())
 
     def to_dict(self) -> dict:
         return {"network": self.network.to_dict(), "steps": [s.to_dict() for s in self.steps],
@@ -396,7 +421,7 @@ class Derivation:
 
 
 def derive(spec: Source, *, expand: bool | None = None, **options) -> Derivation:
-    """Derive and verify the spec's first update, and train for its steps; *options* as :func:`configure`.
+    """Derive and verify the spec's first update (its values train for the spec's steps); *options* as :func:`configure`.
 
     *expand* shapes the worked example: True every neuron in full, False one per layer, None by size.
 
@@ -407,13 +432,8 @@ def derive(spec: Source, *, expand: bool | None = None, **options) -> Derivation
     ('w1*i1 + w2*i2 + b1*1', '0.3775')
     """
     net = configure(spec, **options)
-    s = net.spec
-    limits.check_size(s, "values", steps=s.training.steps)
-    stage = pipeline.verified(s)
-    raw = pipeline.values(s, s.training.steps)
-    return Derivation(net, _steps(stage), FrozenMap((k, float(v)) for k, v in raw.items()),
-                      FrozenMap((k, full_value(v)) for k, v in raw.items()),
-                      FrozenMap((k, format_value(v)) for k, v in raw.items()), expand, stage)
+    limits.check_size(net.spec, "values")  # deriving and one update within budget; training is checked when read
+    return Derivation(net, expand, pipeline.verified(net.spec))
 
 
 def _steps(stage: pipeline.Verified) -> tuple[Step, ...]:
@@ -638,7 +658,7 @@ class CheckResult:
             cells = (escape.markdown(mark), escape.md_code(cut(quantity), table=True),
                      escape.md_code(cut(given), table=True) if given else "",
                      escape.md_code(cut(expected, 200), table=True) if expected else "",
-                     escape.markdown(verdict), escape.markdown(message).replace("|", "\\|"))
+                     escape.markdown(verdict), escape.markdown(message))
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 

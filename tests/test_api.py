@@ -1,0 +1,455 @@
+"""stepgrad's Python API: each entry point against the post's figures and an independent float computation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import shutil
+import tomllib
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import stepgrad
+from stepgrad.codegen import pdf, pipeline
+from stepgrad.codegen.cli import main as cli
+
+#: The post's network, written out here (not read from stepgrad) for the independent float computations.
+W = {"w1": 0.15, "w2": 0.2, "w3": 0.25, "w4": 0.3, "w5": 0.4, "w6": 0.45, "w7": 0.5, "w8": 0.55}
+B1, B2, I1, I2, T1, T2, ETA = 0.35, 0.6, 0.05, 0.1, 0.01, 0.99, 0.5
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _forward(w: dict) -> dict:
+    """The post's forward pass, by hand."""
+    h1, h2 = _sigmoid(w["w1"] * I1 + w["w2"] * I2 + B1), _sigmoid(w["w3"] * I1 + w["w4"] * I2 + B1)
+    o1, o2 = _sigmoid(w["w5"] * h1 + w["w6"] * h2 + B2), _sigmoid(w["w7"] * h1 + w["w8"] * h2 + B2)
+    return {"out_h1": h1, "out_h2": h2, "out_o1": o1, "out_o2": o2,
+            "E_total": 0.5 * (T1 - o1) ** 2 + 0.5 * (T2 - o2) ** 2}
+
+
+def _update(w: dict) -> dict:
+    """One of the post's updates (original weights in the hidden deltas, biases frozen), by hand."""
+    f = _forward(w)
+    h1, h2, o1, o2 = f["out_h1"], f["out_h2"], f["out_o1"], f["out_o2"]
+    d1, d2 = (o1 - T1) * o1 * (1 - o1), (o2 - T2) * o2 * (1 - o2)
+    e1, e2 = (d1 * w["w5"] + d2 * w["w7"]) * h1 * (1 - h1), (d1 * w["w6"] + d2 * w["w8"]) * h2 * (1 - h2)
+    grads = {"w1": e1 * I1, "w2": e1 * I2, "w3": e2 * I1, "w4": e2 * I2,
+             "w5": d1 * h1, "w6": d1 * h2, "w7": d2 * h1, "w8": d2 * h2}
+    return {k: w[k] - ETA * grads[k] for k in w}
+
+
+def _post(x: str | float, printed: str) -> bool:
+    """Whether a value rounds to the figure the post printed, at the digits printed."""
+    return round(Decimal(str(x)), len(printed.split(".")[1])) == Decimal(printed)
+
+
+@pytest.fixture(scope="module")
+def derived():
+    """The post's network, derived through the API."""
+    return stepgrad.derive("mazur")
+
+
+@pytest.fixture(scope="module")
+def mazur_text():
+    """The built-in spec's TOML text."""
+    return resources.files("stepgrad.symbolic.examples").joinpath("mazur.toml").read_text("utf-8")
+
+
+# -- load ---------------------------------------------------------------------------------
+
+def test_every_form_of_a_spec_loads_the_same_network(mazur_text, tmp_path):
+    """A built-in name, a Path, a str path, TOML text and a dict of that text give the same spec."""
+    path = tmp_path / "mazur.toml"
+    path.write_text(mazur_text)
+    doc = tomllib.loads(mazur_text)  # floats as Python floats: the dict route keeps their digits
+    forms = [stepgrad.load("mazur"), stepgrad.load(path), stepgrad.load(str(path)),
+             stepgrad.load(mazur_text, name="mazur"), stepgrad.load(doc, name="mazur"),
+             stepgrad.load(tomllib.loads(mazur_text, parse_float=Decimal), name="mazur")]
+    assert all(f.spec == forms[0].spec for f in forms)
+    assert [f.source for f in forms] == ["mazur", "mazur.toml", "mazur.toml", "mazur", "mazur", "mazur"]
+    assert stepgrad.load(forms[0]) is forms[0]
+
+
+def test_a_dict_keeps_numbers_exact():
+    """0.15 given as a float in a dict is exactly 15/100, as in a file."""
+    net = stepgrad.load({"layers": [{"size": 1}, {"size": 1}], "parameters": {"w1": 0.15, "b_o1": Decimal("0.1")},
+                         "samples": [{"inputs": [1], "targets": [0.5]}], "training": {"learning_rate": 1}})
+    assert dict(net.spec.initial)["w1"] == stepgrad.api.sp.Rational(15, 100)
+    assert net.parameters == {"w1": "0.15", "b_o1": "0.1"}
+    assert net.name == "network" and net.layers == (("i1",), ("o1",))
+
+
+@pytest.mark.parametrize("source, message", [
+    ({"layers": [{"size": 1}, {"size": 1}], "training": {"learning_rate": 0.5}, "colour": "red"},
+     "<dict>: colour: unknown key"),
+    ({"layers": [{"size": 1}, {"size": 1, "activation": "sigmoidd"}], "parameters": {"w1": 1, "b_o1": 0},
+      "samples": [{"inputs": [1], "targets": [0]}], "training": {"learning_rate": 0.5}},
+     "<dict>: layers[1].activation: unknown value 'sigmoidd'; did you mean 'sigmoid'?"),
+    ({"layers": [{"size": 1}, {"size": 1}], "parameters": {"w1": float("nan"), "b_o1": 0},
+      "samples": [{"inputs": [1], "targets": [0]}], "training": {"learning_rate": 0.5}},
+     "<dict>: parameters.w1: must be a finite number, not NaN"),
+    ({"title": object()}, "<dict>: title: a value of type object cannot be read"),
+    ({"parameters": {f"w{k}": 0 for k in range(20_000)}}, "<dict>: has 20001 keys; at most 20000 are allowed"),
+    ("[training\nlearning_rate = 0.5\n", "<string>:1: not valid TOML"),
+    ("mazurr", "mazurr: no such file or built-in example; did you mean the built-in example 'mazur'?"),
+    ("nowhere/spec.toml", "nowhere/spec.toml: no such spec file"),
+    (42, "a spec is a path, TOML text, a dict or a built-in name"),
+])
+def test_bad_specs_raise_one_line_errors(source, message, capsys):
+    """Each bad spec raises SpecError (a ValueError) with one line naming where; nothing is printed."""
+    with pytest.raises(stepgrad.SpecError) as caught:
+        stepgrad.load(source)
+    text = str(caught.value)
+    assert isinstance(caught.value, ValueError) and "\n" not in text and text.startswith(message), text
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_nested_or_cyclic_dict_is_refused():
+    """A dict nested past a spec file's cap, or one that contains itself, is refused in one line."""
+    deep: dict = {}
+    inner = deep
+    for _ in range(40):
+        inner["a"] = {}
+        inner = inner["a"]
+    cyclic: dict = {"title": "x"}
+    cyclic["layers"] = [cyclic]
+    for doc in ({"layers": deep}, cyclic):
+        with pytest.raises(stepgrad.SpecError, match="nested too deeply"):
+            stepgrad.load(doc)
+
+
+def test_a_hostile_key_stays_on_one_line():
+    """A key with a line break and an escape sequence is shown escaped, on one line."""
+    with pytest.raises(stepgrad.SpecError) as caught:
+        stepgrad.load({"layers\n\x1b[31m": 1})
+    assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
+
+
+def test_a_toml_string_has_a_file_size_cap():
+    """TOML text over a spec file's 4 MiB is refused before it is parsed."""
+    with pytest.raises(stepgrad.SpecError, match="at most 4 MiB"):
+        stepgrad.load("# x\n" * (1024 * 1024 + 1))
+
+
+def test_messages_are_the_command_lines(tmp_path, capsys):
+    """A spec file's error through the API is the line the command line prints after 'stepgrad: error: '."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[training]\nlearning_rate = "fast"\n')
+    with pytest.raises(stepgrad.SpecError) as caught:
+        stepgrad.load(str(bad))
+    assert cli(["values", str(bad)]) == 2
+    assert capsys.readouterr().err.strip() == f"stepgrad: error: {caught.value}"
+
+
+# -- derive ---------------------------------------------------------------------------------
+
+def test_derive_gives_the_posts_figures(derived):
+    """out_o1, E_total, w5+ and w1+ round to the post's printed figures."""
+    for name, printed in (("out_h1", "0.593269992"), ("out_o1", "0.75136507"), ("E_total", "0.298371109"),
+                          ("dE_total/dw5", "0.082167041"), ("w5+", "0.35891648"), ("w1+", "0.149780716")):
+        assert _post(derived.exact[name], printed), name
+        assert _post(derived.values[name], printed), name
+
+
+def test_derive_agrees_with_a_hand_computation(derived):
+    """The forward pass and the first update agree with the post's network computed by hand in floats."""
+    f = _forward(W)
+    updated = _update(W)
+    for name in ("out_h1", "out_o1", "out_o2", "E_total"):
+        assert derived.values[name] == pytest.approx(f[name], rel=1e-14)
+    for k in W:
+        assert derived.values[f"{k}+"] == pytest.approx(updated[k], rel=1e-14)
+    assert derived.values["E_total@1"] == pytest.approx(_forward(updated)["E_total"], rel=1e-14)
+
+
+def test_derive_values_are_the_command_lines(derived, capsys):
+    """derive().exact is exactly what `stepgrad values --json` prints."""
+    assert cli(["values", "mazur", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == dict(derived.exact)
+
+
+def test_steps_read_as_the_worked_example(derived):
+    """Each step is name = formula = numbers = value; its value is the derivation's."""
+    first = derived.steps[0]
+    assert (first.name, first.section, first.formula, first.shown) == ("net_h1", "forward", "w1*i1 + w2*i2 + b1*1",
+                                                                        "0.3775")
+    assert first.latex == (r"net_{h1} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1 = "
+                           r"0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 \cdot 1 = 0.3775")
+    names = [s.name for s in derived.steps]
+    assert len(names) == len(set(names)) and {"E_total", "delta_o1", "w5+"} <= set(names)
+    for s in derived.steps:
+        assert s.exact == derived.exact[s.name] and s.value == derived.values[s.name]
+        assert s.latex.endswith(" = " + s.shown) or s.latex.endswith(s.shown)
+
+
+def test_options_give_the_posts_variants():
+    """hidden_deltas="updated" gives the post's 0.291027924; count_rounds="forward_passes" its 0.0000351085."""
+    assert _post(stepgrad.derive("mazur", hidden_deltas="updated").exact["E_total@1"], "0.291027924")
+    assert _post(stepgrad.derive("mazur", count_rounds="forward_passes").exact["E_total@10000"], "0.0000351085")
+    few = stepgrad.derive("mazur", steps=3, train_biases=True)
+    assert "E_total@3" in few.values and "b1@3" in few.values and few.values["b1@3"] != 0.35
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"hidden_deltas": "later"}, "hidden_deltas: unknown value 'later'; expected one of: original, updated"),
+    ({"count_rounds": 3}, "count_rounds: unknown value '3'"),
+    ({"steps": 0}, "steps: must be a whole number between 1 and 1000000, not 0"),
+    ({"steps": True}, "steps: must be a whole number"),
+])
+def test_bad_options_raise_one_line_errors(options, message):
+    """A bad option value raises SpecError naming the option."""
+    with pytest.raises(stepgrad.SpecError) as caught:
+        stepgrad.derive("mazur", **options)
+    assert str(caught.value).startswith(message)
+
+
+def test_an_unknown_option_is_a_type_error():
+    """A misspelt keyword is Python's TypeError, not silently ignored."""
+    with pytest.raises(TypeError):
+        stepgrad.derive("mazur", hidden_delta="updated")
+
+
+# -- results are frozen, with to_dict ---------------------------------------------------------
+
+def _json_ready(x) -> bool:
+    if isinstance(x, dict):
+        return all(isinstance(k, str) and _json_ready(v) for k, v in x.items())
+    if isinstance(x, list):
+        return all(map(_json_ready, x))
+    return x is None or isinstance(x, (str, int, float, bool))
+
+
+@pytest.fixture(scope="module")
+def results(derived):
+    """One result of each kind."""
+    return [derived.network, derived, derived.steps[3], stepgrad.train("mazur", 20),
+            stepgrad.check("mazur", {"out_o1": 0.7514, "w5+": 0.4}),
+            stepgrad.check("mazur", {"out_o1": 0.7514}).verdicts[0]]
+
+
+def test_to_dict_round_trips_json(results):
+    """Every result's to_dict() is plain JSON data and survives a round trip unchanged."""
+    for r in results:
+        d = r.to_dict()
+        assert _json_ready(d), type(r).__name__
+        assert json.loads(json.dumps(d)) == d
+
+
+def test_to_dict_numbers(derived):
+    """to_dict's values are the 20-digit decimal strings; a training's errors are floats."""
+    d = derived.to_dict()
+    assert d["values"]["out_o1"] == derived.exact["out_o1"] and d["values"]["out_o1"].startswith("0.75136506955")
+    assert d["network"]["parameters"]["w5"] == "0.4" and d["steps"][0]["value"] == "0.37750000000000000000"
+    t = stepgrad.train("mazur", 20).to_dict()
+    assert len(t["errors"]) == 21 and all(isinstance(e, float) for e in t["errors"])
+
+
+def test_results_are_frozen(results):
+    """No result's fields can be reassigned, nor its mappings changed; each hashes."""
+    for r in results:
+        field = dataclasses.fields(r)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(r, field, None)
+        hash(r)
+    with pytest.raises(TypeError):
+        results[1].values["out_o1"] = 1.0
+    with pytest.raises(AttributeError):
+        results[1].values._data = {}
+
+
+# -- render ----------------------------------------------------------------------------------
+
+def test_render_is_the_worked_example(derived, mazur_worked):
+    """Markdown and LaTeX are the worked example's, byte for byte; a name is derived first."""
+    assert stepgrad.render(derived) == mazur_worked.markdown == derived._repr_markdown_()
+    assert stepgrad.render(derived, "latex") == mazur_worked.tex == stepgrad.render("mazur", "tex")
+    assert "0.298371109" in derived.markdown and r"\documentclass" in derived.latex
+
+
+def test_render_refuses_an_unknown_format(derived):
+    """An unknown format is one line naming the formats."""
+    with pytest.raises(stepgrad.SpecError, match="unknown format 'docx'; expected one of: markdown, latex, pdf"):
+        stepgrad.render(derived, "docx")
+
+
+@pytest.mark.tex
+@pytest.mark.slow
+@pytest.mark.skipif(not pdf.engine_available(), reason="no TeX engine")
+def test_render_pdf_bytes(derived, tmp_path, monkeypatch):
+    """PDF comes back as bytes; TeX's folder is removed afterwards and nothing is left in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    data = stepgrad.render(derived, "pdf")
+    assert isinstance(data, bytes) and data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_pdf_without_tex_says_how_to_install(derived, monkeypatch):
+    """Without a TeX engine, PDF is refused in one line naming what to install."""
+    monkeypatch.setattr(pdf, "engine_available", lambda: False)
+    with pytest.raises(stepgrad.SpecError, match="no TeX engine found"):
+        stepgrad.render(derived, "pdf")
+
+
+# -- the gradient module ------------------------------------------------------------------------
+
+def test_gradient_module_computes_the_posts_gradients():
+    """The generated module, run, gives the hand-computed gradients and update."""
+    source = stepgrad.gradient_module("mazur")
+    assert source == pipeline.module(stepgrad.load("mazur").spec, "mazur")
+    namespace: dict = {}
+    exec(compile(source, "mazur_gradients.py", "exec"), namespace)
+    params = {**W, "b1": B1, "b2": B2}
+    grads = namespace["gradients"](params, {"i1": I1, "i2": I2}, {"o1": T1, "o2": T2})
+    updated = _update(W)
+    for k in W:
+        assert W[k] - ETA * grads[k] == pytest.approx(updated[k], rel=1e-14)
+    assert _post(grads["w5"], "0.082167041")
+
+
+def test_gradient_module_forms():
+    """numpy is the vectorized module; an unknown form is refused in one line."""
+    assert "import numpy" in stepgrad.gradient_module("mazur", "numpy")
+    assert stepgrad.gradient_module("mazur", "auto") == stepgrad.gradient_module("mazur", "scalar")
+    with pytest.raises(stepgrad.SpecError, match="form: unknown value 'fortran'"):
+        stepgrad.gradient_module("mazur", "fortran")
+
+
+# -- train -------------------------------------------------------------------------------------
+
+def test_train_follows_a_hand_training_loop():
+    """10,000 updates by hand in floats give the API's curve and final weights; after 9,999 the post's figure."""
+    t = stepgrad.train("mazur", 10000)
+    w = dict(W)
+    by_hand = [_forward(w)["E_total"]]
+    for _ in range(10000):
+        w = _update(w)
+        by_hand.append(_forward(w)["E_total"])
+    assert t.steps == 10000 and len(t.errors) == 10001
+    for u in (0, 1, 10, 100, 1000, 9999, 10000):
+        assert t.errors[u] == pytest.approx(by_hand[u], rel=1e-9)
+    for k in W:
+        assert t.parameters[k] == pytest.approx(w[k], rel=1e-9)
+    assert t.parameters["b1"] == 0.35 and t.exact["b1"].startswith("0.35")
+    assert _post(by_hand[9999], "0.0000351085") and _post(t.errors[9999], "0.0000351085")
+    assert list(t.checkpoints) == [0, 1, 10, 100, 1000, 10000]
+    assert float(t.checkpoints[10000]) == pytest.approx(by_hand[10000], rel=1e-9)
+
+
+def test_train_defaults_to_the_specs_steps():
+    """Without steps, training runs the spec's (10000 for mazur); a dict's own steps are used."""
+    assert stepgrad.train("mazur").steps == 10000
+
+
+# -- check -------------------------------------------------------------------------------------
+
+ANSWERS = {"out_o1": 0.75136507, "E_total": 0.298371109, "dE_total/dw5": 0.082167041,
+           "net_h1": "w1*i1 + w2*i2 + b1", "w5+": 0.4, "out_h2": ""}
+
+
+def test_check_a_dict_with_a_mistake():
+    """The right answers are correct, the unchanged w5 is wrong with its code, the blank one is counted."""
+    r = stepgrad.check("mazur", ANSWERS)
+    assert [(v.quantity, v.verdict) for v in r.verdicts] == [
+        ("out_o1", "correct"), ("E_total", "correct"), ("dE_total/dw5", "correct"), ("net_h1", "correct"),
+        ("w5+", "wrong")]
+    wrong = r.verdicts[-1]
+    assert wrong.codes == ("no-update",) and wrong.expected == "0.358916480" and "0.358916480" in wrong.message
+    assert (r.score, r.total, r.blank, r.exit_code) == (4, 5, ("out_h2",), 1)
+
+
+def test_check_a_file_agrees_with_the_dict_and_the_command_line(tmp_path, capsys):
+    """The same answers as a TOML file give the same verdicts, and to_dict() is `check --format json`."""
+    path = tmp_path / "answers.toml"
+    path.write_text('"out_o1" = 0.75136507\n"E_total" = 0.298371109\n"dE_total/dw5" = 0.082167041\n'
+                    '"net_h1" = "w1*i1 + w2*i2 + b1"\n"w5+" = 0.4\n"out_h2" = ""\n')
+    from_file = stepgrad.check("mazur", path)
+    assert from_file.verdicts == stepgrad.check("mazur", ANSWERS).verdicts
+    assert cli(["check", "mazur", str(path), "--format", "json"]) == 1
+    assert from_file.to_dict() == json.loads(capsys.readouterr().out)
+
+
+def test_check_pasted_working():
+    """Pasted working is judged by part; a wrong value is found; the .md file route agrees."""
+    good = "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775"
+    r = stepgrad.check("mazur", good)
+    assert r.working and [(v.part, v.verdict) for v in r.verdicts] == [
+        ("formula", "correct"), ("numbers", "correct"), ("value", "correct")]
+    bad = stepgrad.check("mazur", "out_h1 = 1/(1+exp(-net_h1)) = 0.6")
+    assert bad.verdicts[-1].verdict == "wrong" and bad.exit_code == 1
+
+
+def test_check_working_file(tmp_path):
+    """A .md file is pasted working, as on the command line."""
+    path = tmp_path / "work.md"
+    path.write_text("net_h1 = w1*i1 + w2*i2 + b1 = 0.3775\n")
+    assert stepgrad.check("mazur", str(path)).working
+
+
+def test_check_text_kinds():
+    """TOML answers given as text read as answers; kind forces one reading."""
+    toml_text = '"out_o1" = 0.75136507\n'
+    assert not stepgrad.check("mazur", toml_text).working
+    assert stepgrad.check("mazur", "net_h1 = 0.3775", kind="working").working
+    with pytest.raises(stepgrad.SpecError, match="kind: unknown value"):
+        stepgrad.check("mazur", toml_text, kind="essay")
+
+
+@pytest.mark.parametrize("answers, options, message", [
+    ({"out_o1": 0.75}, {"min_digits": 0}, "--min-digits must be 1 to 20"),
+    ({"out_o1": 0.75}, {"rtol": 2}, "--rtol between 0 and 1"),
+    ({"out_o1@2000000": 0.1}, {}, "<answers>: an answer after 2000000 updates"),
+    (3.5, {}, "answers are a dict, a path or text, not float"),
+    ("missing-answers.toml", {}, "missing-answers.toml: no such answers file"),
+])
+def test_bad_answers_raise_one_line_errors(answers, options, message):
+    """Bad answers or options raise SpecError in one line."""
+    with pytest.raises(stepgrad.SpecError) as caught:
+        stepgrad.check("mazur", answers, **options)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _cell_separators(row: str) -> int:
+    """The '|' that separate a GitHub table row's cells: those not escaped by a backslash."""
+    count, k = 0, 0
+    while k < len(row):
+        if row[k] == "\\":
+            k += 2
+            continue
+        count += row[k] == "|"
+        k += 1
+    return count
+
+
+def test_check_result_display_escapes_student_text():
+    """The verdict table escapes every student string: no HTML or Markdown markup gets through."""
+    hostile = '<script>alert(1)</script>|`x`'
+    r = stepgrad.check("mazur", {hostile: 1, "out_o1": "<b>1</b>"})
+    html = r._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>1" not in html
+    md = r._repr_markdown_()
+    rows = "\n".join(md.splitlines()[4:])
+    outside_code = re.sub(r"(`+)(.+?)\1", "", rows)
+    assert "<" in md and not re.search(r"(?<!\\)[<`*_]", outside_code.replace("\\\\", ""))
+    for line in md.splitlines()[4:]:
+        assert _cell_separators(line) == 7  # six cells: a student's '|' never adds one
+    assert html.count("<tr>") == 3  # the header and two answers
+
+
+def test_check_result_renders_as_the_command_line(tmp_path, capsys):
+    """render() gives the command line's text and Markdown feedback for the same file."""
+    path = tmp_path / "a.toml"
+    path.write_text('"out_o1" = 0.7514\n"w5+" = 0.4\n')
+    r = stepgrad.check("mazur", path)
+    assert cli(["check", "mazur", str(path)]) == 1
+    assert r.render("text") == capsys.readouterr().out
+    assert cli(["check", "mazur", str(path), "--format", "md"]) == 1
+    assert r.render("markdown") == capsys.readouterr().out
+    assert stepgrad.render(r, "md") == r.render("markdown")
