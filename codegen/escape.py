@@ -17,6 +17,8 @@ exactly one of these on its way out; nothing else in stepgrad escapes text.
 * :func:`xml` escapes text for an SVG (XML) element's content and
   :func:`xml_comment` keeps text inside an XML comment; characters XML
   cannot carry at all become U+FFFD.
+* :func:`cloze` escapes text as HTML for a Moodle Cloze question, where no
+  subquestion (``{1:NUMERICAL:=1}``) can open.
 * :func:`terminal` shows control characters (ESC sequences, carriage returns,
   RTL marks) as escapes, so a message cannot rewrite the teacher's terminal.
 """
@@ -30,7 +32,7 @@ from urllib.parse import quote
 
 from ..symbolic.inputs import one_line
 
-__all__ = ["decodable", "tex", "markdown", "md_code", "html_comment", "link", "xml", "xml_comment", "terminal"]
+__all__ = ["decodable", "tex", "markdown", "md_code", "html_comment", "link", "xml", "xml_comment", "cloze", "terminal"]
 
 #: The terminal escaper (shared with the one-line error messages of symbolic.inputs).
 terminal = one_line
@@ -186,3 +188,20 @@ def xml_comment(text: str) -> str:
     while "--" in text:
         text = text.replace("--", "- -")
     return text.rstrip("-").rstrip()
+
+
+#: Moodle Cloze syntax: '{n:NUMERICAL:' opens a subquestion, '}' '~' '#' '=' ':' and '\\' are its punctuation.
+_CLOZE_SYNTAX = {ch: f"&#{ord(ch)};" for ch in "{}~#=:\\"}
+
+
+def cloze(text: str) -> str:
+    """Escape text as HTML for a Moodle Cloze question's text: markup as :func:`xml`, and the Cloze syntax
+    characters as character references, so no subquestion (``{1:NUMERICAL:=1}``) can open in it.
+
+    Moodle finds subquestions in the HTML source before it is shown, so ``&#123;`` is never one; the
+    student still reads ``{``. The result is HTML: write it into the XML file through :func:`xml`.
+
+    >>> cloze("{1:NUMERICAL:=1} <b>")
+    '&#123;1&#58;NUMERICAL&#58;&#61;1&#125; &lt;b&gt;'
+    """
+    return "".join(_CLOZE_SYNTAX.get(ch, ch) for ch in xml(text))
