@@ -703,7 +703,9 @@ def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | Non
     net = configure(spec, **options)
     check_options = _CheckOptions(min_digits=min_digits, rtol=rtol)
     if isinstance(answers, Mapping):
-        text, where, working = _toml_document(answers, DICT_ANSWERS), DICT_ANSWERS, kind == "working"
+        if kind == "working":
+            raise SpecError("kind: a dict holds answers, not pasted working; give the working as text")
+        text, where, working = _toml_document(answers, DICT_ANSWERS), DICT_ANSWERS, False
     elif isinstance(answers, str) and ("\n" in answers or "=" in answers):
         where = TEXT_WORKING if kind != "answers" else DICT_ANSWERS
         text = answers
