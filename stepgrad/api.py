@@ -417,7 +417,10 @@ class Derivation:
         return self.worked_example.tex
 
     def _repr_markdown_(self) -> str:
-        return self.markdown
+        try:
+            return self.markdown
+        except SpecError as exc:  # too large to expand: Jupyter shows why instead of a traceback
+            return f"*{escape.markdown(str(exc))}*"
 
 
 def derive(spec: Source, *, expand: bool | None = None, **options) -> Derivation:
@@ -533,6 +536,15 @@ class Training:
     @property
     def final_error(self) -> float:
         return self.errors[-1]
+
+    def svg(self) -> str:
+        """The error curve on a log scale, as the worked example draws it (at most about 200 points)."""
+        stride = max(1, self.steps // 200)
+        marks = list(range(0, self.steps + 1, stride)) + ([self.steps] if self.steps % stride else [])
+        return svg.training_svg([(u, self.errors[u]) for u in marks], "updates", self.network.title)
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
 
     def to_dict(self) -> dict:
         return {"network": self.network.name, "steps": self.steps,

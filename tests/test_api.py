@@ -453,3 +453,43 @@ def test_check_result_renders_as_the_command_line(tmp_path, capsys):
     assert cli(["check", "mazur", str(path), "--format", "md"]) == 1
     assert r.render("markdown") == capsys.readouterr().out
     assert stepgrad.render(r, "md") == r.render("markdown")
+
+
+# -- Jupyter display ----------------------------------------------------------------------------
+
+def svg_figures(derived) -> str:
+    """The network figure stepgrad writes beside the worked example's Markdown."""
+    from stepgrad.codegen import svg
+
+    doc = derived.worked_example.document
+    return svg.figures(doc, "mazur")["mazur-network.svg"].decode()
+
+
+def test_network_shows_as_the_documents_figure(derived):
+    """The network's SVG is the worked example's network figure (the same drawing, without its header line)."""
+    figure = derived.network._repr_svg_()
+    written = svg_figures(derived)
+    assert figure.startswith("<svg") and written.endswith(figure)
+    assert figure.count("<circle") == 6
+
+
+def test_training_shows_its_curve():
+    """The training's SVG is the error curve: one polyline through about 200 points, falling."""
+    t = stepgrad.train("mazur", 1000)
+    figure = t._repr_svg_()
+    points = re.search(r'<polyline class="curve" points="([^"]+)"', figure).group(1).split()
+    assert len(points) == 201
+    ys = [float(p.split(",")[1]) for p in points]
+    assert ys == sorted(ys)  # SVG's y grows downwards: the error only falls
+
+
+def test_a_derivation_too_large_to_expand_says_so_in_jupyter():
+    """Asked to expand a network past the limit, the Markdown display is the one-line reason, not a traceback."""
+    widths = [12, 30, 12]
+    spec = {"layers": [{"size": w} for w in widths], "initializer": {"seed": 1},
+            "samples": [{"inputs": [0.1] * 12, "targets": [0.5] * 12}], "training": {"learning_rate": 0.5, "steps": 5}}
+    d = stepgrad.derive(spec, expand=True)
+    shown = d._repr_markdown_()
+    assert shown.startswith("*network: ") and "too many for a fully expanded worked example" in shown
+    with pytest.raises(stepgrad.SpecError):
+        d.markdown

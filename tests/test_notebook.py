@@ -118,3 +118,9 @@ def test_pasted_working_is_checked_by_part(executed):
     """The pasted line's formula, numbers and value are each judged correct."""
     data = _cell(executed, 'stepgrad.check(net, "net_h1').outputs[0]["data"]
     assert "3 of 3 correct." in data["text/html"] and data["text/html"].count("correct</td>") == 3
+
+
+def test_training_shows_its_curve(executed):
+    """The bare training cell displays the error curve as SVG."""
+    figure = _cell(executed, "t", whole=True).outputs[0]["data"]["image/svg+xml"]
+    assert figure.lstrip().startswith("<svg") and figure.count('<polyline class="curve"') == 1
