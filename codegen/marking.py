@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -164,6 +165,12 @@ class Marked:
     total: int = 0
     counts: tuple[tuple[str, int], ...] = ()
     codes: tuple[str, ...] = ()
+    #: Marking an exercise set: the variant marked against, and the variant whose numbers these are.
+    variant: int | None = None
+    copied_from: int | None = None
+    #: Marking an exercise set (the summary's variant columns); the students sharing wrong answers with it.
+    exercise: bool = False
+    shared: tuple[str, ...] = ()
 
 
 def submissions(arguments: list[str]) -> list[Path]:
@@ -197,12 +204,21 @@ def summary_folder(paths: list[Path], folder: Path | None) -> Path:
     return folder or paths[0].parent
 
 
+def read_submission(path: Path) -> str:
+    """A submission's text, read as the checker reads it (bounded, UTF-8), or SpecError saying why not."""
+    from . import check_report
+    return check_report.read_answers(str(path))
+
+
 def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | None,
-             compile_pdf: Callable[[str], bytes] | None) -> Marked:
+             compile_pdf: Callable[[str], bytes] | None, notes: tuple[str, ...] = (),
+             about: dict | None = None) -> Marked:
     """Check one submission; a submission that cannot be read gives a Marked with the reason.
 
     A symbolic link is not followed: it could point at any file the marker can read, whose
-    content would then be quoted back in the student's feedback.
+    content would then be quoted back to the student.  *notes* are sentences added to the
+    feedback (the exercise variant marked against, say) and *about* is added to JSON feedback
+    as its "exercise" object.
     """
     from . import check_report
     if path.is_symlink():
@@ -220,12 +236,34 @@ def mark_one(derivation: Derivation, path: Path, fmt: str, options: Options | No
     if blank:
         counts["blank"] = len(blank)
     codes = tuple(sorted({c for r in report.results if r.verdict not in check_report.CREDITED for c in r.codes}))
+    if notes or about is not None:
+        text = with_notes(text, fmt, notes, about)
     try:
         data = compile_pdf(text) if fmt == "pdf" and compile_pdf is not None else text.encode()
     except TexError as exc:  # one sheet TeX cannot set never stops the class
         return Marked(path, None, f"{path.name}: the PDF feedback failed: {exc}")
     return Marked(path, data, "", sum(r.verdict in check_report.CREDITED for r in report.results),
                   len(report.results), tuple(sorted(counts.items())), codes)
+
+
+def with_notes(text: str, fmt: str, notes: tuple[str, ...], about: dict | None) -> str:
+    """The feedback with *notes* added at its end, each escaped for its format; JSON gets them, with
+    *about*, as its "exercise" object."""
+    from . import check_report
+    if fmt == "json":
+        doc = json.loads(text)
+        doc["exercise"] = {**(about or {}), "notes": list(notes)}
+        return check_report._json_text(doc)
+    if not notes:
+        return text
+    if fmt == "md":
+        return text.rstrip("\n") + "\n\n## Your exercise variant\n\n" + \
+            "".join(f"- {escape.markdown(n)}\n" for n in notes)
+    if fmt == "pdf":
+        end = text.rindex("\\end{document}")
+        body = "".join(f"{escape.tex(n)}\n\n" for n in notes)
+        return f"{text[:end]}\\subsection*{{Your exercise variant}}\n{body}{text[end:]}"
+    return text + "".join(escape.terminal(n) + "\n" for n in notes)
 
 
 _VERDICT_COLUMNS = ("correct", "consistent", "wrong", "unknown", "unreadable", "blank")
@@ -239,17 +277,25 @@ def _csv_cell(value: object) -> str:
 
 
 def summary_csv(marked: list[Marked]) -> str:
-    """The class's scores, one row per submission (a submission not read says why)."""
+    """The class's scores, one row per submission (a submission not read says why); marking an exercise
+    set, each row's variant and the variant its numbers are, when another's, follow the file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "file", "score", "total", *_VERDICT_COLUMNS, "codes", "error"])
+    exercise = any(m.exercise for m in marked)
+    writer.writerow(["student", "file", *(("variant", "copied_from") if exercise else ()), "score", "total",
+                     *_VERDICT_COLUMNS, "codes", "error"])
     for m in marked:
         counts = dict(m.counts)
-        row = [m.path.stem, m.path.name, m.score if not m.error else "", m.total if not m.error else "",
+        extra = (_blank(m.variant), _blank(m.copied_from)) if exercise else ()
+        row = [m.path.stem, m.path.name, *extra, m.score if not m.error else "", m.total if not m.error else "",
                *[counts.get(v, 0) if not m.error else "" for v in _VERDICT_COLUMNS], " ".join(m.codes),
                inputs.one_line(m.error)]
         writer.writerow([_csv_cell(c) for c in row])
     return buffer.getvalue()
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
 
 
 def common_mistakes(marked: list[Marked]) -> list[tuple[str, int]]:
@@ -271,9 +317,36 @@ def mistakes_markdown(spec_name: str, title: str, marked: list[Marked], header: 
     for code, n in common_mistakes(read):
         lines.append(f"| {escape.md_code(code, table=True)} | {n} | "
                      f"{escape.markdown({**DESCRIPTIONS, **OWN_CODES}.get(code, ''))} |")
+    lines += _exercise_lines(marked)
     unread = [m for m in marked if m.error]
     if unread:
         lines += ["", "## Not read", ""]
         lines += [f"- {escape.md_code(inputs.shorten(m.path.name, 80))}: {escape.markdown(inputs.shorten(m.error, 300))}"
                   for m in unread]
     return "\n".join(lines) + "\n"
+
+
+def _exercise_lines(marked: list[Marked]) -> list[str]:
+    """Marking an exercise set: how many submissions each variant has, and the answers that are another
+    variant's or share wrong answers with another student's."""
+    if not any(m.exercise for m in marked):
+        return []
+    per: dict[int, int] = {}
+    for m in marked:
+        if m.variant is not None:
+            per[m.variant] = per.get(m.variant, 0) + 1
+    lines = ["", "## Variants", "",
+             f"{len(per)} variants marked: " + ", ".join(f"{v} ({n})" if n > 1 else str(v)
+                                                        for v, n in sorted(per.items())) + "."]
+    copied = [m for m in marked if m.copied_from is not None]
+    lines += ["", "## Copied answers", ""]
+    lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))} (variant {m.variant}): these numbers are "
+              f"variant {m.copied_from}'s." for m in copied] or ["No answers match another variant's key "
+                                                                  "better than their own."]
+    shared = [m for m in marked if m.shared]
+    if shared:
+        lines += ["", "## Shared wrong answers", ""]
+        lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))}: the same wrong numbers as "
+                  + ", ".join(escape.md_code(inputs.shorten(s, 80)) for s in m.shared[:10])
+                  + (" ..." if len(m.shared) > 10 else "") for m in shared]
+    return lines
