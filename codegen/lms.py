@@ -15,7 +15,8 @@ the file's bytes; nothing here touches the file system.
   answer lies within value ± tolerance (``vargte``/``varlte``).
 * :func:`qti21`: a QTI 2.1 package: one ``assessmentItem`` per variant with a
   float response per quantity, each compared with ``equal`` in the absolute
-  tolerance mode.
+  tolerance mode, and an ``assessmentTest`` that selects one variant's item
+  for each candidate.
 
 Every string from a key document or the title (quantity names, their words,
 given values, student IDs) is text to these files, never markup: it passes
@@ -250,16 +251,18 @@ def _moodle_question(title: str, variant: Variant) -> str:
 def moodle_xml(key_documents: Sequence[dict], title: str, header: str | None = None) -> str:
     """A Moodle XML quiz: one Cloze question per variant, in the category named after *title*.
 
-    *header*, when given, is written as the file's first line, an XML comment.
+    *header*, when given, is written as an XML comment on the second line (the declaration is the first).
 
     >>> text = moodle_xml([_sample_key(1)], "Mazur's network")
     >>> "{1:NUMERICAL:=0.377500000000000:0.00005}" in text, text.count('<question type="cloze">')
     (True, 1)
     """
     variants = variants_of(key_documents)
-    # The header comment, when given, must be the first line, so the XML declaration (optional for UTF-8) goes.
-    first = f"<!-- {escape.xml_comment(header)} -->\n" if header is not None else '<?xml version="1.0" encoding="UTF-8"?>\n'
-    lines = [first, "<quiz>\n"]
+    # Moodle's parser wants the XML declaration alone on the first line; the header comes second.
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+    if header is not None:
+        lines.append(f"<!-- {escape.xml_comment(header)} -->\n")
+    lines.append("<quiz>\n")
     lines.append("  <question type=\"category\">\n"
                  f"    <category><text>{escape.xml(escape.xml(_category_path(title)))}</text></category>\n"
                  "  </question>\n")
@@ -283,11 +286,12 @@ def _zip(files: dict[str, str], header: str | None) -> bytes:
     return buffer.getvalue()
 
 
-def _manifest(identifier: str, resources: Sequence[tuple[str, str, str]]) -> str:
-    """An IMS Content Packaging 1.1 manifest listing (identifier, type, file) resources."""
+def _manifest(identifier: str, resources: Sequence[tuple[str, str, str, tuple[str, ...]]]) -> str:
+    """An IMS Content Packaging 1.1 manifest listing (identifier, type, file, dependencies) resources."""
     items = "".join(f'    <resource identifier="{rid}" type="{rtype}" href="{href}">\n'
                     f'      <file href="{href}"/>\n'
-                    "    </resource>\n" for rid, rtype, href in resources)
+                    + "".join(f'      <dependency identifierref="{d}"/>\n' for d in needs)
+                    + "    </resource>\n" for rid, rtype, href, needs in resources)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<manifest xmlns="{_CP_NS}" xmlns:xsi="{_XSI}" identifier="{identifier}"\n'
             f'  xsi:schemaLocation="{_CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd">\n'
@@ -366,7 +370,7 @@ def qti12(key_documents: Sequence[dict], title: str, header: str | None = None) 
     """
     variants = variants_of(key_documents)
     files = {"assessment.xml": _qti12_assessment(title, variants),
-             "imsmanifest.xml": _manifest("stepgrad-qti12", [("assessment", "imsqti_xmlv1p2", "assessment.xml")])}
+             "imsmanifest.xml": _manifest("stepgrad-qti12", [("assessment", "imsqti_xmlv1p2", "assessment.xml", ())])}
     return _zip(files, header)
 
 
@@ -418,19 +422,42 @@ def _qti21_item(title: str, variant: Variant) -> str:
             "</assessmentItem>\n")
 
 
+def _qti21_test(title: str, variants: Sequence[Variant]) -> str:
+    """An assessmentTest whose one section selects one variant's item for each candidate."""
+    refs = "".join(f'      <assessmentItemRef identifier="{_variant_id(v)}" href="items/{_variant_id(v)}.xml"/>\n'
+                   for v in variants)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<assessmentTest xmlns="{_QTI21_NS}" xmlns:xsi="{_XSI}"\n'
+            f'  xsi:schemaLocation="{_QTI21_NS} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"\n'
+            f'  identifier="stepgrad-exercise" title="{escape.xml(one_line(title))}">\n'
+            '  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float"/>\n'
+            '  <testPart identifier="part" navigationMode="nonlinear" submissionMode="simultaneous">\n'
+            f'    <assessmentSection identifier="variants" title="{escape.xml(one_line(title))}" visible="true">\n'
+            '      <selection select="1"/>\n'
+            f"{refs}"
+            "    </assessmentSection>\n"
+            "  </testPart>\n"
+            '  <outcomeProcessing><setOutcomeValue identifier="SCORE"><sum>'
+            '<testVariables variableIdentifier="SCORE"/></sum></setOutcomeValue></outcomeProcessing>\n'
+            "</assessmentTest>\n")
+
+
 def qti21(key_documents: Sequence[dict], title: str, header: str | None = None) -> bytes:
-    """A QTI 2.1 package (zip): an ``assessmentItem`` per variant and the manifest listing them.
+    """A QTI 2.1 package (zip): an ``assessmentItem`` per variant, a test that gives each candidate one
+    of them (``selection select="1"``), and the manifest listing them.
 
     *header*, when given, is the zip's comment.
 
     >>> import zipfile, io
     >>> sorted(zipfile.ZipFile(io.BytesIO(qti21([_sample_key(1)], "Mazur"))).namelist())
-    ['imsmanifest.xml', 'items/variant-1.xml']
+    ['imsmanifest.xml', 'items/variant-1.xml', 'test.xml']
     """
     variants = variants_of(key_documents)
     files = {f"items/{_variant_id(v)}.xml": _qti21_item(title, v) for v in variants}
-    resources = [(_variant_id(v), "imsqti_item_xmlv2p1", f"items/{_variant_id(v)}.xml") for v in variants]
-    files["imsmanifest.xml"] = _manifest("stepgrad-qti21", resources)
+    files["test.xml"] = _qti21_test(title, variants)
+    items = [(_variant_id(v), "imsqti_item_xmlv2p1", f"items/{_variant_id(v)}.xml", ()) for v in variants]
+    test = ("test", "imsqti_test_xmlv2p1", "test.xml", tuple(_variant_id(v) for v in variants))
+    files["imsmanifest.xml"] = _manifest("stepgrad-qti21", [test, *items])
     return _zip(files, header)
 
 
