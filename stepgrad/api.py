@@ -4,7 +4,8 @@ Every function takes a spec in any form :func:`load` reads (a path, TOML text, a
 built-in example's name, or a :class:`Network` already loaded) and returns a frozen
 dataclass with ``to_dict()``.  A problem in the input raises :class:`SpecError` (a
 ``ValueError``) with the same one-line message the command line prints; nothing here
-prints or writes a file.
+writes to standard output or to a file (training longer than a few seconds reports progress on
+stderr, as the commands do; ``STEPGRAD_PROGRESS=0`` silences it).
 
 Numbers: ``values`` mappings hold floats; ``exact`` mappings and ``to_dict()`` hold decimal
 strings with 20 significant digits (a trained value only the digits training proved), as
@@ -718,6 +719,7 @@ def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | Non
         if kind == "working":
             raise SpecError("kind: a dict holds answers, not pasted working; give the working as text")
         text, where, working = _toml_document(answers, DICT_ANSWERS), DICT_ANSWERS, False
+        _within(text, where)
     elif isinstance(answers, str) and ("\n" in answers or "=" in answers):
         where = TEXT_WORKING if kind != "answers" else DICT_ANSWERS
         text = answers

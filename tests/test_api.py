@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import sympy
 
 import stepgrad
 from stepgrad.codegen import pdf, pipeline
@@ -82,7 +83,7 @@ def test_a_dict_keeps_numbers_exact():
     """0.15 given as a float in a dict is exactly 15/100, as in a file."""
     net = stepgrad.load({"layers": [{"size": 1}, {"size": 1}], "parameters": {"w1": 0.15, "b_o1": Decimal("0.1")},
                          "samples": [{"inputs": [1], "targets": [0.5]}], "training": {"learning_rate": 1}})
-    assert dict(net.spec.initial)["w1"] == stepgrad.api.sp.Rational(15, 100)
+    assert dict(net.spec.initial)["w1"] == sympy.Rational(15, 100)
     assert net.parameters == {"w1": "0.15", "b_o1": "0.1"}
     assert net.name == "network" and net.layers == (("i1",), ("o1",))
 
@@ -408,6 +409,8 @@ def test_check_text_kinds():
     ({"out_o1@2000000": 0.1}, {}, "<answers>: an answer after 2000000 updates"),
     (3.5, {}, "answers are a dict, a path or text, not float"),
     ("missing-answers.toml", {}, "missing-answers.toml: no such answers file"),
+    ({"out_o1": "x" * (1024 * 1024)}, {}, "<answers>: is 1048590 bytes; answers may have at most 1 MiB"),
+    ({"out_o1": 0.75}, {"kind": "working"}, "kind: a dict holds answers, not pasted working"),
 ])
 def test_bad_answers_raise_one_line_errors(answers, options, message):
     """Bad answers or options raise SpecError in one line."""
