@@ -1,8 +1,8 @@
 """stepgrad from Python: load a spec, derive, render, generate the gradient module, train, check.
 
 Every function takes a spec in any form :func:`load` reads (a path, TOML text, a dict, a
-built-in example's name, or a :class:`Network` already loaded) and returns a frozen
-dataclass with ``to_dict()``.  A problem in the input raises :class:`SpecError` (a
+built-in example's name, a :class:`Network` already loaded, or a result, for its network)
+and returns a frozen dataclass with ``to_dict()``.  A problem in the input raises :class:`SpecError` (a
 ``ValueError``) with the same one-line message the command line prints; nothing here
 writes to standard output or to a file (training longer than a few seconds reports progress on
 stderr, as the commands do; ``STEPGRAD_PROGRESS=0`` silences it).
@@ -30,7 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Union
 
-import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from .codegen import check_report, document, escape, npmodule, pdf, pipeline, svg
@@ -50,7 +49,7 @@ __all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "
 TexError = pdf.TexError
 
 #: Everything :func:`load` accepts.
-Source = Union["Network", Spec, str, os.PathLike, Mapping]
+Source = Union["Network", "Derivation", "Training", "CheckResult", Spec, str, os.PathLike, Mapping]
 
 
 class FrozenMap(Mapping):
@@ -179,6 +178,8 @@ def load(source: Source, *, name: str | None = None, max_parameters: int | None 
     """
     if isinstance(source, Network):
         return source
+    if isinstance(source, (Derivation, Training, CheckResult)):
+        return source.network
     if isinstance(source, Spec):
         return Network(source, name or source.name)
     if isinstance(source, Mapping):

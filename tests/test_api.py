@@ -496,3 +496,11 @@ def test_a_derivation_too_large_to_expand_says_so_in_jupyter():
     assert shown.startswith("*network: ") and "too many for a fully expanded worked example" in shown
     with pytest.raises(stepgrad.SpecError):
         d.markdown
+
+
+def test_a_result_stands_for_its_network(derived):
+    """A derivation, a training or a check can be passed wherever a spec is, meaning its network."""
+    assert stepgrad.load(derived) is derived.network
+    t = stepgrad.train(derived, 5)
+    assert stepgrad.load(t) is t.network and t.network.spec.training.steps == 5
+    assert stepgrad.check(t, {"out_o1": 0.7514}).network.name == "mazur"
