@@ -2,9 +2,10 @@
 
 A file is stepgrad's only when it starts the way stepgrad starts every file
 it writes (:func:`generated_by_stepgrad`): the exact header line at the very
-top (for the Python module, the line after its docstring's first line), the
-PDF's own creator entry in its trailer, the PNG's own text chunk right after
-its header.  A file that merely mentions stepgrad is not.
+top (for the Python module, the line after its docstring's first line; for an
+XML file, the line after its declaration), the PDF's own creator entry in its
+trailer, the PNG's own text chunk right after its header, a zip's comment.  A
+file that merely mentions stepgrad is not.
 
 Only regular files are ever read or replaced: a device, FIFO, socket or
 folder is refused, even with ``--force``, and so is a symbolic link unless
@@ -42,6 +43,10 @@ _PDF_MARKS = (b"/Creator(stepgrad)/Producer(stepgrad)",
               + b"".join(b"\\000" + bytes([c]) for c in b"stepgrad") + b")")
 #: A PDF's trailer (its /Info entries) lies within this many bytes of its end.
 _PDF_TAIL = 16384
+#: A zip's end record (22 bytes and a comment of at most 65535) lies within this many bytes of its end.
+_ZIP_TAIL = 22 + 65535
+#: The first line of an XML file stepgrad writes; its header comment is the second.
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 #: The PNG signature and header chunk, then stepgrad's tEXt chunk (codegen.pdf.mark_png).
 _PNG_AT = 8 + 8 + 13 + 4
 _PNG_CHUNK = len(PNG_MARK).to_bytes(4, "big") + b"tEXt" + PNG_MARK
@@ -71,6 +76,16 @@ def generated_by_stepgrad(path: Path) -> bool:
             return tail.rstrip().endswith(b"%%EOF") and any(mark in tail for mark in _PDF_MARKS)
         if head.startswith(b"\x89PNG\r\n\x1a\n"):
             return head[_PNG_AT:_PNG_AT + len(_PNG_CHUNK)] == _PNG_CHUNK
+        if head.startswith(b"PK\x03\x04"):  # a zip (the LMS packages): the header is the archive's comment
+            start = max(0, st.st_size - _ZIP_TAIL)
+            tail = os.pread(fd, st.st_size - start, start)
+            end = tail.rfind(b"PK\x05\x06")
+            comment = tail[end + 22:] if end >= 0 and len(tail) - end >= 22 else b""
+            return (end >= 0 and int.from_bytes(tail[end + 20:end + 22], "little") == len(comment)
+                    and bool(HEADER.fullmatch(comment.decode("utf-8", "replace"))))
+        if head.startswith(_XML_DECLARATION.encode() + b"\n"):  # the Moodle quiz: the header is the second line
+            m = _FIRST_LINES[1].fullmatch(head.split(b"\n", 2)[1].decode("utf-8", "replace"))
+            return bool(m and HEADER.fullmatch(m.group("h")))
     except OSError:
         return False
     finally:
