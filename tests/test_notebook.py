@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+# The test extras (pip install -e '.[test]'): imported, not skipped, so that CI without them fails.
+import ipykernel  # noqa: F401 - the kernel nbclient starts
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat", reason="the test extras (nbclient, nbformat, ipykernel) are needed")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 NOTEBOOK = Path(__file__).parent / "notebooks" / "mazur.ipynb"
 
@@ -37,17 +36,11 @@ def executed(tmp_path_factory):
     """The notebook, executed top to bottom on the python3 kernel in a scratch folder."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     folder = tmp_path_factory.mktemp("notebook")
-    env_before = os.environ.get("STEPGRAD_PROGRESS")
-    os.environ["STEPGRAD_PROGRESS"] = "0"  # the kernel inherits it: no progress lines among the outputs
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STEPGRAD_PROGRESS", "0")  # the kernel inherits it: no progress lines among the outputs
         client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=False,
                                          resources={"metadata": {"path": str(folder)}})
         client.execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("STEPGRAD_PROGRESS", None)
-        else:
-            os.environ["STEPGRAD_PROGRESS"] = env_before
     return nb
 
 
