@@ -78,3 +78,39 @@ def test_every_entry_point_has_a_docstring_example(name):
     import stepgrad
 
     assert ">>> " in getattr(stepgrad, name).__doc__
+
+
+def _signature(function) -> str:
+    """A function's call as the README's table writes it: parameters and defaults, no annotations."""
+    import inspect
+
+    parts, star = [], False
+    for p in inspect.signature(function).parameters.values():
+        if p.kind is p.KEYWORD_ONLY and not star:
+            parts.append("*")
+            star = True
+        if p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{p.name}")
+        elif p.default is p.empty:
+            parts.append(p.name)
+        else:
+            parts.append(f"{p.name}={p.default!r}")
+    return f"{function.__name__}({', '.join(parts)})"
+
+
+def test_the_table_of_entry_points_is_the_api():
+    """Each row's call is the function's real signature, and each attribute it lists exists on the result."""
+    import stepgrad
+
+    section, _ = _section()
+    rows = re.findall(r"^\| `(\w+)\((.*?)\)` \| (.*) \|$", section, re.M)
+    assert [name for name, _, _ in rows] == ["load", "configure", "derive", "render", "gradient_module", "train",
+                                             "check"]
+    for name, args, returns in rows:
+        assert f"{name}({args})" == _signature(getattr(stepgrad, name))
+        result = re.match(r"`(\w+)`", returns).group(1)
+        if result in ("str",):
+            continue
+        cls = getattr(stepgrad, result)
+        for attribute in re.findall(r"`(\w+)(?:\(\w*\))?`", returns.split(":", 1)[1]) if ":" in returns else []:
+            assert hasattr(cls, attribute) or attribute in cls.__dataclass_fields__, (result, attribute)
