@@ -161,3 +161,212 @@ def test_a_class_of_thirty_variants(post, folder, tmp_path):
     feedback = json.loads((out / "s29-feedback.json").read_text(encoding="utf-8"))
     assert feedback["exercise"]["variant"] == 29 and feedback["exercise"]["copied_from"] == 12
     assert any("variant 12's" in n for n in feedback["exercise"]["notes"])
+
+
+# -- finding each submission's variant -------------------------------------------------------
+
+ROSTER = ("ann", "bob", "cy", "dee")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """Four variants drawn for a roster of four students, and their exercise folder."""
+    spec = load("mazur")
+    variants = ex.make_variants(spec, ex.exercise_of(spec), roster=list(ROSTER), seed=SEED)
+    where = tmp_path_factory.mktemp("small") / "set"
+    write_exercise(where, spec, variants)
+    return spec, variants, where
+
+
+def four_header(variant: int, student: str | None = None) -> str:
+    return f"# stepgrad exercise variant {variant} of {len(ROSTER)}, seed {SEED}" + (
+        f", student {student}" if student else "")
+
+
+def run(argv: list[str], capsys) -> tuple[int, str]:
+    code = cli.main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_roster_wins_over_the_header_and_says_so(small, tmp_path, capsys):
+    """ann's file says variant 3 but the roster gives her variant 1: marked against 1, and told so; a file
+    named otherwise finds its student by its header; a file with neither is a row saying why (exit 1)."""
+    _, variants, where = small
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ann.toml").write_text(answers_text(variants[0], None, four_header(3, "ann")))
+    (subs / "upload-17.toml").write_text(answers_text(variants[1], None, four_header(2, "bob")))
+    (subs / "stranger.toml").write_text(answers_text(variants[2], None, "# my answers"))
+    (subs / "other-set.toml").write_text(answers_text(variants[2], None, header(3)))  # 30 variants, not 4
+    code, err = run(["check", "mazur", "--exercise", str(where), str(subs), "--format", "md"], capsys)
+    assert code == 1
+    rows = {r["student"]: r for r in csv.DictReader((subs / marking.SUMMARY_CSV).open(encoding="utf-8"))}
+    assert rows["ann"]["variant"] == "1" and rows["ann"]["score"] == rows["ann"]["total"] != ""
+    assert rows["upload-17"]["variant"] == "2" and rows["upload-17"]["codes"] == ""
+    assert rows["stranger"]["variant"] == "" and "exercise variant is unknown" in rows["stranger"]["error"]
+    assert "not this exercise set (4 variants, seed 7)" in rows["other-set"]["error"]
+    sheet = (subs / "ann-feedback.md").read_text(encoding="utf-8")
+    assert "the roster gives ann variant 1, so your answers were marked against variant 1" in sheet
+    assert not (subs / "stranger-feedback.md").exists()
+    assert "not read: stranger.toml: its exercise variant is unknown" in err
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """Three variants drawn by count (no roster), and their exercise folder."""
+    spec = load("mazur")
+    variants = ex.make_variants(spec, ex.exercise_of(spec), count=3, seed=SEED)
+    where = tmp_path_factory.mktemp("plain") / "set"
+    write_exercise(where, spec, variants)
+    return variants, where
+
+
+def test_roster_file_maps_students_to_variants(plain, tmp_path, capsys):
+    """With --roster, a submission without a header finds its variant by its file name: the k-th ID has
+    variant k; a roster longer than the set is refused in one line."""
+    variants, folder = plain
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "zed.toml").write_text(answers_text(variants[1], None, "# no header"))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nyan,Y\nzed,Z\n")
+    code, _ = run(["check", "mazur", "--exercise", str(folder), "--roster", str(roster), str(subs / "zed.toml"),
+                   "-o", str(tmp_path / "out")], capsys)
+    assert code == 0
+    row = next(csv.DictReader((tmp_path / "out" / marking.SUMMARY_CSV).open(encoding="utf-8")))
+    assert row["variant"] == "2" and row["score"] == row["total"]
+    roster.write_text("id\n" + "".join(f"p{k}\n" for k in range(4)))
+    code, err = run(["check", "mazur", "--exercise", str(folder), "--roster", str(roster), str(subs / "zed.toml"),
+                     "-o", str(tmp_path / "out2")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "4 students for 3 variants" in err
+    assert not (tmp_path / "out2").exists()
+    code, err = run(["check", "mazur", "--roster", str(roster), str(subs / "zed.toml")], capsys)
+    assert code == 2 and "--roster goes with --exercise" in err
+
+
+# -- refusing an exercise folder the spec does not make ----------------------------------------
+
+def test_another_spec_is_refused(small, tmp_path, capsys):
+    """The same network with another learning rate rebuilds other keys: exit 2, one line, nothing written."""
+    _, variants, where = small
+    text = (Path(__file__).resolve().parent.parent / "symbolic" / "examples" / "mazur.toml").read_text()
+    assert "learning_rate = 0.5" in text
+    other = tmp_path / "other.toml"
+    other.write_text(text.replace("learning_rate = 0.5", "learning_rate = 0.4"))
+    sub = tmp_path / "ann.toml"
+    sub.write_text(answers_text(variants[0], None, four_header(1)))
+    code, err = run(["check", str(other), "--exercise", str(where), str(sub)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "variant-01/key.json: is not variant 1's key as the spec 'other' makes it (seed 7)" in err
+    assert not (tmp_path / "ann-feedback.md").exists() and not (tmp_path / marking.SUMMARY_CSV).exists()
+
+
+def _copy_set(where: Path, into: Path) -> Path:
+    import shutil
+    shutil.copytree(where, into)
+    return into
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(format="something else"), "not an exercise index written by stepgrad exercise"),
+    (lambda d: d.update(version=2), "version 1"),
+    (lambda d: d.update(seed="7"), '"seed": expected a whole number'),
+    (lambda d: d.update(seed=True), '"seed": expected a whole number'),
+    (lambda d: d.update(count=5), '"variants": expected a list of 5 variants'),
+    (lambda d: d["variants"][1].update(folder="../../etc"), "expected a folder name like variant-01"),
+    (lambda d: d["variants"][1].update(variant=3), "expected 2 (the variants in order)"),
+    (lambda d: d["variants"][1].update(student="bob\x1b[31m"), "printable"),
+    (lambda d: d["exercise"].update(ask=["no_such_quantity"]), "no quantity or group named"),
+    (lambda d: d["exercise"].update(rm="-rf"), "not an exercise option"),
+    (lambda d: d["exercise"].update(weights=["0.1", "1e9"]), "expected [low, high] as decimal text"),
+    (lambda d: d["exercise"].update(answer_decimals=3), "tolerance: is not half a unit"),
+])
+def test_a_bad_index_is_one_line(small, tmp_path, capsys, change, message):
+    """Every field of index.json is checked: a bad one is exit 2 with one line naming it, nothing written."""
+    _, variants, where = small
+    copy = _copy_set(where, tmp_path / "set")
+    doc = json.loads((copy / "index.json").read_text())
+    change(doc)
+    (copy / "index.json").write_text(json.dumps(doc))
+    sub = tmp_path / "ann.toml"
+    sub.write_text(answers_text(variants[0], None, four_header(1)))
+    code, err = run(["check", "mazur", "--exercise", str(copy), str(sub)], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert message in err and "\x1b" not in err
+    assert not (tmp_path / marking.SUMMARY_CSV).exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100_000, "nested too deeply"),
+    ('{"format": ', "not valid JSON"),
+    ("x" * (variants_marking.MAX_INDEX_BYTES + 1), "at most 1 MiB"),
+])
+def test_an_unreadable_index_is_one_line(small, tmp_path, capsys, text, message):
+    """A broken, deeply nested or oversized index.json is refused in one line, read within its size cap."""
+    _, variants, where = small
+    copy = _copy_set(where, tmp_path / "set")
+    (copy / "index.json").write_text(text)
+    sub = tmp_path / "ann.toml"
+    sub.write_text(answers_text(variants[0], None, four_header(1)))
+    code, err = run(["check", "mazur", "--exercise", str(copy), str(sub)], capsys)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_a_changed_key_is_refused(small, tmp_path, capsys):
+    """A key.json whose value was edited is not the variant the spec makes: exit 2."""
+    _, variants, where = small
+    copy = _copy_set(where, tmp_path / "set")
+    key = copy / "variant-03" / "key.json"
+    doc = json.loads(key.read_text())
+    doc["answers"][0]["value"] = "0.5"
+    key.write_text(json.dumps(doc))
+    sub = tmp_path / "ann.toml"
+    sub.write_text(answers_text(variants[0], None, four_header(1)))
+    code, err = run(["check", "mazur", "--exercise", str(copy), str(sub)], capsys)
+    assert code == 2 and "variant-03/key.json: is not variant 3's key" in err
+
+
+# -- copied answers: no false alarms ----------------------------------------------------------
+
+class _Key:
+    def __init__(self, values: dict[str, str]):
+        self.key = tuple(type("E", (), {"name": k, "value": v})() for k, v in values.items())
+
+
+def _set(*keys: dict[str, str]) -> variants_marking.ExerciseSet:
+    return variants_marking.ExerciseSet(Path("."), 0, tuple(_Key(k) for k in keys), {})
+
+
+def test_quantities_equal_across_variants_do_not_count():
+    """Answers matching another variant only where the two variants agree (a shared given, say) are not
+    copied; two distinct matches are too few; three distinct ones, half the sheet, are."""
+    shared = {f"q{k}": f"0.{k}12345" for k in range(1, 9)}
+    mine = {**shared, "a": "0.111111", "b": "0.222222", "c": "0.333333"}
+    theirs = {**shared, "a": "0.444444", "b": "0.555555", "c": "0.666666"}
+    third = {k: "0.9" + v[2:] for k, v in mine.items()}
+    s = _set(mine, theirs, third)
+    opts = Options()
+    as_numbers = lambda d: {k: Decimal(v) for k, v in d.items()}  # noqa: E731
+    assert variants_marking.copied_from(as_numbers(mine), 1, s, opts) is None
+    assert variants_marking.copied_from(as_numbers(shared), 1, s, opts) is None
+    two = {**as_numbers(mine), "a": Decimal("0.444444"), "b": Decimal("0.555555")}
+    assert variants_marking.copied_from(two, 1, s, opts) is None
+    assert variants_marking.copied_from(as_numbers(theirs), 1, s, opts) == 2
+    # three of 20 answered is too small a share
+    few = {"a": Decimal("0.444444"), "b": Decimal("0.555555"), "c": Decimal("0.666666"),
+           **{f"x{k}": Decimal("0.5") for k in range(17)}}
+    assert variants_marking.copied_from(few, 1, s, opts) is None
+    # too few digits to tell the variants apart match nothing
+    assert variants_marking.copied_from({k: Decimal(v[:4]) for k, v in theirs.items()}, 1, s, opts) is None
+
+
+def test_shared_wrong_answers():
+    """Two students writing the same wrong numbers, digit for digit, are named to each other; right answers
+    and numbers with few digits are not evidence."""
+    s = _set({"a": "0.111111", "b": "0.222222", "c": "0.333333", "d": "0.444444"},
+             {"a": "0.511111", "b": "0.522222", "c": "0.533333", "d": "0.544444"})
+    wrong = {"a": Decimal("0.123456"), "b": Decimal("0.234567"), "c": Decimal("0.345678"), "d": Decimal("0.44")}
+    right = {"a": Decimal("0.111111"), "b": Decimal("0.222222"), "c": Decimal("0.333333"), "d": Decimal("0.44")}
+    found = variants_marking.shared_wrong([("x", 1, wrong), ("y", 2, wrong), ("z", 1, right), ("w", 1, right)],
+                                          s, Options())
+    assert found == {"x": [("y", 3)], "y": [("x", 3)]}
