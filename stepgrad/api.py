@@ -698,6 +698,8 @@ def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | Non
           rtol: float | None = None, **options) -> CheckResult:
     """Check a student's answers: a dict {name: number or formula}, a path to an answers file, or pasted working.
 
+    In a dict, "" or None is an answer left blank (counted, not judged).
+
     A ``str`` holding a line break or an '=' is text: an answers file's TOML when it reads as
     TOML, else pasted working (lines like 'net_h1 = w1*i1 + w2*i2 + b1 = ... = 0.3775');
     *kind* "answers" or "working" says which.  Any other ``str`` or a path is a file, read as
@@ -719,8 +721,11 @@ def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | Non
     if isinstance(answers, Mapping):
         if kind == "working":
             raise SpecError("kind: a dict holds answers, not pasted working; give the working as text")
-        text, where, working = _toml_document(answers, DICT_ANSWERS), DICT_ANSWERS, False
+        blanked = {k: "" if v is None else v for k, v in answers.items()}  # None is left blank, as ""
+        text, where, working = _toml_document(blanked, DICT_ANSWERS), DICT_ANSWERS, False
         _within(text, where)
+    elif isinstance(answers, str) and not answers.strip():
+        raise SpecError("answers: the text is empty; give a dict of answers, a path or pasted working")
     elif isinstance(answers, str) and ("\n" in answers or "=" in answers):
         where = TEXT_WORKING if kind != "answers" else DICT_ANSWERS
         text = answers

@@ -355,6 +355,12 @@ ANSWERS = {"out_o1": 0.75136507, "E_total": 0.298371109, "dE_total/dw5": 0.08216
            "net_h1": "w1*i1 + w2*i2 + b1", "w5+": 0.4, "out_h2": ""}
 
 
+def test_none_is_left_blank():
+    """None in a dict of answers is a blank, like ""."""
+    r = stepgrad.check("mazur", {"out_h1": None, "out_o1": 0.75136507})
+    assert r.blank == ("out_h1",) and [v.quantity for v in r.verdicts] == ["out_o1"]
+
+
 def test_check_a_dict_with_a_mistake():
     """The right answers are correct, the unchanged w5 is wrong with its code, the blank one is counted."""
     r = stepgrad.check("mazur", ANSWERS)
@@ -411,6 +417,7 @@ def test_check_text_kinds():
     ("missing-answers.toml", {}, "missing-answers.toml: no such answers file"),
     ({"out_o1": "x" * (1024 * 1024)}, {}, "<answers>: is 1048590 bytes; answers may have at most 1 MiB"),
     ({"out_o1": 0.75}, {"kind": "working"}, "kind: a dict holds answers, not pasted working"),
+    ("  ", {}, "answers: the text is empty"),
 ])
 def test_bad_answers_raise_one_line_errors(answers, options, message):
     """Bad answers or options raise SpecError in one line."""
