@@ -549,7 +549,7 @@ class Training:
         return self.svg()
 
     def to_dict(self) -> dict:
-        return {"network": self.network.name, "steps": self.steps,
+        return {"network": self.network.to_dict(), "steps": self.steps,
                 "checkpoints": {str(u): e for u, e in self.checkpoints.items()},
                 "parameters": dict(self.exact), "errors": list(self.errors)}
 
