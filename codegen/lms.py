@@ -40,7 +40,7 @@ from ..symbolic.inputs import SpecError, one_line
 
 from . import escape
 
-__all__ = ["moodle_xml", "qti12", "qti21", "exports", "EXPORT_FILES"]
+__all__ = ["moodle_xml", "qti12", "qti21", "exports", "EXPORT_FILES", "variants_of", "KeyVariant", "KeyAnswer"]
 
 #: The file names :func:`exports` gives each format.
 EXPORT_FILES = {"moodle": "moodle-quiz.xml", "qti12": "canvas-qti12.zip", "qti21": "qti21.zip"}
@@ -62,7 +62,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 # -- The key documents, checked -------------------------------------------------------
 
 @dataclass(frozen=True)
-class Answer:
+class KeyAnswer:
     """One quantity a student computes: its name, what it is, its value and the accepted absolute error."""
 
     name: str
@@ -82,7 +82,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Variant:
+class KeyVariant:
     """What the exports need of one variant's key: who it is for, what is given and what is asked."""
 
     number: int
@@ -90,7 +90,7 @@ class Variant:
     student: str | None
     given: tuple[tuple[str, str], ...]
     rounded: tuple[int, tuple[str, ...]] | None
-    answers: tuple[Answer, ...]
+    answers: tuple[KeyAnswer, ...]
 
 
 def _where(doc_index: int, doc: Any) -> str:
@@ -113,7 +113,7 @@ def _number(value: Any, where: str, field: str) -> Decimal:
     return Decimal(text)
 
 
-def _variant(doc_index: int, doc: Any) -> Variant:
+def _variant(doc_index: int, doc: Any) -> KeyVariant:
     where = _where(doc_index, doc)
     if not isinstance(doc, dict) or doc.get("format") != KEY_FORMAT or doc.get("version") != 1:
         raise SpecError(f"{where}: not a stepgrad exercise key (format {KEY_FORMAT!r}, version 1)")
@@ -146,11 +146,11 @@ def _variant(doc_index: int, doc: Any) -> Variant:
         tolerance = _number(entry.get("tolerance"), where, f"the tolerance of {name!r}")
         if tolerance < 0:
             raise SpecError(f"{where}: the tolerance of {name!r} is negative")
-        answers.append(Answer(name, _text(entry.get("words", ""), where, f"the words of {name!r}"),
+        answers.append(KeyAnswer(name, _text(entry.get("words", ""), where, f"the words of {name!r}"),
                               _number(entry.get("value"), where, f"the value of {name!r}"), tolerance))
     if not answers:
         raise SpecError(f"{where}: asks for no answer")
-    return Variant(number, of, student, tuple(given), rounded, tuple(answers))
+    return KeyVariant(number, of, student, tuple(given), rounded, tuple(answers))
 
 
 def _list(value: Any, where: str, field: str) -> list:
@@ -161,7 +161,7 @@ def _list(value: Any, where: str, field: str) -> list:
     return value
 
 
-def variants_of(key_documents: Sequence[dict]) -> tuple[Variant, ...]:
+def variants_of(key_documents: Sequence[dict]) -> tuple[KeyVariant, ...]:
     """Check the key documents and return their variants in order of their numbers.
 
     >>> [v.number for v in variants_of([_sample_key(2), _sample_key(1)])]
@@ -179,21 +179,21 @@ def variants_of(key_documents: Sequence[dict]) -> tuple[Variant, ...]:
 def plain(number: Decimal) -> str:
     """A number in plain positional notation, as Moodle's Cloze syntax and Canvas read it.
 
-    >>> plain(Decimal("3.775E-1")), plain(Decimal("-5e-05")), plain(Decimal("2E+2"))
-    ('0.3775', '-0.00005', '200')
+    >>> plain(Decimal("3.775E-1")), plain(Decimal("-5e-05")), plain(Decimal("2E+2")), plain(Decimal("-0.0"))
+    ('0.3775', '-0.00005', '200', '0.0')
     """
     text = format(number, "f")
-    return "0" if text in ("-0", "0") else text
+    return text.lstrip("-") if number == 0 else text
 
 
 # -- Shared wording -----------------------------------------------------------------------
 
-def _heading(title: str, variant: Variant) -> str:
+def _heading(title: str, variant: KeyVariant) -> str:
     student = f", for {one_line(variant.student)}" if variant.student is not None else ""
     return f"{one_line(title)}: variant {variant.number} of {variant.of}{student}"
 
 
-def _given_note(variant: Variant) -> str:
+def _given_note(variant: KeyVariant) -> str:
     if variant.rounded is None or not variant.rounded[1]:
         return "Given values:"
     decimals, names = variant.rounded
@@ -201,7 +201,7 @@ def _given_note(variant: Variant) -> str:
             "compute from the values as given):")
 
 
-def _tolerance_words(answer: Answer) -> str:
+def _tolerance_words(answer: KeyAnswer) -> str:
     return f"within \u00b1{plain(answer.tolerance)}"
 
 
@@ -225,7 +225,7 @@ def _category_path(title: str) -> str:
     return "$course$/top/" + name
 
 
-def _cloze_text(title: str, variant: Variant) -> str:
+def _cloze_text(title: str, variant: KeyVariant) -> str:
     given = _html_rows([(f"<code>{escape.cloze(n)}</code>", escape.cloze(v)) for n, v in variant.given])
     asked = _html_rows(
         [(f"<code>{escape.cloze(a.name)}</code>", escape.cloze(a.words),
@@ -237,7 +237,7 @@ def _cloze_text(title: str, variant: Variant) -> str:
             f"<p>Compute:</p>{asked}")
 
 
-def _moodle_question(title: str, variant: Variant) -> str:
+def _moodle_question(title: str, variant: KeyVariant) -> str:
     name = escape.xml(escape.xml(_heading(title, variant)))
     return ("  <question type=\"cloze\">\n"
             f"    <name><text>{name}</text></name>\n"
@@ -301,13 +301,13 @@ def _manifest(identifier: str, resources: Sequence[tuple[str, str, str, tuple[st
             "</manifest>\n")
 
 
-def _variant_id(variant: Variant) -> str:
+def _variant_id(variant: KeyVariant) -> str:
     return f"variant-{variant.number:0{len(str(variant.of))}d}"
 
 
 # -- QTI 1.2 --------------------------------------------------------------------------------------
 
-def _qti12_html(title: str, variant: Variant, answer: Answer) -> str:
+def _qti12_html(title: str, variant: KeyVariant, answer: KeyAnswer) -> str:
     given = _html_rows([(f"<code>{escape.xml(n)}</code>", escape.xml(v)) for n, v in variant.given])
     return (f"<p>{escape.xml(_heading(title, variant))}</p>"
             f"<p>{escape.xml(_given_note(variant))}</p>{given}"
@@ -320,7 +320,7 @@ def _field(label: str, entry: str) -> str:
             f"<fieldentry>{entry}</fieldentry></qtimetadatafield>")
 
 
-def _qti12_item(title: str, variant: Variant, index: int, answer: Answer) -> str:
+def _qti12_item(title: str, variant: KeyVariant, index: int, answer: KeyAnswer) -> str:
     ident = f"{_variant_id(variant)}-q{index:02d}"
     return (f'        <item ident="{ident}" title="{escape.xml(one_line(answer.name))}">\n'
             "          <itemmetadata><qtimetadata>"
@@ -343,7 +343,7 @@ def _qti12_item(title: str, variant: Variant, index: int, answer: Answer) -> str
             "        </item>\n")
 
 
-def _qti12_assessment(title: str, variants: Sequence[Variant]) -> str:
+def _qti12_assessment(title: str, variants: Sequence[KeyVariant]) -> str:
     sections = "".join(
         f'      <section ident="{_variant_id(v)}" title="{escape.xml(_heading(title, v))}">\n'
         + "".join(_qti12_item(title, v, i, a) for i, a in enumerate(v.answers, 1))
@@ -376,7 +376,7 @@ def qti12(key_documents: Sequence[dict], title: str, header: str | None = None) 
 
 # -- QTI 2.1 ------------------------------------------------------------------------------------------
 
-def _qti21_item(title: str, variant: Variant) -> str:
+def _qti21_item(title: str, variant: KeyVariant) -> str:
     ids = [f"R{i:02d}" for i in range(1, len(variant.answers) + 1)]
     declarations = "".join(
         f'  <responseDeclaration identifier="{rid}" cardinality="single" baseType="float">'
@@ -422,7 +422,7 @@ def _qti21_item(title: str, variant: Variant) -> str:
             "</assessmentItem>\n")
 
 
-def _qti21_test(title: str, variants: Sequence[Variant]) -> str:
+def _qti21_test(title: str, variants: Sequence[KeyVariant]) -> str:
     """An assessmentTest whose one section selects one variant's item for each candidate."""
     refs = "".join(f'      <assessmentItemRef identifier="{_variant_id(v)}" href="items/{_variant_id(v)}.xml"/>\n'
                    for v in variants)
