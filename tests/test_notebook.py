@@ -117,3 +117,12 @@ def test_training_shows_its_curve(executed):
     """The bare training cell displays the error curve as SVG."""
     figure = _cell(executed, "t", whole=True).outputs[0]["data"]["image/svg+xml"]
     assert figure.lstrip().startswith("<svg") and figure.count('<polyline class="curve"') == 1
+
+
+def test_a_step_shows_as_math(executed):
+    """The first step prints in canonical names and displays its LaTeX line as math."""
+    outputs = _cell(executed, "from IPython.display import Math").outputs
+    assert outputs[0]["text"] == "net_h1 = w1*i1 + w2*i2 + b1*1 = 0.3775\n"
+    latex = outputs[1]["data"]["text/latex"]
+    assert latex == r"$\displaystyle net_{h1} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1 = " \
+                    r"0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 \cdot 1 = 0.3775$"
