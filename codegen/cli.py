@@ -39,13 +39,13 @@ import argparse  # noqa: E402 - after the start-up handler, on purpose
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from .. import __version__  # noqa: E402
+from .. import __version__, api  # noqa: E402
 from ..symbolic import limits  # noqa: E402
-from ..symbolic.derive import DerivationError, format_value, full_value  # noqa: E402
+from ..symbolic.derive import DerivationError  # noqa: E402
 from ..symbolic import spec as spec_limits  # noqa: E402
 from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
 
-from . import document, escape, files, formats, npmodule, pdf, pipeline, svg  # noqa: E402
+from . import document, escape, files, formats, pdf, pipeline, svg  # noqa: E402
 
 for _signum, _handler in _STARTUP_HANDLERS.items():
     signal.signal(_signum, _handler)
@@ -240,27 +240,29 @@ _LARGE = (f"; 'stepgrad module --form numpy' writes a vectorized gradient module
           f"{spec_limits.MAX_PARAMETERS} parameters")
 
 
-def _spec(args, max_parameters: int | None = limits.MAX_PARAMETERS) -> tuple[Spec, str]:
-    """Load the spec and apply the variant options; return it and the name shown in generated files.
+def _network(args, max_parameters: int | None = limits.MAX_PARAMETERS) -> api.Network:
+    """Load SPEC and apply the variant options (--steps, --hidden-deltas, --count-rounds, --train-biases).
 
     A network over *max_parameters* is refused while the spec is read, before its weights are built.
     """
-    spec = load(args.spec, max_parameters, _LARGE if max_parameters else "")
-    changes = {}
-    if getattr(args, "steps", None):
-        changes["steps"] = args.steps
-    if getattr(args, "hidden_deltas", None):
-        changes["hidden_deltas"] = args.hidden_deltas
-    if getattr(args, "count_rounds", None):
-        changes["count_rounds"] = args.count_rounds
-    if changes.get("hidden_deltas") == "updated" and spec.training.batch_size != 1:
-        raise SpecError(f"{args.spec}: --hidden-deltas updated needs online training (one sample per update)")
-    if changes:
-        spec = spec.with_training(**changes)
-    if getattr(args, "train_biases", False):
-        spec = spec.with_biases_trainable()
-    source = Path(args.spec).name if is_path(args.spec) else args.spec
-    return spec, source
+    net = _load(args.spec, max_parameters, _LARGE if max_parameters else "")
+    return api.configure(net, steps=getattr(args, "steps", None), hidden_deltas=getattr(args, "hidden_deltas", None),
+                         count_rounds=getattr(args, "count_rounds", None),
+                         train_biases=getattr(args, "train_biases", False))
+
+
+def _load(spec_arg: str, max_parameters: int | None, instead: str = "") -> api.Network:
+    """The network SPEC names: a file or a built-in example, never TOML text (as api.load reads a line break)."""
+    if "\n" in spec_arg:
+        return api.load(Path(spec_arg) if is_path(spec_arg) else load(spec_arg, max_parameters, instead),
+                        max_parameters=max_parameters, instead=instead)
+    return api.load(spec_arg, max_parameters=max_parameters, instead=instead)
+
+
+def _spec(args, max_parameters: int | None = limits.MAX_PARAMETERS) -> tuple[Spec, str]:
+    """The spec with the variant options applied, and the name generated files show for it."""
+    net = _network(args, max_parameters)
+    return net.spec, net.source
 
 
 def spec_note(spec_arg: str) -> str | None:
@@ -318,16 +320,17 @@ def cmd_example(args) -> int:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing .tex, .md and gradients.py only", file=sys.stderr)
     outputs: dict[Path, bytes] = {}
     for name in names:
-        spec = load(name)
+        net = api.load(name)
+        spec = net.spec
         limits.check_size(spec, "example", summary=len(spec.parameters) > document.FULL_LIMIT, pdf=want_pdf)
         print(f"stepgrad: deriving {name} ({len(spec.parameters)} parameters, {spec.training.steps} updates)...",
               file=sys.stderr)
-        worked = pipeline.worked_example(spec, name)
+        worked = api.derive(net).worked_example
         tex, md, module, *rest = targets[name]
         outputs[tex] = worked.tex.encode()
         outputs.update(markdown_with_figures(worked, md))
-        outputs[module] = pipeline.module(spec, name).encode()
-        if want_pdf:
+        outputs[module] = api.gradient_module(net, "scalar").encode()
+        if want_pdf:  # named after the example, as its TeX job
             document_pdf = pdf.compile_pdf(worked.tex, name)
             outputs[rest[0]] = document_pdf
             for page, path in zip(PREVIEW_PAGES, rest[1:]):
@@ -386,48 +389,41 @@ def _to_stdout_or_file(args, data: bytes, target: Path | None) -> None:
 def cmd_derive(args) -> int:
     if args.format == "pdf" and args.output == "-":
         raise SpecError("--format pdf cannot go to standard output; give -o FILE.pdf")
-    spec, source = _spec(args)
-    stem = Path(source).stem
+    net = _network(args)
+    spec = net.spec
     tex_only = args.format == "pdf" and not pdf.engine_available()
-    target = _output_path(args, f"{stem}.{args.format}")
+    target = _output_path(args, f"{Path(net.source).stem}.{args.format}")
     if tex_only:
         target = target.with_suffix(".tex")
     figure_paths = _figure_paths(spec, target) if target is not None and args.format == "md" else []
     if target is not None:
         _outputs_checked([target] + figure_paths, args.force, args.spec)
     expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
+    # refused up front, before deriving: the expanded size, training and TeX's time
     limits.check_size(spec, "derive", summary=not expand, pdf=args.format == "pdf" and not tex_only)
-    worked = pipeline.worked_example(spec, source, expand)
+    derivation = api.derive(net, expand=expand)
     if tex_only:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing the LaTeX source instead", file=sys.stderr)
-        _emit({target: worked.tex.encode()}, args.force)
+        _emit({target: api.render(derivation, "latex").encode()}, args.force)
         return 0
-    if args.format == "tex":
-        data = worked.tex.encode()
-    elif args.format == "md" and target is not None:
-        written = markdown_with_figures(worked, target)
+    if args.format == "md" and target is not None:
+        written = markdown_with_figures(derivation.worked_example, target)
         unexpected = set(written) - {target, *figure_paths}
         if unexpected:
             raise RuntimeError(f"figures not checked before writing: {sorted(map(str, unexpected))}")
         _emit(written, args.force)
         return 0
-    elif args.format == "md":
-        data = worked.markdown.encode()
-    else:
-        data = pdf.compile_pdf(worked.tex)
-    _to_stdout_or_file(args, data, target)
+    data = api.render(derivation, args.format)
+    _to_stdout_or_file(args, data if isinstance(data, bytes) else data.encode(), target)
     return 0
 
 
 def cmd_module(args) -> int:
-    spec, source = _spec(args, limits.MAX_PARAMETERS if args.form == "scalar" else None)
-    target = _output_path(args, f"{Path(source).stem}_gradients.py")
+    net = _network(args, limits.MAX_PARAMETERS if args.form == "scalar" else None)
+    target = _output_path(args, f"{Path(net.source).stem}_gradients.py")
     if target is not None:
         _outputs_checked([target], args.force, args.spec)
-    form = npmodule.choose_form(spec) if args.form == "auto" else args.form
-    limits.check_size(spec, "module", form=form)
-    text = pipeline.module(spec, source, form)
-    _to_stdout_or_file(args, text.encode(), target)
+    _to_stdout_or_file(args, api.gradient_module(net, args.form).encode(), target)
     return 0
 
 
@@ -441,20 +437,20 @@ def cmd_values(args) -> int:
     target = _output_path(args, None)
     if target is not None:
         _outputs_checked([target], args.force, args.spec)
-    spec, _ = _spec(args)
-    limits.check_size(spec, "values", steps=spec.training.steps)
-    values = all_values(spec, spec.training.steps)  # the spec's steps, or --steps
+    net = _network(args)
+    limits.check_size(net.spec, "values", steps=net.spec.training.steps)  # refused up front, before deriving
+    derivation = api.derive(net)  # its values: after the spec's steps, or --steps
+    exact, shown = derivation.exact, derivation.shown
     if fmt == "json":  # in the derivation's order, as the table
-        text = json.dumps({k: full_value(v) for k, v in values.items()}, indent=2) + "\n"
+        text = json.dumps(dict(exact), indent=2) + "\n"
     else:
-        width = max(len(k) for k in values)
-        text = "".join(f"{k:<{width}}  {full_value(v):>26}  ({format_value(v)})\n" for k, v in values.items())
+        width = max(len(k) for k in exact)
+        text = "".join(f"{k:<{width}}  {v:>26}  ({shown[k]})\n" for k, v in exact.items())
     _to_stdout_or_file(args, text.encode(), target)
     return 0
 
 
 def cmd_check(args) -> int:
-    from . import check_report, marking
     from ..symbolic.check import Options
 
     fmt = _format(args, None)
@@ -481,14 +477,22 @@ def cmd_check(args) -> int:
         out = Path(args.output)
     if out is not None:
         _outputs_checked([out], args.force, args.spec, answers)
-    text, code = check_report.run(args.spec, answers, fmt, False, options=options)
-    if code == 2:
-        raise SpecError(text.strip().removeprefix("stepgrad check: "))
+    net = _load(args.spec, limits.MAX_PARAMETERS)
+    # a feedback sheet names the spec by its name ('net'), where the worked example names its file ('net.toml')
+    result = api.check(api.Network(net.spec, net.spec.name), _answers_file(answers),
+                       min_digits=args.min_digits, rtol=args.rtol)
+    data = result.render(fmt)
     if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(data if data.endswith("\n") else data + "\n")
     else:
-        _emit({out: pdf.compile_pdf(text) if fmt == "pdf" else text.encode()}, args.force)
-    return code
+        _emit({out: data if isinstance(data, bytes) else data.encode()}, args.force)
+    return result.exit_code
+
+
+def _answers_file(path: str) -> str | Path:
+    """An answers file's argument as api.check reads a file (it reads a str holding '=' or a line break as
+    the answers themselves)."""
+    return Path(path) if "=" in path or "\n" in path else path
 
 
 def _check_class(args, fmt: str, options) -> int:
