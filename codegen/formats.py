@@ -115,6 +115,11 @@ def to_latex(doc: Document) -> str:
                            sections=_flatten(doc, tex_segments, tex_escape), compact=doc.compact)
 
 
+def latex_sections(doc: Document) -> list:
+    """The document's sections as the LaTeX templates lay them out: (title, anchor, blocks), text escaped."""
+    return _flatten(doc, tex_segments, tex_escape)
+
+
 def to_markdown(doc: Document) -> str:
     """Render the document as Markdown with $$ math (GitHub, Jupyter)."""
     return render_template("worked_example.md.j2", title=md_escape(doc.title), header=doc.header,
