@@ -46,6 +46,7 @@ from ..symbolic import spec as spec_limits  # noqa: E402
 from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load  # noqa: E402
 
 from . import document, escape, files, formats, pdf, pipeline, svg  # noqa: E402
+from .exercise import add_parser as add_exercise_parser, run as cmd_exercise  # noqa: E402
 
 for _signum, _handler in _STARTUP_HANDLERS.items():
     signal.signal(_signum, _handler)
@@ -232,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_count, default=10000, metavar="N", help="training updates (default: 10000)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
+    add_exercise_parser(sub)
     return parser
 
 
@@ -589,7 +591,8 @@ def cmd_worksheet(args) -> int:
 
 
 COMMANDS = {"example": cmd_example, "derive": cmd_derive, "module": cmd_module,
-            "values": cmd_values, "check": cmd_check, "new": cmd_new, "worksheet": cmd_worksheet}
+            "values": cmd_values, "check": cmd_check, "new": cmd_new, "worksheet": cmd_worksheet,
+            "exercise": cmd_exercise}
 
 
 def main(argv: list[str] | None = None) -> int:
