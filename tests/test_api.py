@@ -18,6 +18,7 @@ import sympy
 import stepgrad
 from stepgrad.codegen import pdf, pipeline
 from stepgrad.codegen.cli import main as cli
+from stepgrad.symbolic.spec import builtin_names
 
 #: The post's network, written out here (not read from stepgrad) for the independent float computations.
 W = {"w1": 0.15, "w2": 0.2, "w3": 0.25, "w4": 0.3, "w5": 0.4, "w6": 0.45, "w7": 0.5, "w8": 0.55}
@@ -77,6 +78,17 @@ def test_every_form_of_a_spec_loads_the_same_network(mazur_text, tmp_path):
     assert all(f.spec == forms[0].spec for f in forms)
     assert [f.source for f in forms] == ["mazur", "mazur.toml", "mazur.toml", "mazur", "mazur", "mazur"]
     assert stepgrad.load(forms[0]) is forms[0]
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_reads_the_same_as_a_dict(name):
+    """Each built-in example's TOML, read into a dict (floats as floats, and as decimals), loads as the same spec:
+    wiring, an initializer, reference figures with quoted names survive the dict route."""
+    text = resources.files("stepgrad.symbolic.examples").joinpath(f"{name}.toml").read_text("utf-8")
+    builtin = stepgrad.load(name).spec
+    assert stepgrad.load(tomllib.loads(text), name=name).spec == builtin
+    assert stepgrad.load(tomllib.loads(text, parse_float=Decimal), name=name).spec == builtin
+    assert stepgrad.load(text, name=name).spec == builtin
 
 
 def test_a_dict_keeps_numbers_exact():
