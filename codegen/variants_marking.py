@@ -39,8 +39,6 @@ SUMMARY_FORMAT = "stepgrad class summary"
 #: Bytes an exercise index or a variant's key may have (30 variants' index is about 3 KiB).
 MAX_INDEX_BYTES = 1024 * 1024
 MAX_KEY_BYTES = 4 * 1024 * 1024
-#: Variants an exercise set may have (one per student of a large course).
-MAX_VARIANTS = 2000
 #: Characters of a student ID, a folder name or a quantity name in the index.
 MAX_NAME = 200
 #: The answers file's first lines searched for the variant's header line.
@@ -83,6 +81,12 @@ class ExerciseSet:
 
 
 # -- the folder ----------------------------------------------------------------------
+
+def exercise_module():
+    """stepgrad.symbolic.exercise, imported when an exercise set is marked (plain marking never needs it)."""
+    from ..symbolic import exercise
+    return exercise
+
 
 def _read_json(path: Path, what: str, max_bytes: int) -> object:
     shown = inputs.shorten(str(path), 200)
@@ -141,7 +145,10 @@ def _exercise(spec: Spec, raw: object, where: str):
             if not isinstance(value, list) or len(value) != 2 or \
                     not all(isinstance(x, str) and _RATIONAL.match(x) for x in value):
                 raise SpecError(f"{at}: expected [low, high] as decimal text")
-            values[key] = tuple(sp.Rational(x) for x in value)
+            low, high = (sp.Rational(x) for x in value)
+            if not low < high:
+                raise SpecError(f"{at}: expected [low, high] with low below high")
+            values[key] = (low, high)
         elif isinstance(fields[key].default, tuple):
             if not isinstance(value, list) or len(value) > 10_000:
                 raise SpecError(f"{at}: expected a list of quantity names")
@@ -171,7 +178,7 @@ def read_index(spec: Spec, folder: Path) -> tuple[int, int, tuple[str | None, ..
     if doc.get("version") != 1:
         raise SpecError(f"{where}: \"version\": this stepgrad reads version 1 of the exercise index")
     seed = _int(doc.get("seed"), f"{where}: \"seed\"", 0, 2 ** 63 - 1)
-    count = _int(doc.get("count"), f"{where}: \"count\"", 1, MAX_VARIANTS)
+    count = _int(doc.get("count"), f"{where}: \"count\"", 1, exercise_module().MAX_VARIANTS)
     listed = doc.get("variants")
     if not isinstance(listed, list) or len(listed) != count:
         raise SpecError(f"{where}: \"variants\": expected a list of {count} variants (\"count\")")

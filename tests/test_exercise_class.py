@@ -279,6 +279,8 @@ def _copy_set(where: Path, into: Path) -> Path:
     (lambda d: d["exercise"].update(ask=["no_such_quantity"]), "no quantity or group named"),
     (lambda d: d["exercise"].update(rm="-rf"), "not an exercise option"),
     (lambda d: d["exercise"].update(weights=["0.1", "1e9"]), "expected [low, high] as decimal text"),
+    (lambda d: d["exercise"].update(weights=["0.9", "0.1"]), "with low below high"),
+    (lambda d: d.update(count=10 ** 6), '"count": expected a whole number from 1 to'),
     (lambda d: d["exercise"].update(answer_decimals=3), "tolerance: is not half a unit"),
 ])
 def test_a_bad_index_is_one_line(small, tmp_path, capsys, change, message):
