@@ -523,3 +523,35 @@ def test_a_result_stands_for_its_network(derived):
     t = stepgrad.train(derived, 5)
     assert stepgrad.load(t) is t.network and t.network.spec.training.steps == 5
     assert stepgrad.check(t, {"out_o1": 0.7514}).network.name == "mazur"
+
+
+def test_a_dict_with_nested_tables_matches_its_toml():
+    """An activation given as a table inside a layer, and a huber error table, read the same from a dict and TOML."""
+    text = """
+error = { function = "huber", delta = 0.5 }
+[[layers]]
+size = 2
+[[layers]]
+size = 2
+activation = { function = "leaky_relu", slope = 0.2 }
+[[layers]]
+size = 1
+activation = "sigmoid"
+[initializer]
+seed = 3
+[training]
+learning_rate = 0.25
+steps = 20
+[[samples]]
+inputs = [0.5, -0.25]
+targets = [0.75]
+"""
+    doc = {"error": {"function": "huber", "delta": 0.5},
+           "layers": [{"size": 2}, {"size": 2, "activation": {"function": "leaky_relu", "slope": 0.2}},
+                      {"size": 1, "activation": "sigmoid"}],
+           "initializer": {"seed": 3}, "training": {"learning_rate": 0.25, "steps": 20},
+           "samples": [{"inputs": [0.5, -0.25], "targets": [0.75]}]}
+    from_text, from_dict = stepgrad.load(text), stepgrad.load(doc)
+    assert from_text.spec == from_dict.spec
+    assert from_dict.spec.layers[1].slope == sympy.Rational(1, 5) and dict(from_dict.spec.error_params)["delta"] == \
+        sympy.Rational(1, 2)
