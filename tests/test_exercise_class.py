@@ -372,3 +372,70 @@ def test_shared_wrong_answers():
     found = variants_marking.shared_wrong([("x", 1, wrong), ("y", 2, wrong), ("z", 1, right), ("w", 1, right)],
                                           s, Options())
     assert found == {"x": [("y", 3)], "y": [("x", 3)]}
+
+
+# -- from stepgrad exercise's own folder ------------------------------------------------------
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """The answers template with each blank value replaced by *values*' (the header line kept)."""
+    lines = []
+    for line in template.splitlines():
+        key = line.split('"')[1] if line.startswith('"') else None
+        if key in values:
+            line = line.replace('= ""', f"= {values[key]}", 1)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_the_exercise_commands_own_folder(tmp_path, capsys):
+    """stepgrad exercise writes a set for a roster; its answers templates, filled in, are marked against each
+    student's variant: right answers score full marks, a sign error is named, a template filled with another
+    variant's numbers is that variant's."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nann\nbob\ncy\n")
+    where = tmp_path / "set"
+    assert cli.main(["exercise", "mazur", "--roster", str(roster), "--seed", "11", "-o", str(where), "--no-pdf"]) == 0
+    spec = load("mazur")
+    variants = ex.make_variants(spec, ex.exercise_of(spec), roster=["ann", "bob", "cy"], seed=11)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for student, k, slip, source in (("ann", 0, None, 0), ("bob", 1, Slip(dEdout_sign=-1), 1), ("cy", 2, None, 0)):
+        values = independent(variants[source].spec, slip)
+        template = (where / f"variant-0{k + 1}" / "answers.toml").read_text(encoding="utf-8")
+        assert f"# stepgrad exercise variant {k + 1} of 3, seed 11, student {student}" in template
+        answers = {e.name: written(values[e.name], 6) for e in variants[k].key}
+        (subs / f"{student}.toml").write_text(fill(template, answers), encoding="utf-8")
+    assert cli.main(["check", "mazur", "--exercise", str(where), str(subs), "--format", "text"]) == 0
+    capsys.readouterr()
+    rows = {r["student"]: r for r in csv.DictReader((subs / marking.SUMMARY_CSV).open(encoding="utf-8"))}
+    assert rows["ann"]["score"] == rows["ann"]["total"] == str(len(variants[0].key))
+    assert rows["ann"]["variant"] == "1" and rows["ann"]["copied_from"] == ""
+    assert "sign-error" in rows["bob"]["codes"].split() and rows["bob"]["copied_from"] == ""
+    assert rows["cy"]["variant"] == "3" and rows["cy"]["copied_from"] == "1"
+    assert "These numbers are variant 1's" in (subs / "cy-feedback.txt").read_text(encoding="utf-8")
+
+
+def test_rounded_givens_are_marked_as_the_key_computes_them(tmp_path, capsys):
+    """With the forward pass handed out rounded to 2 decimals, the key's own numbers are all correct: the
+    marking uses the variant's derivation from the rounded givens, not the exact one."""
+    where = tmp_path / "set"
+    assert cli.main(["exercise", "mazur", "--variants", "2", "--seed", "5", "--given", "forward",
+                     "--given-decimals", "2", "--ask", "output_deltas,gradients", "-o", str(where), "--no-pdf"]) == 0
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for k in (1, 2):
+        key = json.loads((where / f"variant-0{k}" / "key.json").read_text(encoding="utf-8"))
+        assert key["rounded_givens"]["decimals"] == 2
+        template = (where / f"variant-0{k}" / "answers.toml").read_text(encoding="utf-8")
+        answers = {a["name"]: str(Decimal(a["value"]).quantize(Decimal("1e-9"))) for a in key["answers"]}
+        (subs / f"s{k}.toml").write_text(fill(template, answers), encoding="utf-8")
+    spec = load("mazur")
+    variants = ex.make_variants(spec, ex.exercise_of(spec, ask=("output_deltas", "gradients"), given=("forward",),
+                                                     given_decimals=2), count=2, seed=5)
+    exact = independent(variants[0].spec)
+    # the rounded givens move the key away from the exact values: marking against the exact ones would fail
+    assert any(abs(Decimal(a.value) - Decimal(str(exact[a.name]))) > Decimal("1e-4") for a in variants[0].key)
+    assert cli.main(["check", "mazur", "--exercise", str(where), str(subs)]) == 0
+    capsys.readouterr()
+    rows = list(csv.DictReader((subs / marking.SUMMARY_CSV).open(encoding="utf-8")))
+    assert [(r["variant"], r["codes"], r["score"] == r["total"]) for r in rows] == [("1", "", True), ("2", "", True)]
