@@ -14,6 +14,7 @@ and :func:`shared_wrong` when two submissions share the same wrong numbers.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import re
@@ -68,11 +69,26 @@ class ExerciseSet:
     def count(self) -> int:
         return len(self.variants)
 
+    def derivation(self, number: int) -> Derivation:
+        """Variant *number*'s derivation, the one its key and its marking use (made once, when needed)."""
+        made = self.__dict__.setdefault("_derivations", {})
+        if number not in made:
+            made[number] = exercise_module().derivation_of(self.variants[number - 1])
+        return made[number]
+
     @cached_property
-    def derivations(self) -> tuple[Derivation, ...]:
-        """Each variant's derivation, the one its key and its marking use."""
-        from ..symbolic.exercise import derivation_of
-        return tuple(derivation_of(v) for v in self.variants)
+    def names(self) -> marking.StudentChecker:
+        """A checker of variant 1, for the names students write (every variant has the same network)."""
+        return marking.StudentChecker(self.derivation(1))
+
+    @cached_property
+    def by_value(self) -> dict[str, tuple[list[float], list[int]]]:
+        """For each quantity, every variant's key value as a float, sorted, with the variant numbers."""
+        out = {}
+        for name in self.keys[0] if self.keys else ():
+            pairs = sorted((float(key[name]), k + 1) for k, key in enumerate(self.keys) if name in key)
+            out[name] = ([x for x, _ in pairs], [k for _, k in pairs])
+        return out
 
     @cached_property
     def keys(self) -> tuple[dict[str, Decimal], ...]:
@@ -336,9 +352,8 @@ def numeric_answers(text: str, path: Path, ex: ExerciseSet) -> dict[str, Decimal
         answers = parse_answers(text, path.name, [])
     except SpecError:
         return {}
-    checker = marking.StudentChecker(ex.derivations[0])
     asked = ex.keys[0]
-    return {a.quantity: a.number for a in checker.canonical_answers(answers)
+    return {a.quantity: a.number for a in ex.names.canonical_answers(answers)
             if a.number is not None and a.quantity in asked}
 
 
@@ -363,9 +378,23 @@ def stands_for(number: Decimal, value: Decimal, options: Options) -> bool:
 
 
 def copy_scores(numbers: dict[str, Decimal], ex: ExerciseSet, options: Options) -> tuple[int, ...]:
-    """For each variant, how many of the numbers its key explains."""
-    return tuple(sum(name in key and stands_for(x, key[name], options) for name, x in numbers.items())
-                 for key in ex.keys)
+    """For each variant, how many of the numbers its key explains.
+
+    Each number looks up only the variants whose value lies near it (a bisection in the sorted values),
+    so a class of many students over many variants stays fast; each candidate is then judged exactly.
+    """
+    scores = [0] * ex.count
+    for name, x in numbers.items():
+        found = ex.by_value.get(name)
+        if found is None:
+            continue
+        values, numbers_of = found
+        reach = float(half_unit(x)) * 2 + abs(float(x)) * (options.rtol or 0) * 2 + 1e-12 * (1 + abs(float(x)))
+        lo, hi = bisect.bisect_left(values, float(x) - reach), bisect.bisect_right(values, float(x) + reach)
+        for k in numbers_of[lo:hi]:
+            if stands_for(x, ex.keys[k - 1][name], options):
+                scores[k - 1] += 1
+    return tuple(scores)
 
 
 def copied_from(numbers: dict[str, Decimal], own: int, ex: ExerciseSet, options: Options) -> int | None:
@@ -449,7 +478,7 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
     marked = []
     for path, a, numbers in prepared:
         if a is None:
-            marked.append(marking.mark_one(ex.derivations[0], path, fmt, options, compile_pdf))
+            marked.append(marking.mark_one(ex.derivation(1), path, fmt, options, compile_pdf))
             continue
         if a.variant is None:
             marked.append(marking.Marked(path, None, a.error, exercise=True))
@@ -460,7 +489,7 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
             notes.append(copied_note(other))
         for student, n in shared.get(a.student, ()):
             notes.append(f"{n} of your wrong answers are, digit for digit, {inputs.shorten(student, 60)}'s.")
-        m = marking.mark_one(ex.derivations[a.variant - 1], path, fmt, options, compile_pdf, notes=tuple(notes),
+        m = marking.mark_one(ex.derivation(a.variant), path, fmt, options, compile_pdf, notes=tuple(notes),
                              about={"variant": a.variant, "of": ex.count, "student": a.student,
                                     "copied_from": other})
         marked.append(dataclasses.replace(m, variant=a.variant, copied_from=other, exercise=True,

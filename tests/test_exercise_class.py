@@ -439,3 +439,18 @@ def test_rounded_givens_are_marked_as_the_key_computes_them(tmp_path, capsys):
     capsys.readouterr()
     rows = list(csv.DictReader((subs / marking.SUMMARY_CSV).open(encoding="utf-8")))
     assert [(r["variant"], r["codes"], r["score"] == r["total"]) for r in rows] == [("1", "", True), ("2", "", True)]
+
+
+def test_copy_scores_agree_with_every_pair_compared(post):
+    """The bisection finds exactly the variants that comparing every answer with every key finds, for
+    right sheets, a copied one, numbers with few digits and --rtol."""
+    spec, variants = post
+    s = variants_marking.ExerciseSet(Path("."), SEED, variants, {})
+    sheets = [{e.name: Decimal(written(independent(v.spec)[e.name], d)) for e in v.key}
+              for v in variants[:3] for d in (2, 4, 6)]
+    for options in (Options(), Options(min_digits=2), Options(rtol=0.02)):
+        for numbers in sheets:
+            brute = tuple(sum(variants_marking.stands_for(x, key[n], options) for n, x in numbers.items())
+                          for key in s.keys)
+            assert variants_marking.copy_scores(numbers, s, options) == brute
+    assert variants_marking.copy_scores(sheets[2], s, Options())[0] == len(variants[0].key)
