@@ -64,7 +64,7 @@ def _terminate(signum, frame):
     raise Terminated(signum)
 
 
-FORMATS = ("pdf", "tex", "md")
+FORMATS = ("pdf", "tex", "md", "json")
 #: Where stdout stands in for a file: '-o -'.
 STDOUT = "-"
 #: The exit codes, as `stepgrad --help` and the README state them.
@@ -78,7 +78,8 @@ EXIT_CODES = """exit codes:
 
 -o is where the output goes: the file for a command that writes one ('-' for standard
 output where the command can print), the folder for a command that writes several.
---format json gives machine-readable output (values, check); --json is the same."""
+--format json is the machine-readable output (values, check, derive); values and check
+also take --json, the same."""
 #: Pages of each built-in example's PDF also written as PNG, for the README.
 PREVIEW_PAGES = (1, 2)
 
@@ -134,7 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("derive", help="write the worked example as PDF, LaTeX or Markdown",
                        description="Write the worked example for SPEC (a TOML file or a built-in name).")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--format", choices=FORMATS, default="pdf")
+    p.add_argument("--format", choices=FORMATS, default="pdf",
+                   help="pdf, tex or md: the worked example (default: pdf); json: the derivation for programs, "
+                        "every step (formula, LaTeX line, value) and value in the derivation's order")
     p.add_argument("-o", "--output", metavar="PATH", help="output file, '-' for standard output (tex, md); "
                                                          "default: SPEC's name with the format's extension")
     p.add_argument("--force", action="store_true", help="overwrite a file stepgrad did not generate")
@@ -400,6 +403,11 @@ def cmd_derive(args) -> int:
     figure_paths = _figure_paths(spec, target) if target is not None and args.format == "md" else []
     if target is not None:
         _outputs_checked([target] + figure_paths, args.force, args.spec)
+    if args.format == "json":
+        limits.check_size(spec, "values", steps=spec.training.steps)  # refused up front, before deriving
+        text = json.dumps(api.derive(net).to_dict(), indent=2) + "\n"
+        _to_stdout_or_file(args, text.encode(), target)
+        return 0
     expand = args.expand if args.expand is not None else len(spec.parameters) <= document.FULL_LIMIT
     # refused up front, before deriving: the expanded size, training and TeX's time
     limits.check_size(spec, "derive", summary=not expand, pdf=args.format == "pdf" and not tex_only)

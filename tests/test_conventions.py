@@ -138,7 +138,8 @@ def test_exit_codes_are_documented_in_help_and_readme():
 
 def json_runs(answers) -> dict[str, list[str]]:
     """For each command with machine output, arguments that give it."""
-    return {"values": ["values", "mazur", "--steps", "2"], "check": ["check", "mazur", str(answers["wrong"])]}
+    return {"values": ["values", "mazur", "--steps", "2"], "check": ["check", "mazur", str(answers["wrong"])],
+            "derive": ["derive", "mazur", "--steps", "2", "-o", "-"]}
 
 
 def test_every_command_with_json_output_is_covered(answers):
@@ -148,16 +149,17 @@ def test_every_command_with_json_output_is_covered(answers):
     assert with_json == sorted(json_runs(answers))
 
 
-@pytest.mark.parametrize("command", ["values", "check"])
+@pytest.mark.parametrize("command", ["values", "check", "derive"])
 def test_format_json_parses_and_json_is_its_alias(command, answers, capsys):
-    """--format json prints one JSON document, the same bytes as --json, every run."""
+    """--format json prints one JSON document, the same bytes every run, and as --json where that existed."""
     args = json_runs(answers)[command]
     outs = []
-    for extra in (["--format", "json"], ["--json"], ["--format", "json"]):
+    aliases = [["--json"]] if command in ("values", "check") else []
+    for extra in [["--format", "json"], *aliases, ["--format", "json"]]:
         code = cli.main(args + extra)
         outs.append(capsys.readouterr().out)
         assert code in (0, 1)
-    assert outs[0] == outs[1] == outs[2]
+    assert len(set(outs)) == 1
     doc = json.loads(outs[0])
     assert isinstance(doc, dict) and doc
 
@@ -174,6 +176,19 @@ def test_values_json_is_in_the_derivation_order(capsys):
     assert {k: doc[k] for k in expected} == expected
 
 
+def test_derive_json_is_every_step_in_order_with_the_values(capsys):
+    """derive --format json lists every step in the derivation's order, each with the value `values` prints."""
+    assert cli.main(["derive", "mazur", "--format", "json", "-o", "-", "--steps", "2"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert cli.main(["values", "mazur", "--format", "json", "--steps", "2"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in doc["steps"]] == [k for k in values if "@" not in k]
+    assert {s["name"]: s["value"] for s in doc["steps"]} == {k: v for k, v in values.items() if "@" not in k}
+    assert doc["values"] == values and doc["network"]["name"] == "mazur"
+    first = doc["steps"][0]
+    assert (first["name"], first["formula"], first["value"]) == ("net_h1", "w1*i1 + w2*i2 + b1*1", values["net_h1"])
+
+
 # -- -o -------------------------------------------------------------------------------
 
 #: Every command's -o: "file" (one file; '-o -' prints it) or "folder" (several files; '-o -' is refused).
@@ -181,12 +196,14 @@ def test_values_json_is_in_the_derivation_order(capsys):
 OUTPUTS = {
     "example": (["example", "mazur", "--no-pdf"], "folder", "out"),
     "derive": (["derive", "mazur", "--format", "tex", "--steps", "3"], "file", "mazur.tex"),
+    "derive-json": (["derive", "mazur", "--format", "json", "--steps", "3"], "file", "derivation.json"),
     "module": (["module", "mazur"], "file", "gradients.py"),
     "values": (["values", "mazur", "--format", "json"], "file", "values.json"),
     "check": (["check", "mazur", "{wrong}", "--format", "md"], "file", "feedback.md"),
     "check-class": (["check", "mazur", "{wrong}", "{right}"], "folder", "marked"),
     "worksheet": (["worksheet", "mazur", "--no-pdf"], "folder", "sheet"),
     "new": (["new", "2-2-1"], "file", "spec.toml"),
+    "exercise": (["exercise", "mazur", "--variants", "2", "--seed", "1", "--no-pdf"], "folder", "set"),
 }
 
 
