@@ -454,3 +454,27 @@ def test_copy_scores_agree_with_every_pair_compared(post):
                           for key in s.keys)
             assert variants_marking.copy_scores(numbers, s, options) == brute
     assert variants_marking.copy_scores(sheets[2], s, Options())[0] == len(variants[0].key)
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "json", "pdf"])
+def test_notes_are_escaped_in_every_feedback_format(tmp_path, fmt):
+    """A note quoting a hostile file name reaches each feedback format escaped: no Markdown link or HTML,
+    no TeX command, no terminal escape, valid JSON."""
+    from stepgrad.codegen import check_report
+    from stepgrad.symbolic.derive import derive
+
+    answers = tmp_path / "a.toml"
+    answers.write_text('"out_h1" = 0.593269992\n')
+    text, _ = check_report.run("mazur", str(answers), fmt, derivation=derive(load("mazur")))
+    note = "Variant 3 of 30: the roster's variant for <b>[x](javascript:1)\\input{/etc/passwd}$%\x1b[31m."
+    out = marking.with_notes(text, fmt, (note,), {"variant": 3, "of": 30, "student": "x", "copied_from": None})
+    assert "\x1b" not in out
+    if fmt == "json":
+        assert json.loads(out)["exercise"]["notes"] == [note]
+    elif fmt == "md":
+        assert "<b>" not in out and "\\[x\\](javascript" in out and out.startswith(text.rstrip("\n"))
+    elif fmt == "pdf":
+        assert "\\input{/etc" not in out and out.rstrip().endswith("\\end{document}")
+        assert out.count("\\end{document}") == 1
+    else:
+        assert out.startswith(text) and "\\x1b[31m" in out
