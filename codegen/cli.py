@@ -319,7 +319,7 @@ def cmd_example(args) -> int:
         paths += [folder / f"{name}.pdf"] if want_pdf else []
         paths += [folder / f"{name}-page{page}.png" for page in PREVIEW_PAGES] if previews else []
         targets[name] = paths
-        figure_targets[name] = _figure_paths(load(name), folder / f"{name}.md")
+        figure_targets[name] = _figure_paths(api.load(name).spec, folder / f"{name}.md")
     files.check_writable([p for name in names for p in targets[name] + figure_targets[name]], args.force)
     if not args.no_pdf and not want_pdf:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing .tex, .md and gradients.py only", file=sys.stderr)
@@ -438,7 +438,10 @@ def cmd_module(args) -> int:
 
 
 def all_values(spec: Spec, steps: int | None) -> dict[str, object]:
-    """Every canonical quantity of the first update, E_total@1, and with *steps* the state after it."""
+    """Every canonical quantity of the first update, E_total@1, and with *steps* the state after it.
+
+    Exact values, for callers that want them; ``stepgrad values`` prints :attr:`api.Derivation.exact`.
+    """
     return pipeline.values(spec, steps)
 
 
