@@ -186,7 +186,7 @@ def key_text(x) -> str:
 
 def round_to(x, decimals: int) -> sp.Rational:
     """A high-precision value rounded half away from zero to *decimals* places, exactly."""
-    d = _decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    d = _decimal(x) if not isinstance(x, sp.Rational) else Decimal(int(x.p)) / Decimal(int(x.q)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return sp.Rational(str(d))
 
 
@@ -324,9 +324,48 @@ def _expand(derivation: Derivation, items: Sequence[str], chosen: tuple[str, ...
 
 def given_names(derivation: Derivation, exercise: Exercise) -> tuple[str, ...]:
     """The intermediates handed out rounded, in derivation order."""
-    chosen = _chosen(derivation.spec, exercise)
-    names = _expand(derivation, exercise.given, chosen)
-    return tuple(n for n, _ in _entries(derivation) if n in names)
+    return _plan(_structure(derivation.spec), exercise).given
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an exercise asks and gives on a network's structure (the same for every variant)."""
+
+    asked: tuple[str, ...]
+    given: tuple[str, ...]
+    words: tuple[str, ...]
+    targets: bool
+    eta: bool
+
+
+@functools.lru_cache(maxsize=32)
+def _plan(structure: Spec, exercise: Exercise) -> _Plan:
+    shape = _shape(structure)
+    chosen = _chosen(structure, exercise)
+    entries = _entries(shape)
+    given_set = _expand(shape, exercise.given, chosen)
+    given = tuple(n for n, _ in entries if n in given_set)
+    asked = _asked(shape, exercise, given)
+    needs = _ancestors(shape, set(asked + given))
+    targets = {naming.target(o) for o in structure.outputs}
+    by_name = dict(entries)
+    words = []
+    for name in asked:
+        text = _words(by_name[name], structure)
+        sample = naming.split_sample(name)[1]
+        words.append(text + (f", sample {sample}" if sample is not None else ""))
+    return _Plan(asked, given, tuple(words), any(naming.split_sample(x)[0] in targets for x in needs),
+                 "eta" in needs)
+
+
+@functools.lru_cache(maxsize=32)
+def _shape(structure: Spec) -> Derivation:
+    """The steps of a structure's derivation, without values (names, kinds, dependencies)."""
+    steps, program = _compiled(structure, ())
+    model = Model(structure)
+    batch = batches(structure)[0]
+    extra = tuple(batch_steps(model, batch)) if structure.training.batch_size != 1 else ()
+    return Derivation(model, steps + extra, {}, batch, steps)
 
 
 def asked_names(derivation: Derivation, exercise: Exercise) -> tuple[str, ...]:
@@ -338,10 +377,13 @@ def asked_names(derivation: Derivation, exercise: Exercise) -> tuple[str, ...]:
 
     >>> from stepgrad.symbolic.spec import load
     >>> from stepgrad.symbolic.derive import derive
-    >>> from stepgrad.symbolic.derive import derive
     >>> asked_names(derive(load("mazur")), Exercise(ask=("forward",)))[:3]
     ('net_h1', 'out_h1', 'net_h2')
     """
+    return _plan(_structure(derivation.spec), exercise).asked
+
+
+def _asked(derivation: Derivation, exercise: Exercise, given: tuple[str, ...]) -> tuple[str, ...]:
     spec = derivation.spec
     chosen = _chosen(spec, exercise)
     entries = _entries(derivation)
@@ -353,7 +395,6 @@ def asked_names(derivation: Derivation, exercise: Exercise) -> tuple[str, ...]:
         forward_error = _expand(derivation, ("forward", "errors"), chosen)
         explicit = {a for a in exercise.ask if a not in GROUPS}
         wanted = {n for n in wanted if n in needed or n in updates or n in forward_error or n in explicit}
-    given = set(given_names(derivation, exercise))
     return tuple(n for n, _ in entries if n in wanted and n not in given)
 
 
@@ -377,6 +418,8 @@ def _dependencies(derivation: Derivation) -> dict[str, tuple[str, ...]]:
     out = {}
     for step in derivation.steps:
         symbols = sorted(x.name for x in step.rhs.free_symbols)
+        if step.kind == Kind.GRAD and step.neuron is not None:  # dE/dw is delta times dnet/dw, however written
+            symbols.append(naming.delta(step.neuron))
         for s in derivation.batch:
             name = derivation.value_name(step, s)
             if multi and step.per_sample:
@@ -468,7 +511,7 @@ def _derive(spec: Spec, overrides: tuple[tuple[str, sp.Rational], ...], decimals
 
 
 def _given_names_of(variant: Variant) -> tuple[str, ...]:
-    return given_names(_derive(variant.spec, (), 0), variant.exercise) if variant.exercise.given else ()
+    return _plan(_structure(variant.spec), variant.exercise).given
 
 
 def derivation_of(variant: Variant) -> Derivation:
@@ -539,9 +582,10 @@ def _draw(rng: random.Random, bounds: tuple[sp.Rational, sp.Rational], decimals:
     return sp.Rational(rng.randint(lo, hi), scale)
 
 
-def _drawn_spec(spec: Spec, exercise: Exercise, rng: random.Random) -> Spec:
-    """The spec with every weight, bias, input and target drawn (the learning rate kept)."""
-    r = ranges(spec, exercise)
+def _drawn_spec(spec: Spec, exercise: Exercise, rng: random.Random, r: dict | None = None) -> Spec:
+    """The spec with every weight, bias, input and target drawn from *r* (default: :func:`ranges`),
+    the learning rate kept."""
+    r = r or ranges(spec, exercise)
     d = exercise.value_decimals
     values = {w.name: _draw(rng, r["weights"], d) for w in spec.weights}
     values.update({b.name: _draw(rng, r["biases"], d) for b in spec.biases})
@@ -558,28 +602,49 @@ def _drawn_spec(spec: Spec, exercise: Exercise, rng: random.Random) -> Spec:
                                samples=tuple(samples), reference=(), reference_source="")
 
 
-def _needs_targets(derivation: Derivation, asked: Sequence[str]) -> bool:
-    """Whether any asked quantity depends on a target."""
-    targets = {naming.target(o) for o in derivation.spec.outputs}
-    deps = _ancestors(derivation, set(asked))
-    return any(naming.split_sample(x)[0] in targets for x in deps)
+#: Local redraws (of the neurons a rule names) tried before the whole variant is drawn again.
+MAX_MENDS = 12
 
 
-def _needs_eta(derivation: Derivation, asked: Sequence[str]) -> bool:
-    return "eta" in _ancestors(derivation, set(asked))
+def _mend(spec: Spec, exercise: Exercise, r: dict, culprits: set[str], rng: random.Random,
+          shrink: set[str] = frozenset()) -> Spec:
+    """Draw again the incoming weights and bias of each culprit neuron (an input: its value in every
+    sample), and halve those of each saturated neuron (rounded to the value decimals).
+
+    A neuron that is off, on its kink or saturated is mended where it is, instead of drawing the
+    whole network again (a deep ReLU network seldom comes out right in one draw).  *r* holds
+    the ranges of the spec the set is drawn from (:func:`ranges`).
+    """
+    d = exercise.value_decimals
+
+    def half(x: sp.Rational, bounds) -> sp.Rational:
+        y = round_to(mpmath.mpf(int(x.p)) / (2 * int(x.q)), d)
+        return y if bounds[0] <= y <= bounds[1] else x
+
+    values = dict(spec.initial)
+    for w in spec.weights:
+        if w.dst in culprits:
+            values[w.name] = _draw(rng, r["weights"], d)
+        elif w.dst in shrink:
+            values[w.name] = half(values[w.name], r["weights"])
+    for b in spec.biases:
+        if any(n in culprits for n in b.neurons):
+            values[b.name] = _draw(rng, r["biases"], d)
+        elif any(n in shrink for n in b.neurons):
+            values[b.name] = half(values[b.name], r["biases"])
+    samples = tuple(Sample(tuple((n, _draw(rng, r["inputs"], d)) if n in culprits else (n, x) for n, x in s.inputs),
+                           s.targets) for s in spec.samples)
+    return dataclasses.replace(spec, initial=tuple((n, values[n]) for n, _ in spec.initial), samples=samples)
 
 
 def _givens(spec: Spec, exercise: Exercise, exact: Derivation) -> tuple[tuple[str, str], ...]:
     """What the student is given: parameters, the first batch's inputs (and targets, learning rate
     when needed), then the rounded intermediates."""
     d = exercise.value_decimals
-    asked = asked_names(exact, exercise)
-    rounded = given_names(exact, exercise)
-    need_from = tuple(asked) + rounded
-    targets = _needs_targets(exact, need_from)
-    eta = _needs_eta(exact, need_from)
+    plan = _plan(_structure(spec), exercise)
+    rounded, targets, eta = plan.given, plan.targets, plan.eta
     out = [(n, _fixed(v, d)) for n, v in spec.initial]
-    n_samples = len(spec.samples)
+    n_samples = len(spec.samples) if len(exact.batch) > 1 else 1  # one sample per update: plain names
     for s in exact.batch:
         sample = spec.samples[s]
         out += [(naming.in_sample(n, s + 1, n_samples), _fixed(v, d)) for n, v in sample.inputs]
@@ -617,16 +682,10 @@ def _words(step: Step, spec: Spec) -> str:
 
 
 def _key(derivation: Derivation, exercise: Exercise) -> tuple[KeyEntry, ...]:
-    by_name = dict(_entries(derivation))
-    out = []
-    for name in asked_names(derivation, exercise):
-        step = by_name[name]
-        words = _words(step, derivation.spec)
-        sample = naming.split_sample(name)[1]
-        if sample is not None:
-            words += f", sample {sample}"
-        out.append(KeyEntry(name, key_text(derivation.values[name]), exercise.tolerance, words))
-    return tuple(out)
+    plan = _plan(_structure(derivation.spec), exercise)
+    tolerance = exercise.tolerance
+    return tuple(KeyEntry(name, key_text(derivation.values[name]), tolerance, words)
+                 for name, words in zip(plan.asked, plan.words))
 
 
 def variant_of(spec: Spec, exercise: Exercise, number: int = 1, of: int = 1, seed: int = 0,
@@ -654,6 +713,33 @@ def problems(variant: Variant, others: Sequence[Variant] = ()) -> list[tuple[str
     return _Judge(variant).problems(others)
 
 
+#: Up to this many asked quantities, no two may coincide; beyond it (hundreds of quantities at four
+#: decimals would almost always hold a pair), no two of the same kind (_families).
+MAX_ALL_PAIRS = 120
+
+
+def _families(derivation: Derivation, variant: Variant) -> dict[str, str]:
+    """The kind of each asked and given quantity, for the coincidence rule of large exercises.
+
+    Quantities a student could mistake for one another share a kind: net inputs, outputs, inputs
+    and targets; errors; derivatives and deltas; gradients; updated and given parameters.
+    """
+    kinds = {Kind.NET: "forward", Kind.OUT: "forward", Kind.E: "error", Kind.E_TOTAL: "error",
+             Kind.GRAD: "gradient", Kind.UPDATE: "parameter", Kind.DNET_DW: "forward",
+             Kind.DNET_DOUT: "parameter"}
+    out = {}
+    for name, step in _entries(derivation):
+        if step.kind == Kind.BATCH:
+            out[name] = "error" if name == naming.E_TOTAL else "gradient"
+        else:
+            out[name] = kinds.get(step.kind, "derivative")
+    params = set(variant.spec.parameters)
+    for name, _ in variant.givens:
+        if name not in out:
+            out[name] = "parameter" if name in params else "forward"
+    return out
+
+
 class _Judge:
     """The good-variant rules over one variant's 50-digit values."""
 
@@ -662,15 +748,20 @@ class _Judge:
         self.derivation = derivation_of(variant)
         self.values = self.derivation.values
         self.asked = [e.name for e in variant.key]
+        self.order = {n: k for k, n in enumerate(self.asked)}
+        #: Neurons (or inputs) whose incoming values a local redraw changes to mend a problem.
+        self.culprits: set[str] = set()
+        #: Saturated neurons, whose incoming weights and bias a mend halves.
+        self.shrink: set[str] = set()
         self.unit = sp.Rational(1, 10 ** variant.exercise.answer_decimals)
 
-    def problems(self, others: Sequence[Variant]) -> list[tuple[str, str]]:
-        out = []
-        out += self.kinks()
-        out += self.saturation()
-        out += self.zero_gradients()
-        out += self.coincidences()
-        out += self.copyable(others)
+    def problems(self, others: Sequence[Variant], first_only: bool = False) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for rule in (self.kinks, self.saturation, self.zero_gradients, lambda: self.copyable(others),
+                     self.coincidences):
+            out += rule()
+            if out and first_only:
+                break
         return out
 
     def _value(self, name: str) -> mpmath.mpf:
@@ -687,6 +778,7 @@ class _Judge:
                 for s in self.derivation.batch:
                     x = self.derivation.value(naming.net(n), s)
                     if abs(x) < margin:
+                        self.culprits.add(n)
                         out.append(("kink", f"net_{n} = {mpmath.nstr(x, 6)} lies within {KINK_MARGIN} of the "
                                             f"{layer.activation} kink at 0"))
         return out
@@ -704,44 +796,61 @@ class _Judge:
                            or (act == "tanh" and abs(y) > tanh_high)
                            or (act == "softmax" and y > soft_high))
                     if bad:
+                        self.shrink.add(n)
                         out.append(("saturated", f"out_{n} = {mpmath.nstr(y, 6)} is saturated ({act})"))
         return out
 
     def zero_gradients(self) -> list[tuple[str, str]]:
         out = []
         unit = mpmath.mpf(self.unit.p) / self.unit.q
+        spec = self.variant.spec
+        feeds = {w.name: (w.src, w.dst) for w in spec.weights}
+        feeds.update({b.name: b.neurons for b in spec.biases})
+        culprits = set()
         for name in self.asked:
             base = naming.split_sample(name)[0]
             parts = naming.split_d(base)
-            if parts and parts[0] == naming.E_TOTAL and parts[1] in self.variant.spec.parameters:
+            if parts and parts[0] == naming.E_TOTAL and parts[1] in spec.parameters:
                 if abs(self._value(name)) < unit:
+                    culprits.update(feeds[parts[1]])
                     out.append(("zero_gradient", f"{name} = {mpmath.nstr(self._value(name), 6)} is 0 to "
                                                  f"{self.variant.exercise.answer_decimals} decimals"))
+        if out:  # a ReLU neuron that is off passes no gradient back: draw its weights again
+            dead = {n for layer in spec.layers[1:] if layer.activation == "relu" for n in layer.neurons
+                    for s in self.derivation.batch if self.derivation.value(naming.net(n), s) <= 0}
+            self.culprits.update(dead or culprits)
         return out
 
     def coincidences(self) -> list[tuple[str, str]]:
         """Asked quantities equal to one another or to a given value to the decimals asked, unless
         they are equal by the network's form (still equal when every value is moved slightly)."""
-        unit = mpmath.mpf(self.unit.p) / self.unit.q
-        found = []
-        asked = [(n, self._value(n)) for n in self.asked]
-        for i, (a, x) in enumerate(asked):
-            for b, y in asked[i + 1:]:
-                if abs(x - y) < unit:
-                    found.append(("coincide", a, b))
-        givens = [(n, mpmath.mpf(sp.Rational(t).p) / sp.Rational(t).q) for n, t in self.variant.givens]
-        for a, x in asked:
-            for b, y in givens:
-                if abs(x - y) < unit:
-                    found.append(("equals_given", a, b))
-        if not found:
+        decimals = self.variant.exercise.answer_decimals
+        every = len(self.asked) <= MAX_ALL_PAIRS
+        family = {} if every else _families(self.derivation, self.variant)
+        groups: dict[tuple, list[tuple[str, bool]]] = {}
+        for name in self.asked:  # grouped by the text a student writes: the value to the decimals asked
+            groups.setdefault((family.get(name), round_to(self._value(name), decimals)), []).append((name, True))
+        for name, text in self.variant.givens:
+            key = (family.get(name), round_to(sp.Rational(text), decimals))
+            if key in groups:
+                groups[key].append((name, False))
+        close = []
+        for members in groups.values():
+            for i, (a, asked_a) in enumerate(members):
+                for b, asked_b in members[i + 1:]:
+                    if asked_a or asked_b:
+                        close.append((a, b) if asked_a else (b, a))
+        if not close:
             return []
         moved = self._moved()
+        given = {n for n, _ in self.variant.givens}
         out = []
-        for rule, a, b in found:
-            if abs(moved[a] - moved[b]) < mpmath.mpf(10) ** -30:
+        for a, b in close:
+            if moved[a] == moved[b]:
                 continue  # equal by form (dnet_o1/dw5 is out_h1; ReLU's out is its net input)
-            out.append((rule, f"{a} and {b} agree to {self.variant.exercise.answer_decimals} decimals"))
+            rule = "equals_given" if b in given else "coincide"
+            first, second = sorted((a, b), key=self.order.get) if rule == "coincide" else (a, b)
+            out.append((rule, f"{first} and {second} agree to {self.variant.exercise.answer_decimals} decimals"))
         return out
 
     def _moved(self) -> dict:
@@ -766,7 +875,7 @@ class _Judge:
         with mpmath.workdps(DPS):
             for n, x in moved_spec.initial:
                 out[n] = mpmath.mpf(x.p) / x.q
-            n_samples = len(spec.samples)
+            n_samples = len(spec.samples) if len(d.batch) > 1 else 1
             for s in d.batch:
                 for n, x in moved_spec.samples[s].inputs:
                     out[naming.in_sample(n, s + 1, n_samples)] = mpmath.mpf(x.p) / x.q
@@ -774,7 +883,7 @@ class _Judge:
                     out[naming.in_sample(naming.target(n), s + 1, n_samples)] = mpmath.mpf(x.p) / x.q
             eta = moved_spec.training.learning_rate
             out["eta"] = mpmath.mpf(eta.p) / eta.q
-        return out
+            return {k: int(mpmath.nint(x * mpmath.mpf(10) ** 30)) for k, x in out.items()}
 
     def copyable(self, others: Sequence[Variant]) -> list[tuple[str, str]]:
         out = []
@@ -813,23 +922,28 @@ def make_variants(spec: Spec, exercise: Exercise, *, count: int | None = None,
     if not 1 <= n <= MAX_VARIANTS:
         raise SpecError(f"variants: between 1 and {MAX_VARIANTS}, not {n}")
     out: list[Variant] = []
+    bounds = ranges(spec, exercise)
     for k, student in enumerate(students, start=1):
         rng = random.Random(f"stepgrad exercise {seed} {k}")
         reasons: dict[str, int] = {}
+        drawn, mended = _drawn_spec(spec, exercise, rng, bounds), 0
         for _ in range(MAX_DRAWS):
-            drawn = _drawn_spec(spec, exercise, rng)
             try:
                 variant = variant_of(drawn, exercise, k, n, seed, student)
-            except SpecError as exc:  # a saturated or hairline-kink draw
+            except SpecError:  # a value undefined at these numbers (an output of exactly 0 or 1)
                 reasons["undefined"] = reasons.get("undefined", 0) + 1
-                del exc
+                drawn, mended = _drawn_spec(spec, exercise, rng, bounds), 0
                 continue
-            found = problems(variant, out)
+            judge = _Judge(variant)
+            found = judge.problems(out, first_only=True)
             if not found:
                 out.append(variant)
                 break
-            for rule, _ in found[:1]:
-                reasons[rule] = reasons.get(rule, 0) + 1
+            reasons[found[0][0]] = reasons.get(found[0][0], 0) + 1
+            if (judge.culprits or judge.shrink) and mended < MAX_MENDS:
+                drawn, mended = _mend(drawn, exercise, bounds, judge.culprits, rng, judge.shrink), mended + 1
+            else:
+                drawn, mended = _drawn_spec(spec, exercise, rng, bounds), 0
         else:
             common = ", ".join(f"{rule} ({count_})" for rule, count_ in
                                sorted(reasons.items(), key=lambda t: (-t[1], t[0])))

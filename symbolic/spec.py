@@ -90,6 +90,27 @@ class Training:
 
 
 @dataclass(frozen=True)
+class ExerciseTable:
+    """A spec's [exercise] table, its values checked for type and range (symbolic.exercise reads it).
+
+    The names it holds are checked against the network by :func:`symbolic.exercise.exercise_of`,
+    which reports a problem with :meth:`fail` (the spec's file and the key's line).
+    """
+
+    #: (field of symbolic.exercise.Exercise, value): tuples of text, whole numbers, (low, high) rationals.
+    values: tuple[tuple[str, Any], ...]
+    where: str = "<spec>"
+    #: (key, line) of each key as written.
+    lines: tuple[tuple[str, int | None], ...] = ()
+
+    def fail(self, key: str, message: str) -> SpecError:
+        """A one-line error naming the spec, the line of exercise.KEY and the key."""
+        line = dict(self.lines).get(key)
+        at = f":{line}" if line else ""
+        return SpecError(f"{self.where}{at}: exercise.{shorten(key, 40)}: {message}")
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated network spec."""
 
@@ -106,6 +127,11 @@ class Spec:
     #: Figures a source printed, as (canonical name, printed text), for comparison.
     reference: tuple[tuple[str, str], ...] = ()
     reference_source: str = ""
+    #: The [exercise] table, when the spec sets an exercise.
+    exercise: ExerciseTable | None = None
+    #: What the spec left out because its exercise needs none of it ("targets", "learning_rate"):
+    #: those values are placeholders that no question shows (read with ``partial=True`` only).
+    omitted: tuple[str, ...] = ()
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -141,7 +167,7 @@ class Spec:
 BUILTIN_DIR = __package__ + ".examples"
 
 _TOP_KEYS = ("title", "error", "layers", "wiring", "parameters", "initializer",
-             "training", "samples", "reference")
+             "training", "samples", "reference", "exercise")
 #: The activation of a hidden or output layer whose spec names none (the post's).
 DEFAULT_ACTIVATION = "sigmoid"
 _LAYER_KEYS = ("neurons", "size", "activation", "slope", "bias", "bias_name", "bias_trainable")
@@ -149,6 +175,12 @@ _TRAINING_KEYS = ("learning_rate", "steps", "batch", "reduction", "hidden_deltas
 _INIT_KEYS = ("scheme", "seed", "digits", "limit")
 _SAMPLE_KEYS = ("inputs", "targets")
 _REFERENCE_KEYS = ("source", "figures")
+_EXERCISE_KEYS = ("ask", "update", "given", "given_decimals", "value_decimals", "answer_decimals",
+                  "weights", "biases", "inputs", "targets")
+#: The groups of quantities an exercise's ask and given may name (symbolic.exercise.GROUPS).
+EXERCISE_GROUPS = ("forward", "errors", "output_deltas", "hidden_deltas", "gradients", "updates", "all")
+#: Names an exercise's ask, given or update may list.
+MAX_EXERCISE_NAMES = 500
 INIT_SCHEMES = ("uniform", "xavier_uniform", "he_uniform")
 MAX_STEPS = 1_000_000
 MAX_WIDTH = 4096
@@ -215,18 +247,20 @@ def resolve(spec_arg: str) -> tuple[str, str]:
     return spec_arg, inputs.read_text(spec_arg, "spec file", inputs.SPEC_CAPS.max_bytes, shown=shorten(spec_arg, 200))
 
 
-def load(spec_arg: str, max_parameters: int | None = None, instead: str = "") -> Spec:
+def load(spec_arg: str, max_parameters: int | None = None, instead: str = "", partial: bool = False) -> Spec:
     """Load and validate a spec from a path or a built-in example's name.
 
     *max_parameters* (default :data:`MAX_PARAMETERS`) refuses a larger network
-    before any weight is built, with *instead* appended to the message.
+    before any weight is built, with *instead* appended to the message.  With *partial*
+    (``stepgrad exercise``), a spec whose [exercise] needs no targets or learning rate may
+    leave them out (:attr:`Spec.omitted`).
 
     >>> load("mazur").training.learning_rate
     1/2
     """
     where, text = resolve(spec_arg)
     name = Path(where).stem if where.endswith(".toml") else where
-    return parse(text, where, default_name=name, max_parameters=max_parameters, instead=instead)
+    return parse(text, where, default_name=name, max_parameters=max_parameters, instead=instead, partial=partial)
 
 
 def parse_toml(text: str, where: str) -> dict:
@@ -235,9 +269,9 @@ def parse_toml(text: str, where: str) -> dict:
 
 
 def parse(text: str, where: str = "<spec>", default_name: str = "network", max_parameters: int | None = None,
-          instead: str = "") -> Spec:
-    """Validate TOML text as a spec (see :func:`load` for *max_parameters* and *instead*)."""
-    reader = _Reader(text, where, min(max_parameters or MAX_PARAMETERS, MAX_PARAMETERS), instead)
+          instead: str = "", partial: bool = False) -> Spec:
+    """Validate TOML text as a spec (see :func:`load` for *max_parameters*, *instead* and *partial*)."""
+    reader = _Reader(text, where, min(max_parameters or MAX_PARAMETERS, MAX_PARAMETERS), instead, partial)
     return reader.spec(parse_toml(text, where), default_name)
 
 
@@ -286,11 +320,16 @@ def exact(value: Any) -> sp.Rational:
 class _Reader:
     """Validate a parsed TOML document, remembering the text to report lines."""
 
-    def __init__(self, text: str, where: str, max_parameters: int = MAX_PARAMETERS, instead: str = ""):
+    def __init__(self, text: str, where: str, max_parameters: int = MAX_PARAMETERS, instead: str = "",
+                 partial: bool = False):
         self.text = text
         self.where = where
         self.max_parameters = max_parameters
         self.instead = instead
+        self.partial = partial
+        #: What the spec's exercise lets it leave out, and what it did leave out.
+        self.optional: tuple[str, ...] = ()
+        self.omitted: list[str] = []
 
     # -- reporting
     def fail(self, key: str, message: str) -> SpecError:
@@ -372,12 +411,13 @@ class _Reader:
         error, error_params = self.error(doc, layers)
         self.unique(names + [w.name for w in weights] + [b.name for b in biases])
         initial = self.initial(doc, layers, weights, biases)
+        exercise = self.exercise(doc, layers, error)
         samples = self.samples(doc, layers, error, error_params)
         training = self.training(doc, len(samples))
         reference, source = self.reference(doc)
         return Spec(default_name if naming.SAFE_NAME.match(default_name) else "network",
                     title, layers, weights, biases, error, error_params, initial,
-                    samples, training, reference, source)
+                    samples, training, reference, source, exercise, tuple(self.omitted))
 
     def plain_text(self, value: Any, key: str, limit: int) -> str:
         if not isinstance(value, str):
@@ -624,7 +664,11 @@ class _Reader:
             key = f"samples[{k}]"
             self.check_keys(table, _SAMPLE_KEYS, f"{key}.")
             inputs = self.vector(table, "inputs", key, layers[0].neurons)
-            targets = self.vector(table, "targets", key, layers[-1].neurons)
+            if "targets" not in table and self.leave_out("targets", f"{key}.targets",
+                                                         f"missing: give targets for {', '.join(layers[-1].neurons)}"):
+                targets = _placeholder_targets(layers[-1].neurons, error)
+            else:
+                targets = self.vector(table, "targets", key, layers[-1].neurons)
             self.check_targets(targets, f"{key}.targets", error)
             out.append(Sample(inputs, targets))
         return tuple(out)
@@ -660,11 +704,18 @@ class _Reader:
             raise self.fail(key, "categorical_cross_entropy targets must sum to 1")
 
     def training(self, doc, n_samples) -> Training:
-        table = self.table(doc, "training", required=True)
+        if "training" in doc or not self.leave_out("learning_rate", "training", "missing table"):
+            table = self.table(doc, "training", required=True)
+        else:
+            table = {}
         self.check_keys(table, _TRAINING_KEYS, "training.")
-        if "learning_rate" not in table:
+        if "learning_rate" in table:
+            eta = self.number(table["learning_rate"], "training.learning_rate", positive=True)
+        elif "training" in doc and not self.leave_out("learning_rate", "training.learning_rate",
+                                                      "missing (the post uses 0.5)"):
             raise self.fail("training.learning_rate", "missing (the post uses 0.5)")
-        eta = self.number(table["learning_rate"], "training.learning_rate", positive=True)
+        else:
+            eta = sp.Rational(1, 2)  # a placeholder no question shows (see Spec.omitted)
         steps = self.integer(table.get("steps", 10000), "training.steps", 1, MAX_STEPS)
         batch = table.get("batch", "online")
         if batch == "online":
@@ -686,6 +737,77 @@ class _Reader:
         if hidden == "updated" and size != 1:
             raise self.fail("training.hidden_deltas", '"updated" needs batch = "online" (one sample per update)')
         return Training(eta, steps, size, reduction, hidden, count)
+
+    def leave_out(self, what: str, key: str, message: str) -> bool:
+        """Whether the spec may leave *what* out (its exercise needs none); else raise *message* at *key*."""
+        if what in self.optional and self.partial:
+            if what not in self.omitted:
+                self.omitted.append(what)
+            return True
+        if what in self.optional:
+            message += (f"; this spec's [exercise] needs no {what.replace('_', ' ')}, so `stepgrad exercise` "
+                        "reads it without, but this command needs it")
+        raise self.fail(key, message)
+
+    def exercise(self, doc, layers, error) -> ExerciseTable | None:
+        """Check the [exercise] table's keys, types and ranges; note what the spec may leave out."""
+        if "exercise" not in doc:
+            return None
+        table = self.table(doc, "exercise")
+        self.check_keys(table, _EXERCISE_KEYS, "exercise.")
+        values: list[tuple[str, Any]] = []
+        for key in ("ask", "update", "given"):
+            if key in table:
+                values.append((key, self.exercise_names(table[key], f"exercise.{key}", key != "update")))
+        limits = {"given_decimals": (1, 12), "value_decimals": (0, 6), "answer_decimals": (1, 12)}
+        for key, (low, high) in limits.items():
+            if key in table:
+                values.append((key, self.integer(table[key], f"exercise.{key}", low, high)))
+        decimals = dict(values).get("value_decimals", 2)
+        for key in ("weights", "biases", "inputs", "targets"):
+            if key in table:
+                values.append((key, self.exercise_range(table[key], f"exercise.{key}", decimals, layers, error)))
+        asked = dict(values).get("ask", ()) or ("all",)
+        given = dict(values).get("given", ())
+        update = dict(values).get("update", ())
+        forward = all(a == "forward" or a.startswith(("net_", "out_")) for a in asked + given)
+        updates = bool(update) or any(a in ("all", "updates") or a.endswith("+") for a in asked + given)
+        self.optional = (() if not forward else ("targets",)) + (() if updates else ("learning_rate",))
+        lines = tuple((key, locate(self.text, f"exercise.{key}")) for key in table)
+        return ExerciseTable(tuple(values), self.where, lines)
+
+    def exercise_names(self, raw, key: str, groups: bool) -> tuple[str, ...]:
+        """A list of quantity names (and, for ask and given, groups), each plain and short."""
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            raise self.fail(key, "must be a list of names in quotes, like [\"forward\", \"w5+\"]")
+        if len(raw) > MAX_EXERCISE_NAMES:
+            raise self.fail(key, f"at most {MAX_EXERCISE_NAMES} names, not {len(raw)}")
+        for name in raw:
+            m = _CANONICAL.match(name)
+            if not m or len(name) > 80 or m.group(2):
+                what = "a group (" + ", ".join(EXERCISE_GROUPS) + ") or a quantity name" if groups else \
+                    "a weight or bias name"
+                raise self.fail(key, f"{shorten(name)!r} is not {what}, like \"net_h1\" or \"dE_total/dw5\""
+                                if groups else f"{shorten(name)!r} is not {what}")
+        return tuple(dict.fromkeys(raw))
+
+    def exercise_range(self, raw, key: str, decimals: int, layers, error) -> tuple[sp.Rational, sp.Rational]:
+        """A range [low, high] values are drawn from, holding at least one value with *decimals* decimals."""
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise self.fail(key, "must be a range [low, high], like [-1, 1]")
+        low, high = (self.number(x, key) for x in raw)
+        if low > high:
+            raise self.fail(key, f"low end {raw[0]} is above high end {raw[1]}")
+        scale = 10 ** decimals
+        if math.ceil(low * scale) > math.floor(high * scale):
+            raise self.fail(key, f"holds no value with {decimals} decimals (exercise.value_decimals)")
+        if key.endswith("targets"):
+            if layers[-1].activation == "softmax":
+                raise self.fail(key, "softmax targets are drawn one-hot; leave the range out")
+            bounds = ERRORS[error].target_range
+            if bounds is not None and not (bounds[0] <= low and high <= bounds[1]):
+                raise self.fail(key, f"targets must be {bounds[2]}, as {error} needs")
+        return low, high
 
     def reference(self, doc) -> tuple[tuple[tuple[str, str], ...], str]:
         table = self.table(doc, "reference")
@@ -709,6 +831,12 @@ class _Reader:
                 raise self.fail(f"reference.figures.{k}", 'must be a decimal written as a string, like "0.291027924"')
             out.append((k, v))
         return tuple(out), source
+
+
+def _placeholder_targets(neurons: tuple[str, ...], error: str) -> tuple[tuple[str, sp.Rational], ...]:
+    """Targets for a spec whose exercise needs none: 1/n each (inside every error's range, summing to 1)."""
+    share = sp.Rational(1, len(neurons)) if error == "categorical_cross_entropy" else sp.Rational(1, 2)
+    return tuple((n, share) for n in neurons)
 
 
 def _kind(value: Any) -> str:
