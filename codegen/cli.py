@@ -1,8 +1,13 @@
 """The stepgrad command line: the only layer that reads arguments and touches files.
 
-Exit codes: 0 success, 1 the checker found a wrong answer, 2 bad input or usage,
-3 an internal disagreement (a bug: please report it), 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM, as ``timeout`` sends; SIGHUP too).
+Each command is a thin layer over :mod:`stepgrad.api` (load, configure, derive, render,
+gradient_module, check): it parses the arguments, checks and writes the files through
+:mod:`codegen.files`, prints the messages and chooses the exit code.
+
+Exit codes (:data:`EXIT_CODES`, shown by ``stepgrad --help``): 0 success, 1 a checked answer
+is not correct (marking a class: a submission could not be read), 2 bad input or usage,
+3 an internal error (a bug: please report it), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM, as ``timeout`` sends; SIGHUP too).
 
 Every output is checked (writable, not a folder, not a special file, not a
 file stepgrad did not write) before any work starts.  SIGTERM and SIGHUP are

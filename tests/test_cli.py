@@ -202,3 +202,17 @@ def test_sigterm_inside_main_unwinds_like_an_interrupt(monkeypatch, capsys):
     monkeypatch.setitem(cli.COMMANDS, "values", slow)
     assert cli.main(["values", "mazur"]) == 143
     assert capsys.readouterr().err.splitlines() == ["stepgrad: terminated; no file was changed by the unfinished step"]
+
+
+def test_commands_print_what_the_api_returns(capsys):
+    """module, derive and values print the public API's results unchanged: the command line only adds files."""
+    import stepgrad
+
+    assert main(["module", "mazur", "-o", "-"]) == 0
+    assert capsys.readouterr().out == stepgrad.gradient_module("mazur")
+    assert main(["derive", "mazur", "--format", "md", "-o", "-", "--steps", "20"]) == 0
+    assert capsys.readouterr().out == stepgrad.render(stepgrad.derive("mazur", steps=20), "markdown")
+    assert main(["derive", "mazur", "--format", "json", "-o", "-", "--steps", "20"]) == 0
+    assert json.loads(capsys.readouterr().out) == stepgrad.derive("mazur", steps=20).to_dict()
+    assert main(["values", "softmax_batch", "--format", "json", "--steps", "3"]) == 0
+    assert json.loads(capsys.readouterr().out) == dict(stepgrad.derive("softmax_batch", steps=3).exact)
