@@ -152,6 +152,8 @@ def test_a_class_of_thirty_variants(post, folder, tmp_path):
             assert row["copied_from"] == "", (student, row)
     summary = json.loads((out / variants_marking.SUMMARY_JSON).read_text(encoding="utf-8"))
     assert sorted((c["student"], c["copied_from"]) for c in summary["copied"]) == sorted(COPIES.items())
+    # the same mistake on different variants gives different numbers: nobody shares wrong answers
+    assert all(s["shares_wrong_answers_with"] == [] for s in summary["students"])
     counts = {m["code"]: m["students"] for m in summary["mistakes"]}
     for code_, (n, _) in MISTAKES.items():
         assert counts.get(code_, 0) >= n, code_
@@ -478,3 +480,25 @@ def test_notes_are_escaped_in_every_feedback_format(tmp_path, fmt):
         assert out.count("\\end{document}") == 1
     else:
         assert out.startswith(text) and "\\x1b[31m" in out
+
+
+def test_the_same_wrong_sheet_handed_in_twice(small, tmp_path, capsys):
+    """bob hands in ann's sheet (her sign error included) under his own header: the two are named to each
+    other in their feedback and in the summary."""
+    _, variants, where = small
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    sheet = answers_text(variants[0], Slip(dEdout_sign=-1), four_header(1, "ann"))
+    (subs / "ann.toml").write_text(sheet)
+    (subs / "bob.toml").write_text(sheet.replace(four_header(1, "ann"), four_header(2, "bob")))
+    (subs / "cy.toml").write_text(answers_text(variants[2], Slip(dEdout_sign=-1), four_header(3, "cy")))
+    assert cli.main(["check", "mazur", "--exercise", str(where), str(subs), "--format", "json"]) == 0
+    capsys.readouterr()
+    summary = {s["student"]: s for s in json.loads((subs / variants_marking.SUMMARY_JSON).read_text())["students"]}
+    assert summary["ann"]["shares_wrong_answers_with"] == ["bob"]
+    assert summary["bob"]["shares_wrong_answers_with"] == ["ann"]
+    assert summary["cy"]["shares_wrong_answers_with"] == []
+    notes = json.loads((subs / "bob-feedback.json").read_text())["exercise"]["notes"]
+    assert any("of your wrong answers are, digit for digit, ann's" in n for n in notes)
+    table = (subs / marking.MISTAKES_MD).read_text()
+    assert "## Shared wrong answers" in table and "- `bob`: the same wrong numbers as `ann`" in table
