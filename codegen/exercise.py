@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..symbolic import exercise as core
 from ..symbolic import limits, naming
-from ..symbolic.derive import Derivation, Trajectory
+from ..symbolic.derive import Derivation, Trajectory, derive
 from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load
 from ..symbolic.verify import verify
 
@@ -86,12 +86,14 @@ def _listing(names: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Sheet:
-    """What one variant's files are made from: the variant, its derivation, what it asks and gives."""
+    """What one variant's files are made from: the variant, its derivation (rounded givens applied), what it
+    asks and gives, and its formulas (the derivation without rounded givens, for the sheet's functions)."""
 
     variant: core.Variant
     derivation: Derivation
     tasks: tuple[worksheet.Quantity, ...]
     given: tuple[worksheet.Given, ...]
+    formulas: Derivation
 
     @property
     def needs_error(self) -> bool:
@@ -118,7 +120,7 @@ def sheet_of(variant: core.Variant) -> Sheet:
             given.append(replace(spec_rows[name], value=text))
         else:
             given.append(worksheet.Given(naming.latex_symbol(name), "given", text, name))
-    return Sheet(variant, d, tasks, tuple(given))
+    return Sheet(variant, d, tasks, tuple(given), derive(variant.spec) if variant.rounded else d)
 
 
 def rounded_words(variant: core.Variant) -> str:
@@ -148,7 +150,7 @@ def how_words(variant: core.Variant) -> str:
 def _question(sheet: Sheet, source: str, text, code) -> dict:
     """What the question-sheet templates lay out for one variant."""
     v = sheet.variant
-    ctx = worksheet.sheet_context(sheet.derivation, source, text, code, ANSWERS, tasks=sheet.tasks,
+    ctx = worksheet.sheet_context(sheet.formulas, source, text, code, ANSWERS, tasks=sheet.tasks,
                                   given=sheet.given, error=sheet.needs_error)
     ctx.update(variant=text(heading(v)), rounded=text(rounded_words(v)), updates=text(update_words(v)),
                how=text(how_words(v)))
@@ -221,16 +223,23 @@ def _intro(sheet: Sheet, source: str) -> document.Section:
 
 
 def _given_equations(section: document.Section, variant: core.Variant) -> document.Section:
-    """The section with each rounded given shown as given (its value and a note), not as a formula."""
-    shown = {document.m(name): text for name, text in variant.rounded}
-    note = document.para(f"given, rounded to {variant.exercise.given_decimals} decimals")
-
-    def given(block):
+    """The section with each rounded given shown as its given value, not as a formula, after a sentence
+    saying which are given."""
+    shown = {document.m(name): (name, text) for name, text in variant.rounded}
+    blocks, names = [], []
+    for block in section.blocks:
         if isinstance(block, document.Equation) and block.lhs in shown:
-            return document.Equation(block.lhs, (shown[block.lhs],), note)
-        return block
-
-    return replace(section, blocks=tuple(given(b) for b in section.blocks))
+            name, text = shown[block.lhs]
+            names.append(name)
+            block = document.Equation(block.lhs, (text,))
+        blocks.append(block)
+    if not names:
+        return section
+    first = next(k for k, b in enumerate(blocks) if isinstance(b, document.Equation))
+    said = document.Paragraph(document.para(
+        f"Given, rounded to {variant.exercise.given_decimals} decimals (so not computed here): "
+        f"{_listing(names)}."))
+    return replace(section, blocks=tuple(blocks[:first]) + (said,) + tuple(blocks[first:]))
 
 
 def _updates(sheet: Sheet) -> document.Section:

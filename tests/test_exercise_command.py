@@ -278,10 +278,13 @@ def test_rounded_givens_are_marked_and_used(tmp_path):
         sheet = (folder / "question.md").read_text()
         assert "rounded to 4 decimals" in sheet and "computed from these rounded values" in sheet
         assert re.search(rf"\| output of o1 \(rounded to 4 decimals\) \| \${given['out_o1']}\$ \|", sheet)
+        assert "out_{h1} = \\frac{1}{1+e^{-net_{h1}}}" in sheet  # the activation, not the rounded number
         solution = (folder / "solution.md").read_text()
         top = solution.split("\n## ")[0]
         assert "rounded to 4 decimals" in top and "computed from those rounded values" in top
-        assert f"out_{{o1}} &= {given['out_o1']}" in solution
+        forward = solution.split("## The forward pass")[1].split("\n## ")[0]
+        assert "Given, rounded to 4 decimals (so not computed here): net\\_h1, out\\_h1" in forward
+        assert f"out_{{o1}} &= {given['out_o1']}\n" in forward
 
 
 def test_chosen_updates_are_said_on_the_sheet_and_in_the_solution(tmp_path):
