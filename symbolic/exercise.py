@@ -38,6 +38,7 @@ from . import inputs, naming
 from .derive import (DPS, Derivation, Kind, Program, SaturationError, Step, backward_steps, batch_steps, batches,
                      evaluate_batch, given_values, initial_params)
 from .evaluate import compile_exact
+from .functions import ERRORS
 from .model import ETA, Model, symbol
 from .spec import Sample, Spec, SpecError
 
@@ -204,10 +205,15 @@ def exercise_of(spec: Spec, **overrides: Any) -> Exercise:
     for key, value in overrides.items():
         if key not in Exercise.__dataclass_fields__:
             raise TypeError(f"exercise_of: no field {key!r}")
+        if key in _RANGES and value is not None:
+            value = tuple(sp.Rational(str(x)) for x in value)  # 0.1 means 1/10, as in a spec
         fields[key] = tuple(value) if isinstance(value, list) else value
     exercise = Exercise(**fields)
     _validate(spec, exercise, table)
     return exercise
+
+
+_RANGES = ("weights", "biases", "inputs", "targets")
 
 
 def _fail(table, key: str, message: str) -> SpecError:
@@ -238,9 +244,25 @@ def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
                                     "this spec's first update uses several samples")
     if "all" in exercise.given:
         raise _fail(table, "given", '"all" would leave nothing to compute; give groups like "forward"')
-    if not 0 <= exercise.given_decimals <= 12 or not 0 <= exercise.value_decimals <= 6 \
-            or not 1 <= exercise.answer_decimals <= 12:
-        raise _fail(table, "given_decimals", "decimals out of range")
+    for key, (low, high) in (("given_decimals", (1, 12)), ("value_decimals", (0, 6)), ("answer_decimals", (1, 12))):
+        value = getattr(exercise, key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(table, key, f"must be a whole number between {low} and {high}, not {value!r}")
+    scale = 10 ** exercise.value_decimals
+    for key in _RANGES:
+        bounds = getattr(exercise, key)
+        if bounds is None:
+            continue
+        if len(bounds) != 2 or bounds[0] > bounds[1]:
+            raise _fail(table, key, "must be a range (low, high) with low <= high")
+        if math.ceil(bounds[0] * scale) > math.floor(bounds[1] * scale):
+            raise _fail(table, key, f"holds no value with {exercise.value_decimals} decimals")
+    if exercise.targets is not None and spec.layers[-1].activation == "softmax":
+        raise _fail(table, "targets", "softmax targets are drawn one-hot; leave the range out")
+    allowed = ERRORS[spec.error].target_range
+    if exercise.targets is not None and allowed is not None and not (
+            allowed[0] <= exercise.targets[0] and exercise.targets[1] <= allowed[1]):
+        raise _fail(table, "targets", f"targets must be {allowed[2]}, as {spec.error} needs")
 
 
 @functools.lru_cache(maxsize=32)
@@ -781,6 +803,19 @@ class _Judge:
                         self.culprits.add(n)
                         out.append(("kink", f"net_{n} = {mpmath.nstr(x, 6)} lies within {KINK_MARGIN} of the "
                                             f"{layer.activation} kink at 0"))
+        if spec.error == "huber":  # the Huber loss has kinks where |out - target| = delta
+            delta = dict(spec.error_params)["delta"]
+            delta_mp = mpmath.mpf(int(delta.p)) / int(delta.q)
+            n_samples = len(spec.samples)
+            for o in spec.outputs:
+                for s in self.derivation.batch:
+                    target = dict(spec.samples[s].targets)[o]
+                    r = self.derivation.value(naming.out(o), s) - mpmath.mpf(int(target.p)) / int(target.q)
+                    if abs(abs(r) - delta_mp) < margin:
+                        self.culprits.add(o)
+                        out.append(("kink", f"out_{o} - target_{o} = {mpmath.nstr(r, 6)} lies within {KINK_MARGIN} "
+                                            f"of the Huber loss's kink at +-{delta}"
+                                            + (f" (sample {s + 1})" if n_samples > 1 else "")))
         return out
 
     def saturation(self) -> list[tuple[str, str]]:

@@ -578,3 +578,41 @@ def test_forward_only_spec_needs_no_targets_or_learning_rate(tmp_path, capsys):
         parse(FORWARD_ONLY.replace('ask = ["forward"]', 'ask = ["forward"]\nupdate = ["w1"]')
               .replace("[[samples]]\ninputs = [0.5, 0.5]", "[[samples]]\ninputs = [0.5, 0.5]\ntargets = [0.3]"),
               "fwd.toml", partial=True)
+
+
+HUBER_TEXT = """
+title = "huber 1-1"
+error = {{ function = "huber", delta = 0.5 }}
+[[layers]]
+neurons = ["i1"]
+[[layers]]
+neurons = ["o1"]
+activation = "identity"
+[parameters]
+w1 = {w1}
+b_o1 = 0
+[[samples]]
+inputs = [1]
+targets = [0.2]
+[training]
+learning_rate = 0.5
+steps = 10
+"""
+
+
+def test_huber_kink_rule():
+    """An output whose residual sits on the Huber loss's kink (|out - target| = delta) is refused."""
+    on_kink = ex.variant_of(parse(HUBER_TEXT.format(w1="0.7"), "h.toml"), Exercise())  # r = 0.5 = delta
+    assert "kink" in _rules(on_kink)
+    assert "kink" not in _rules(ex.variant_of(parse(HUBER_TEXT.format(w1="0.9"), "h.toml"), Exercise()))
+
+
+def test_exercise_of_overrides_are_checked(mazur):
+    """Overrides from the command line are read as a spec's values and checked like them."""
+    assert ex.exercise_of(mazur, weights=[0.1, 0.3]).weights == (sp.Rational(1, 10), sp.Rational(3, 10))
+    with pytest.raises(SpecError, match="exercise.targets: targets must be between 0 and 1"):
+        ex.exercise_of(load("sigmoid_bce_221"), targets=[-1, 1])
+    with pytest.raises(SpecError, match="exercise.answer_decimals: must be a whole number between 1 and 12"):
+        ex.exercise_of(mazur, answer_decimals=0)
+    with pytest.raises(SpecError, match="exercise.ask: no quantity or group named 'w9\\+'"):
+        ex.exercise_of(mazur, ask=["w9+"])
