@@ -18,13 +18,16 @@ import bisect
 import dataclasses
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
+import sympy as sp
+
 from . import marking
+from ..symbolic import exercise as core
 from ..symbolic import inputs
 from ..symbolic.check import Options
 from ..symbolic.check.answers import half_unit, parse_answers, significant
@@ -64,6 +67,7 @@ class ExerciseSet:
     variants: tuple
     #: Student ID -> variant number (from the index's roster, or --roster).
     roster: dict
+    _made: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def count(self) -> int:
@@ -71,10 +75,9 @@ class ExerciseSet:
 
     def derivation(self, number: int) -> Derivation:
         """Variant *number*'s derivation, the one its key and its marking use (made once, when needed)."""
-        made = self.__dict__.setdefault("_derivations", {})
-        if number not in made:
-            made[number] = exercise_module().derivation_of(self.variants[number - 1])
-        return made[number]
+        if number not in self._made:
+            self._made[number] = core.derivation_of(self.variants[number - 1])
+        return self._made[number]
 
     @cached_property
     def names(self) -> marking.StudentChecker:
@@ -97,12 +100,6 @@ class ExerciseSet:
 
 
 # -- the folder ----------------------------------------------------------------------
-
-def exercise_module():
-    """stepgrad.symbolic.exercise, imported when an exercise set is marked (plain marking never needs it)."""
-    from ..symbolic import exercise
-    return exercise
-
 
 def _read_json(path: Path, what: str, max_bytes: int) -> object:
     shown = inputs.shorten(str(path), 200)
@@ -137,14 +134,11 @@ _RANGES = ("weights", "biases", "inputs", "targets")
 
 def _exercise(spec: Spec, raw: object, where: str):
     """The index's exercise options (as Exercise.summary writes them) as an Exercise, each checked."""
-    import sympy as sp
-
-    from ..symbolic import exercise as ex
     if raw is None:
-        return ex.exercise_of(spec)
+        return core.exercise_of(spec)
     if not isinstance(raw, dict):
         raise SpecError(f"{where}: expected a table of the exercise's options")
-    fields = {f.name: f for f in dataclasses.fields(ex.Exercise)}
+    fields = {f.name: f for f in dataclasses.fields(core.Exercise)}
     values: dict = {}
     for key in sorted(raw):
         at = f"{where}.{inputs.shorten(key, 40)}"
@@ -173,7 +167,7 @@ def _exercise(spec: Spec, raw: object, where: str):
         else:
             values[key] = _int(value, at, 0, 40)
     try:
-        exercise = ex.exercise_of(spec, **values)
+        exercise = core.exercise_of(spec, **values)
     except TypeError:
         raise SpecError(f"{where}: options that do not go together; write the exercise again") from None
     except SpecError as exc:
@@ -194,7 +188,7 @@ def read_index(spec: Spec, folder: Path) -> tuple[int, int, tuple[str | None, ..
     if doc.get("version") != 1:
         raise SpecError(f"{where}: \"version\": this stepgrad reads version 1 of the exercise index")
     seed = _int(doc.get("seed"), f"{where}: \"seed\"", 0, 2 ** 63 - 1)
-    count = _int(doc.get("count"), f"{where}: \"count\"", 1, exercise_module().MAX_VARIANTS)
+    count = _int(doc.get("count"), f"{where}: \"count\"", 1, core.MAX_VARIANTS)
     listed = doc.get("variants")
     if not isinstance(listed, list) or len(listed) != count:
         raise SpecError(f"{where}: \"variants\": expected a list of {count} variants (\"count\")")
@@ -235,12 +229,11 @@ def load_exercise(spec: Spec, folder: Path, roster_path: str | None = None) -> E
     key.json means another spec (or a changed folder), and marking against it
     would be wrong, so nothing is marked.
     """
-    from ..symbolic import exercise as ex
     shown = inputs.shorten(str(folder), 200)
     if not folder.is_dir():
         raise SpecError(f"--exercise {shown}: is not a folder; give the folder stepgrad exercise wrote")
     seed, count, students, folders, exercise = read_index(spec, folder)
-    roster = list(ex.read_roster(roster_path)) if roster_path else None
+    roster = list(core.read_roster(roster_path)) if roster_path else None
     indexed = [s for s in students if s is not None]
     if roster is not None and indexed and roster != indexed:
         first = next((k for k, (a, b) in enumerate(zip(roster, indexed)) if a != b), min(len(roster), len(indexed)))
@@ -251,16 +244,16 @@ def load_exercise(spec: Spec, folder: Path, roster_path: str | None = None) -> E
                         f"{count} variants")
     try:
         if indexed:
-            variants = ex.make_variants(spec, exercise, roster=indexed, seed=seed)
+            variants = core.make_variants(spec, exercise, roster=indexed, seed=seed)
         else:
-            variants = ex.make_variants(spec, exercise, count=count, seed=seed)
+            variants = core.make_variants(spec, exercise, count=count, seed=seed)
     except SpecError as exc:
         raise SpecError(f"{shown}/{INDEX}: the spec does not make these variants: {exc}") from None
     if len(variants) != count:
         raise SpecError(f"{shown}/{INDEX}: the spec makes {len(variants)} variants, the index lists {count}")
     for v, name in zip(variants, folders):
         path = folder / name / KEY
-        if _read_json(path, "variant's key", MAX_KEY_BYTES) != _normal(ex.key_document(v)):
+        if _read_json(path, "variant's key", MAX_KEY_BYTES) != _normal(core.key_document(v)):
             raise SpecError(f"{inputs.shorten(str(path), 200)}: is not variant {v.number}'s key as the spec "
                             f"{spec.name!r} makes it (seed {seed}); check against the spec the exercise "
                             f"was made from")
