@@ -10,9 +10,10 @@ the file's bytes; nothing here touches the file system.
   random question from the category gives each student one whole variant (its
   given values and its answers together), which single numerical questions
   could not.
-* :func:`qti12`: a QTI 1.2 package (what Canvas imports): one assessment, one
-  section per variant, one numerical item per quantity, marked right when the
-  answer lies within value ± tolerance (``vargte``/``varlte``).
+* :func:`qti12`: a QTI 1.2 package (what Canvas imports): one assessment per
+  variant (a quiz each, which the teacher assigns to its student), one
+  numerical item per quantity, marked right when the answer lies within
+  value ± tolerance (``vargte``/``varlte``).
 * :func:`qti21`: a QTI 2.1 package: one ``assessmentItem`` per variant with a
   float response per quantity, each compared with ``equal`` in the absolute
   tolerance mode, and an ``assessmentTest`` that selects one variant's item
@@ -188,8 +189,13 @@ def plain(number: Decimal) -> str:
 
 # -- Shared wording -----------------------------------------------------------------------
 
-def _heading(title: str, variant: KeyVariant) -> str:
-    student = f", for {one_line(variant.student)}" if variant.student is not None else ""
+def _heading(title: str, variant: KeyVariant, student: bool = True) -> str:
+    """The variant's line: the title, its number and, with *student*, whom it is for.
+
+    Text a system shows to whichever student it picks a variant for (Moodle's random
+    question, QTI 2.1's selection) leaves the student out.
+    """
+    student = f", for {one_line(variant.student)}" if student and variant.student is not None else ""
     return f"{one_line(title)}: variant {variant.number} of {variant.of}{student}"
 
 
@@ -232,7 +238,7 @@ def _cloze_text(title: str, variant: KeyVariant) -> str:
           f"{{1:NUMERICAL:={plain(a.value)}:{plain(a.tolerance)}}}", escape.cloze(_tolerance_words(a)))
          for a in variant.answers],
         header=("Quantity", "What it is", "Your answer", "Accepted"))
-    return (f"<p>{escape.cloze(_heading(title, variant))}</p>"
+    return (f"<p>{escape.cloze(_heading(title, variant, student=False))}</p>"
             f"<p>{escape.cloze(_given_note(variant))}</p>{given}"
             f"<p>Compute:</p>{asked}")
 
@@ -343,34 +349,36 @@ def _qti12_item(title: str, variant: KeyVariant, index: int, answer: KeyAnswer) 
             "        </item>\n")
 
 
-def _qti12_assessment(title: str, variants: Sequence[KeyVariant]) -> str:
-    sections = "".join(
-        f'      <section ident="{_variant_id(v)}" title="{escape.xml(_heading(title, v))}">\n'
-        + "".join(_qti12_item(title, v, i, a) for i, a in enumerate(v.answers, 1))
-        + "      </section>\n" for v in variants)
+def _qti12_assessment(title: str, variant: KeyVariant) -> str:
+    items = "".join(_qti12_item(title, variant, i, a) for i, a in enumerate(variant.answers, 1))
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<questestinterop xmlns="{_QTI12_NS}" xmlns:xsi="{_XSI}"\n'
             f'  xsi:schemaLocation="{_QTI12_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd">\n'
-            f'  <assessment ident="stepgrad-exercise" title="{escape.xml(one_line(title))}">\n'
+            f'  <assessment ident="stepgrad-{_variant_id(variant)}"'
+            f' title="{escape.xml(_heading(title, variant))}">\n'
             '    <section ident="root_section">\n'
-            f"{sections}"
+            f"{items}"
             "    </section>\n"
             "  </assessment>\n"
             "</questestinterop>\n")
 
 
 def qti12(key_documents: Sequence[dict], title: str, header: str | None = None) -> bytes:
-    """A QTI 1.2 package (zip) Canvas imports: one assessment, a section per variant, an item per quantity.
+    """A QTI 1.2 package (zip) Canvas imports: an assessment per variant (a quiz each, to assign to its
+    student), an item per quantity.
 
+    One assessment holding every variant would show each student every variant's questions:
+    a QTI 1.2 section cannot be picked whole for a student, so each variant is its own quiz.
     *header*, when given, is the zip's comment.
 
     >>> import zipfile, io
-    >>> sorted(zipfile.ZipFile(io.BytesIO(qti12([_sample_key(1)], "Mazur"))).namelist())
-    ['assessment.xml', 'imsmanifest.xml']
+    >>> sorted(zipfile.ZipFile(io.BytesIO(qti12([_sample_key(1), _sample_key(2)], "Mazur"))).namelist())
+    ['assessments/variant-1.xml', 'assessments/variant-2.xml', 'imsmanifest.xml']
     """
     variants = variants_of(key_documents)
-    files = {"assessment.xml": _qti12_assessment(title, variants),
-             "imsmanifest.xml": _manifest("stepgrad-qti12", [("assessment", "imsqti_xmlv1p2", "assessment.xml", ())])}
+    files = {f"assessments/{_variant_id(v)}.xml": _qti12_assessment(title, v) for v in variants}
+    files["imsmanifest.xml"] = _manifest("stepgrad-qti12", [
+        (_variant_id(v), "imsqti_xmlv1p2", f"assessments/{_variant_id(v)}.xml", ()) for v in variants])
     return _zip(files, header)
 
 
@@ -401,7 +409,7 @@ def _qti21_item(title: str, variant: KeyVariant) -> str:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<assessmentItem xmlns="{_QTI21_NS}" xmlns:xsi="{_XSI}"\n'
             f'  xsi:schemaLocation="{_QTI21_NS} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"\n'
-            f'  identifier="{_variant_id(variant)}" title="{escape.xml(_heading(title, variant))}"'
+            f'  identifier="{_variant_id(variant)}" title="{escape.xml(_heading(title, variant, student=False))}"'
             ' adaptive="false" timeDependent="false">\n'
             f"{declarations}"
             '  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">'
@@ -409,7 +417,7 @@ def _qti21_item(title: str, variant: KeyVariant) -> str:
             '  <outcomeDeclaration identifier="MAXSCORE" cardinality="single" baseType="float">'
             f"<defaultValue><value>{len(ids)}</value></defaultValue></outcomeDeclaration>\n"
             "  <itemBody>\n"
-            f"    <p>{escape.xml(_heading(title, variant))}</p>\n"
+            f"    <p>{escape.xml(_heading(title, variant, student=False))}</p>\n"
             f"    <p>{escape.xml(_given_note(variant))}</p>\n"
             f"{given_table}"
             "    <p>Compute:</p>\n"
