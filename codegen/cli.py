@@ -564,6 +564,9 @@ def _check_class(args, fmt: str, options) -> int:
     for m in marked:
         if m.error:
             print(escape.terminal(f"stepgrad: not read: {m.error}")[:500], file=sys.stderr)
+        elif m.copied_from is not None:
+            print(escape.terminal(f"stepgrad: {m.path.name} (variant {m.variant}): these numbers are variant "
+                                  f"{m.copied_from}'s")[:500], file=sys.stderr)
     print(f"stepgrad: {read} of {len(marked)} submissions read", file=sys.stderr)
     return 0 if read == len(marked) else (1 if read else 2)
 

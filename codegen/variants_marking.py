@@ -170,7 +170,7 @@ def _exercise(spec: Spec, raw: object, where: str):
         exercise = core.exercise_of(spec, **values)
     except TypeError:
         raise SpecError(f"{where}: options that do not go together; write the exercise again") from None
-    except SpecError as exc:
+    except ValueError as exc:  # SpecError among them
         raise SpecError(f"{where}: {exc}") from None
     if "tolerance" in raw and raw["tolerance"] != exercise.tolerance:
         raise SpecError(f"{where}.tolerance: is not half a unit in the last of answer_decimals")
@@ -247,7 +247,7 @@ def load_exercise(spec: Spec, folder: Path, roster_path: str | None = None) -> E
             variants = core.make_variants(spec, exercise, roster=indexed, seed=seed)
         else:
             variants = core.make_variants(spec, exercise, count=count, seed=seed)
-    except SpecError as exc:
+    except (ValueError, ArithmeticError) as exc:  # SpecError among them
         raise SpecError(f"{shown}/{INDEX}: the spec does not make these variants: {exc}") from None
     if len(variants) != count:
         raise SpecError(f"{shown}/{INDEX}: the spec makes {len(variants)} variants, the index lists {count}")
@@ -322,6 +322,8 @@ def assign(path: Path, text: str, ex: ExerciseSet) -> Assignment:
         if header is not None and header.variant != listed:
             notes.append(f"Your answers file says variant {header.variant}; the roster gives {shown} "
                          f"variant {listed}, so your answers were marked against variant {listed}.")
+        elif problem:
+            notes.append(f"Your answers file's first lines were not used: {problem}.")
         return Assignment(listed, student, tuple(notes))
     if header is not None:
         note = f"Variant {header.variant} of {ex.count}, as your answers file's first lines say."

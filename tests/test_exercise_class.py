@@ -127,7 +127,7 @@ def test_keys_agree_with_the_independent_computation(post):
             assert abs(Decimal(e.value) - Decimal(str(values[e.name]))) <= Decimal("1e-12"), (v.number, e.name)
 
 
-def test_a_class_of_thirty_variants(post, folder, tmp_path):
+def test_a_class_of_thirty_variants(post, folder, tmp_path, capsys):
     """Each injected mistake is named for the student who made it, the right sheets score full marks, and
     exactly the two copied answer sets are flagged with the variant they come from."""
     _, variants = post
@@ -136,6 +136,9 @@ def test_a_class_of_thirty_variants(post, folder, tmp_path):
     code = cli.main(["check", "mazur", "--exercise", str(folder), str(tmp_path / "subs"), "-o", str(out),
                      "--format", "json"])
     assert code == 0
+    err = capsys.readouterr().err
+    assert "stepgrad: s29.toml (variant 29): these numbers are variant 12's" in err
+    assert err.count("these numbers are variant") == len(COPIES)
     rows = {r["student"]: r for r in csv.DictReader((out / marking.SUMMARY_CSV).open(encoding="utf-8"))}
     assert sorted(rows) == sorted(plan)
     for student, what in plan.items():
