@@ -259,6 +259,11 @@ def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
             raise _fail(table, key, f"holds no value with {exercise.value_decimals} decimals")
     if exercise.targets is not None and spec.layers[-1].activation == "softmax":
         raise _fail(table, "targets", "softmax targets are drawn one-hot; leave the range out")
+    plan = _plan(_structure(spec), exercise)
+    for what, needed, key in (("targets", plan.targets, "ask"), ("learning_rate", plan.eta, "ask")):
+        if what in spec.omitted and needed:
+            raise _fail(table, key, f"asks for quantities that need the {what.replace('_', ' ')}, which the spec "
+                                    "leaves out; give it in the spec or ask only the forward pass")
     allowed = ERRORS[spec.error].target_range
     if exercise.targets is not None and allowed is not None and not (
             allowed[0] <= exercise.targets[0] and exercise.targets[1] <= allowed[1]):

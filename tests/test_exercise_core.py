@@ -616,3 +616,60 @@ def test_exercise_of_overrides_are_checked(mazur):
         ex.exercise_of(mazur, answer_decimals=0)
     with pytest.raises(SpecError, match="exercise.ask: no quantity or group named 'w9\\+'"):
         ex.exercise_of(mazur, ask=["w9+"])
+
+
+def test_exercise_asking_more_than_a_partial_spec_gives_is_refused():
+    """A spec without targets or learning rate cannot be asked, by an override, for what needs them."""
+    spec = parse(FORWARD_ONLY, "fwd.toml", partial=True)
+    with pytest.raises(SpecError, match="exercise.ask: asks for quantities that need the targets"):
+        ex.exercise_of(spec, ask=("errors",))
+    with pytest.raises(SpecError, match="need the (targets|learning rate)"):
+        ex.exercise_of(spec, ask=())
+
+
+def test_every_drawn_variant_passes_every_rule_against_those_before(mazur_set):
+    """make_variants keeps a draw only when problems() finds nothing, its predecessors included."""
+    for k, v in enumerate(mazur_set):
+        assert ex.problems(v, mazur_set[:k]) == [], v.number
+
+
+def test_relu_network_with_everything_asked_is_mended_into_a_good_set():
+    """A ReLU network asked for everything: no neuron off or on its kink, and the keys match the math."""
+    spec = _relu()
+    variants = make_variants(spec, Exercise(), count=4, seed=21)
+    for v in variants:
+        assert_key_matches(v)
+        nets = [mpmath.mpf(e.value) for e in v.key if e.name in ("net_h1", "net_h2")]
+        assert len(nets) == 2 and all(x >= mpmath.mpf("0.05") for x in nets)  # on: its gradients are asked
+
+
+TANH_SOFTMAX = """
+title = "t"
+error = "{error}"
+[[layers]]
+neurons = ["i1"]
+[[layers]]
+neurons = ["o1", "o2"]
+activation = "{act}"
+[parameters]
+w1 = {w}
+w2 = -0.3
+b_o1 = 0
+b_o2 = 0
+[[samples]]
+inputs = [1]
+targets = {targets}
+[training]
+learning_rate = 0.5
+steps = 10
+"""
+
+
+@pytest.mark.parametrize("act, error, targets", [("tanh", "half_sse", "[0.2, -0.2]"),
+                                                 ("softmax", "categorical_cross_entropy", "[1, 0]")])
+def test_saturation_rule_for_tanh_and_softmax(act, error, targets):
+    """|tanh| above 0.96 and a softmax probability above 0.98 are saturated; moderate ones are not."""
+    def spec(w):
+        return parse(TANH_SOFTMAX.format(act=act, error=error, targets=targets, w=w), "t.toml")
+    assert "saturated" in _rules(ex.variant_of(spec("4"), Exercise()))
+    assert "saturated" not in _rules(ex.variant_of(spec("0.4"), Exercise()))
