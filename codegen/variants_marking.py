@@ -216,9 +216,32 @@ def read_index(spec: Spec, folder: Path) -> tuple[int, int, tuple[str | None, ..
     return seed, count, tuple(students), tuple(folders), _exercise(spec, doc.get("exercise"), f"{where}: \"exercise\"")
 
 
+#: Fields of a key.json that only label it: a spec file renamed, or retitled, sets the same exercise.
+_LABELS = ("spec", "title")
+
+
 def _normal(doc: object) -> object:
     """A key document as JSON reads it back (tuples as lists), for comparing with a key.json."""
     return json.loads(json.dumps(doc))
+
+
+def key_difference(found: object, rebuilt: dict) -> str:
+    """What differs between a key.json and the key rebuilt from the spec ("" when nothing but labels
+    does): the first field, and for an answer or given value its name and both values."""
+    if not isinstance(found, dict):
+        return "it is not a key (a JSON object)"
+    for field_ in rebuilt:
+        if field_ in _LABELS or found.get(field_) == rebuilt[field_]:
+            continue
+        mine, theirs = found.get(field_), rebuilt[field_]
+        if field_ in ("answers", "given") and isinstance(mine, list) and len(mine) == len(theirs):
+            for a, b in zip(mine, theirs):
+                if a != b and isinstance(a, dict):
+                    return (f"{field_}: {inputs.shorten(b['name'], 40)} is {inputs.shorten(a.get('value'), 30)} "
+                            f"in the file and {b['value']} from the spec")
+        return f"its {field_!r} differs"
+    extra = sorted(set(found) - set(rebuilt))
+    return f"it has a field {inputs.shorten(extra[0], 40)!r} a key does not have" if extra else ""
 
 
 def load_exercise(spec: Spec, folder: Path, roster_path: str | None = None) -> ExerciseSet:
@@ -253,10 +276,11 @@ def load_exercise(spec: Spec, folder: Path, roster_path: str | None = None) -> E
         raise SpecError(f"{shown}/{INDEX}: the spec makes {len(variants)} variants, the index lists {count}")
     for v, name in zip(variants, folders):
         path = folder / name / KEY
-        if _read_json(path, "variant's key", MAX_KEY_BYTES) != _normal(core.key_document(v)):
+        why = key_difference(_read_json(path, "variant's key", MAX_KEY_BYTES), _normal(core.key_document(v)))
+        if why:
             raise SpecError(f"{inputs.shorten(str(path), 200)}: is not variant {v.number}'s key as the spec "
-                            f"{spec.name!r} makes it (seed {seed}); check against the spec the exercise "
-                            f"was made from")
+                            f"{spec.name!r} makes it (seed {seed}): {why}; check against the spec the "
+                            f"exercise was made from")
     ids = indexed or roster or []
     return ExerciseSet(folder, seed, tuple(variants), {s: k + 1 for k, s in enumerate(ids)})
 

@@ -262,7 +262,7 @@ def test_another_spec_is_refused(small, tmp_path, capsys):
     sub.write_text(answers_text(variants[0], None, four_header(1)))
     code, err = run(["check", str(other), "--exercise", str(where), str(sub)], capsys)
     assert code == 2 and err.count("\n") == 1
-    assert "variant-01/key.json: is not variant 1's key as the spec 'other' makes it (seed 7)" in err
+    assert "variant-01/key.json: is not variant 1's key as the spec 'other' makes it (seed 7): given: eta is 0.5 in the file and 0.4 from the spec" in err
     assert not (tmp_path / "ann-feedback.md").exists() and not (tmp_path / marking.SUMMARY_CSV).exists()
 
 
@@ -331,6 +331,20 @@ def test_a_changed_key_is_refused(small, tmp_path, capsys):
     sub.write_text(answers_text(variants[0], None, four_header(1)))
     code, err = run(["check", "mazur", "--exercise", str(copy), str(sub)], capsys)
     assert code == 2 and "variant-03/key.json: is not variant 3's key" in err
+    assert f"answers: net_h1 is 0.5 in the file and {variants[2].key[0].value} from the spec" in err
+
+
+def test_a_renamed_spec_file_sets_the_same_exercise(small, tmp_path, capsys):
+    """The post's spec saved under another name (and so another spec name) rebuilds the same keys: the
+    label fields of key.json are not compared, the numbers are."""
+    _, variants, where = small
+    text = (Path(__file__).resolve().parent.parent / "symbolic" / "examples" / "mazur.toml").read_text()
+    renamed = tmp_path / "homework3.toml"
+    renamed.write_text(text)
+    sub = tmp_path / "ann.toml"
+    sub.write_text(answers_text(variants[0], None, four_header(1)))
+    code, err = run(["check", str(renamed), "--exercise", str(where), str(sub)], capsys)
+    assert code == 0, err
 
 
 # -- copied answers: no false alarms ----------------------------------------------------------
