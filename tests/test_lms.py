@@ -13,6 +13,8 @@ each says so in its header).
 from __future__ import annotations
 
 import copy
+import functools
+import html
 import html.parser
 import io
 import re
@@ -23,9 +25,13 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stepgrad.codegen import lms
-from stepgrad.symbolic.inputs import SpecError
+from stepgrad.symbolic.inputs import SpecError, one_line
+
+from . import strategies as S
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
 QTI12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -154,6 +160,7 @@ def qti12_assessments(package: bytes) -> list[tuple[str, bytes]]:
     return [(name, files[name]) for name in sorted(files) if name.startswith("assessments/")]
 
 
+@functools.cache
 def schema(name: str):
     return xmlschema.XMLSchema(str(SCHEMAS / name))
 
@@ -316,7 +323,8 @@ def test_hostile_text_stays_text_in_qti():
     roots = [ET.fromstring(data) for _, data in qti12_assessments(lms.qti12(docs, HOSTILE))]
     idents = [e.get("ident") for root in roots for e in root.iter() if e.get("ident") is not None]
     assert all(re.fullmatch(r"[a-z0-9_-]+", i) for i in idents)
-    items = [e.get("ident") for root in roots for e in root.iter() if e.tag in (f"{QTI12}item", f"{QTI12}assessment")]
+    items = [e.get("ident") for root in roots for e in root.iter()
+             if e.tag in (f"{QTI12}item", f"{QTI12}assessment")]
     assert len(set(items)) == len(items) == 2 + 2 * 2  # two variants, two items each
     for mattext in (m for root in roots for m in root.iter(f"{QTI12}mattext")):
         assert "<script>" in shown(mattext.text)
@@ -328,6 +336,33 @@ def test_hostile_text_stays_text_in_qti():
             assert "<script>" in "".join(item.find(f"{QTI21}itemBody").itertext())
             assert {e.tag.split("}")[1] for e in item.find(f"{QTI21}itemBody").iter()} <= {
                 "itemBody", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "textEntryInteraction"}
+
+
+ANY_TEXT = st.one_of(S.texts, st.text(max_size=40), st.sampled_from([HOSTILE, "/", "//x/", " ", "]]>", "{#1}"]))
+
+
+@settings(derandomize=True, deadline=None, database=None, max_examples=60)
+@given(title=ANY_TEXT, name=ANY_TEXT, words=ANY_TEXT, given_value=ANY_TEXT, student=st.one_of(st.none(), ANY_TEXT))
+def test_any_text_exports_as_text(title, name, words, given_value, student):
+    """Whatever the strings, every export parses, validates, and holds exactly the keys' subquestions and ranges."""
+    docs = [key(n, of=2, student=student, title=title, given=[{"name": name, "value": given_value}],
+                answers=[(name, "0.25", "0.005", words), (name + "2", "-1.75", "0.0005", words)]) for n in (1, 2)]
+    category, questions = moodle_questions(lms.moodle_xml(docs, title))
+    assert split_category_path(html.unescape(category)) == ["$course$", "top", one_line(title).strip() or
+                                                            "stepgrad exercise"]
+    for question in questions:
+        found = moodle_subquestions(question.find("questiontext/text").text)
+        assert [(v, t) for _, v, t in found] == [(Decimal("0.25"), Decimal("0.005")),
+                                                 (Decimal("-1.75"), Decimal("0.0005"))]
+    schema("moodle-subset.xsd").validate(lms.moodle_xml(docs, title))
+    for _, data in qti12_assessments(lms.qti12(docs, title)):
+        schema("qti12-subset.xsd").validate(data.decode())
+        bounds = [Decimal(e.text) for e in ET.fromstring(data).iter()
+                  if e.tag in (f"{QTI12}vargte", f"{QTI12}varlte")]
+        assert bounds == [Decimal("0.245"), Decimal("0.255"), Decimal("-1.7505"), Decimal("-1.7495")]
+    for name_in_zip, data in unzip(lms.qti21(docs, title)).items():
+        schema("imscp_v1p1/imscp_v1p1.xsd" if name_in_zip == "imsmanifest.xml" else "qti21-subset.xsd").validate(
+            data.decode())
 
 
 def test_cloze_escaper_blocks_every_syntax_character():
