@@ -27,10 +27,12 @@ from typing import Callable
 import sympy as sp
 
 from . import marking
+from .check_report import WORKING
 from ..symbolic import exercise as core
 from ..symbolic import inputs
 from ..symbolic.check import Options
 from ..symbolic.check.answers import half_unit, parse_answers, significant
+from ..symbolic.check.working import Reader, read_lines
 from ..symbolic.derive import Derivation
 from ..symbolic.spec import Spec, SpecError
 
@@ -362,16 +364,31 @@ def assign(path: Path, text: str, ex: ExerciseSet) -> Assignment:
 
 # -- copied answers ------------------------------------------------------------------
 
+#: A value part of pasted working that is a plain number.
+_PLAIN = re.compile(r"[-+]?(\d{1,20}(\.\d{0,40})?|\.\d{1,40})\Z")
+
+
 def numeric_answers(text: str, path: Path, ex: ExerciseSet) -> dict[str, Decimal]:
-    """The numbers of an answers file (TOML) by canonical quantity, for the quantities a key asks; {} for
-    pasted working or a file that is not TOML (the marking reports those)."""
-    if path.suffix.lower() != ".toml":
-        return {}
+    """The numbers of a submission by canonical quantity, for the quantities a key asks: an answers file's
+    numbers, or the values (last parts) of pasted working's lines; {} for a file that cannot be read (the
+    marking reports it)."""
+    asked = ex.keys[0]
+    if path.suffix.lower() in WORKING:
+        try:
+            lines, _ = read_lines(text, Reader(ex.derivation(1), ex.names))
+        except ValueError:  # SpecError among them
+            return {}
+        out: dict[str, Decimal] = {}
+        for line in lines:
+            for part in line.parts:
+                if part.kind == "value" and not part.reason and _PLAIN.match(part.text.strip()) \
+                        and line.quantity in asked:
+                    out.setdefault(line.quantity, Decimal(part.text.strip()))
+        return out
     try:
         answers = parse_answers(text, path.name, [])
     except SpecError:
         return {}
-    asked = ex.keys[0]
     return {a.quantity: a.number for a in ex.names.canonical_answers(answers)
             if a.number is not None and a.quantity in asked}
 

@@ -519,3 +519,23 @@ def test_the_same_wrong_sheet_handed_in_twice(small, tmp_path, capsys):
     assert any("of your wrong answers are, digit for digit, ann's" in n for n in notes)
     table = (subs / marking.MISTAKES_MD).read_text()
     assert "## Shared wrong answers" in table and "- `bob`: the same wrong numbers as `ann`" in table
+
+
+def test_pasted_working_that_is_another_variants(small, tmp_path, capsys):
+    """Pasted working (Markdown) whose values are variant 2's, handed in as ann's (variant 1), is flagged;
+    the same working of her own variant is not."""
+    _, variants, where = small
+    subs = tmp_path / "subs"
+    subs.mkdir()
+
+    def working(v) -> str:
+        values = independent(v.spec)
+        return "".join(f"- {e.name} = {written(values[e.name], 6)}\n" for e in v.key)
+
+    (subs / "ann.md").write_text(working(variants[1]))
+    (subs / "bob.md").write_text(working(variants[1]))
+    assert cli.main(["check", "mazur", "--exercise", str(where), str(subs), "-o", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "out" / marking.SUMMARY_CSV).open())}
+    assert (rows["ann"]["variant"], rows["ann"]["copied_from"]) == ("1", "2")
+    assert (rows["bob"]["variant"], rows["bob"]["copied_from"]) == ("2", "")
