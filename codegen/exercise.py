@@ -22,7 +22,6 @@ cuts each PDF into the variants' files at those restarts.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
