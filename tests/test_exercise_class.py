@@ -539,3 +539,20 @@ def test_pasted_working_that_is_another_variants(small, tmp_path, capsys):
     rows = {r["student"]: r for r in csv.DictReader((tmp_path / "out" / marking.SUMMARY_CSV).open())}
     assert (rows["ann"]["variant"], rows["ann"]["copied_from"]) == ("1", "2")
     assert (rows["bob"]["variant"], rows["bob"]["copied_from"]) == ("2", "")
+
+
+@pytest.mark.parametrize("target", ["missing", "file", "no-index"])
+def test_exercise_folder_that_is_not_one(small, tmp_path, capsys, target):
+    """--exercise naming a missing folder, a file or a folder without index.json is one line, exit 2."""
+    _, variants, _ = small
+    sub = tmp_path / "ann.toml"
+    sub.write_text(answers_text(variants[0], None, four_header(1)))
+    path = tmp_path / target
+    if target == "file":
+        path.write_text("{}")
+    elif target == "no-index":
+        path.mkdir()
+    code, err = run(["check", "mazur", "--exercise", str(path), str(sub)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert ("no such exercise index" if target == "no-index" else "is not a folder") in err
+    assert not (tmp_path / marking.SUMMARY_CSV).exists()
