@@ -368,3 +368,26 @@ def test_same_bytes_whatever_the_hash_seed(tmp_path):
                        capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
         trees.append(tree(out))
     assert trees[0] == trees[1] and len(trees[0]) == 2 + 2 * len(TEXT_FILES)
+
+
+def test_filled_in_templates_are_marked_against_their_own_variants(three, tmp_path):
+    """Each answers template, filled in with its key's values, header kept, is marked all correct by
+    'stepgrad check --exercise' against its own variant (the header line is what tells it which)."""
+    submissions = []
+    for k in (1, 2, 3):
+        folder = three / f"variant-0{k}"
+        values = {a["name"]: a["value"] for a in key_of(folder)["answers"]}
+        lines = []
+        for line in (folder / "answers.toml").read_text().splitlines():
+            if line.startswith('"'):
+                name = json.loads(line.split(" = ")[0].strip())
+                line = f"{json.dumps(name)} = {values[name]}"
+            lines.append(line)
+        path = tmp_path / f"student{k}.toml"
+        path.write_text("\n".join(lines) + "\n")
+        submissions.append(str(path))
+    out = tmp_path / "feedback"
+    assert main(["check", "mazur", "--exercise", str(three), *submissions, "-o", str(out)]) == 0
+    rows = (out / "class-summary.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[2] for row in rows] == ["1", "2", "3"]
+    assert all(",55,55,55," in row for row in rows)
