@@ -216,3 +216,15 @@ def test_commands_print_what_the_api_returns(capsys):
     assert json.loads(capsys.readouterr().out) == stepgrad.derive("mazur", steps=20).to_dict()
     assert main(["values", "softmax_batch", "--format", "json", "--steps", "3"]) == 0
     assert json.loads(capsys.readouterr().out) == dict(stepgrad.derive("softmax_batch", steps=3).exact)
+
+
+def test_arguments_are_names_never_text(capsys):
+    """SPEC and ANSWERS name files (or a built-in example), even when they look like TOML or answers, as
+    the Python API's text forms would read them."""
+    spec_text = (ROOT / "symbolic" / "examples" / "mazur.toml").read_text()
+    assert main(["values", spec_text]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("stepgrad: error: # Matt Mazur") and err.count("\n") == 1
+    assert main(["check", "mazur", '"net_h1" = 0.3775']) == 2
+    err = capsys.readouterr().err
+    assert "no such answers file" in err and err.count("\n") == 1
