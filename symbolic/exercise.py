@@ -26,8 +26,8 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from decimal import ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
 from typing import Any, Sequence
 
 import mpmath
@@ -186,9 +186,13 @@ def key_text(x) -> str:
 
 
 def round_to(x, decimals: int) -> sp.Rational:
-    """A high-precision value rounded half away from zero to *decimals* places, exactly."""
-    d = _decimal(x) if not isinstance(x, sp.Rational) else Decimal(int(x.p)) / Decimal(int(x.q)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return sp.Rational(str(d))
+    """A high-precision value (or a rational) rounded half away from zero to *decimals* places, exactly.
+
+    >>> round_to(mpmath.mpf("0.59326999"), 4), round_to(sp.Rational(-5, 100), 1)
+    (5933/10000, -1/10)
+    """
+    d = Decimal(int(x.p)) / Decimal(int(x.q)) if isinstance(x, sp.Rational) else _decimal(x)
+    return sp.Rational(format(d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP), "f"))
 
 
 # -- the exercise from a spec ----------------------------------------------------------
@@ -740,6 +744,28 @@ def problems(variant: Variant, others: Sequence[Variant] = ()) -> list[tuple[str
     return _Judge(variant).problems(others)
 
 
+def _sources(derivation: Derivation) -> dict[str, str]:
+    """For each value that only copies another (dnet_o1/dw5 = out_h1, dnet_o1/dout_h1 = w5), what it copies."""
+    n = derivation.n_samples
+    multi = len(derivation.batch) > 1
+    out = {}
+    for step in derivation.steps:
+        rhs = step.rhs.doit() if step.rhs.args else step.rhs
+        if not rhs.is_Symbol:
+            continue
+        for s in derivation.batch:
+            name = derivation.value_name(step, s)
+            copied = rhs.name
+            if multi and step.per_sample and copied not in derivation.spec.parameters and copied != "eta":
+                copied = naming.in_sample(copied, s + 1, n)
+            out[name] = out.get(copied, copied)
+    return out
+
+
+def _decimals(n: int) -> str:
+    return f"{n} decimal" + ("" if n == 1 else "s")
+
+
 #: Up to this many asked quantities, no two may coincide; beyond it (hundreds of quantities at four
 #: decimals would almost always hold a pair), no two of the same kind (_families).
 MAX_ALL_PAIRS = 120
@@ -854,7 +880,7 @@ class _Judge:
                 if abs(self._value(name)) < unit:
                     culprits.update(feeds[parts[1]])
                     out.append(("zero_gradient", f"{name} = {mpmath.nstr(self._value(name), 6)} is 0 to "
-                                                 f"{self.variant.exercise.answer_decimals} decimals"))
+                                                 f"{_decimals(self.variant.exercise.answer_decimals)}"))
         if out:  # a ReLU neuron that is off passes no gradient back: draw its weights again
             dead = {n for layer in spec.layers[1:] if layer.activation == "relu" for n in layer.neurons
                     for s in self.derivation.batch if self.derivation.value(naming.net(n), s) <= 0}
@@ -874,23 +900,27 @@ class _Judge:
             key = (family.get(name), round_to(sp.Rational(text), decimals))
             if key in groups:
                 groups[key].append((name, False))
+        given = {n for n, _ in self.variant.givens}
+        source = _sources(self.derivation)
         close = []
         for members in groups.values():
             for i, (a, asked_a) in enumerate(members):
                 for b, asked_b in members[i + 1:]:
-                    if asked_a or asked_b:
-                        close.append((a, b) if asked_a else (b, a))
+                    if not (asked_a or asked_b):
+                        continue
+                    if source.get(a, a) in given and source.get(b, b) in given:
+                        continue  # both only copy given numbers (dnet_o1/dout_h1 is w5): two givens that agree
+                    close.append((a, b) if asked_a else (b, a))
         if not close:
             return []
         moved = self._moved()
-        given = {n for n, _ in self.variant.givens}
         out = []
         for a, b in close:
             if moved[a] == moved[b]:
                 continue  # equal by form (dnet_o1/dw5 is out_h1; ReLU's out is its net input)
             rule = "equals_given" if b in given else "coincide"
             first, second = sorted((a, b), key=self.order.get) if rule == "coincide" else (a, b)
-            out.append((rule, f"{first} and {second} agree to {self.variant.exercise.answer_decimals} decimals"))
+            out.append((rule, f"{first} and {second} agree to {_decimals(decimals)}"))
         return out
 
     def _moved(self) -> dict:
@@ -942,6 +972,18 @@ class _Judge:
 
 # -- the set -------------------------------------------------------------------------------
 
+#: What to change in [exercise] when most draws break a rule.
+_HINTS = {
+    "kink": "move or widen the ranges in [exercise] (weights, biases, inputs)",
+    "saturated": "narrow the ranges in [exercise] (smaller weights and biases)",
+    "undefined": "narrow the ranges in [exercise] (smaller weights and biases)",
+    "zero_gradient": "ask fewer gradients (exercise.update), more decimals (answer_decimals), or move the ranges",
+    "coincide": "ask fewer quantities (exercise.ask, exercise.update) or more decimals (answer_decimals)",
+    "equals_given": "ask fewer quantities (exercise.ask, exercise.update) or more decimals (answer_decimals)",
+    "copyable": "make fewer variants or widen the ranges in [exercise]",
+}
+
+
 def make_variants(spec: Spec, exercise: Exercise, *, count: int | None = None,
                   roster: Sequence[str] | None = None, seed: int = 0) -> tuple[Variant, ...]:
     """Draw one good variant per count (or per roster ID), deterministically from *seed*.
@@ -985,10 +1027,10 @@ def make_variants(spec: Spec, exercise: Exercise, *, count: int | None = None,
             else:
                 drawn, mended = _drawn_spec(spec, exercise, rng, bounds), 0
         else:
-            common = ", ".join(f"{rule} ({count_})" for rule, count_ in
-                               sorted(reasons.items(), key=lambda t: (-t[1], t[0])))
+            ranked = sorted(reasons.items(), key=lambda t: (-t[1], t[0]))
+            common = ", ".join(f"{rule} ({count_})" for rule, count_ in ranked)
             raise SpecError(f"{spec.name}: variant {k}: no good variant in {MAX_DRAWS} draws (rejected for: "
-                            f"{common}); widen the ranges in [exercise] or ask fewer decimals")
+                            f"{common}); {_HINTS.get(ranked[0][0], _HINTS['kink'])}")
     return tuple(out)
 
 

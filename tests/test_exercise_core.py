@@ -673,3 +673,22 @@ def test_saturation_rule_for_tanh_and_softmax(act, error, targets):
         return parse(TANH_SOFTMAX.format(act=act, error=error, targets=targets, w=w), "t.toml")
     assert "saturated" in _rules(ex.variant_of(spec("4"), Exercise()))
     assert "saturated" not in _rules(ex.variant_of(spec("0.4"), Exercise()))
+
+
+def test_coincidence_is_to_the_decimals_asked(mazur):
+    """Values that differ but round to the same text coincide: out_h1 0.593 and out_h2 0.597 at 1 decimal."""
+    one = ex.problems(ex.variant_of(mazur, Exercise(ask=("forward",), answer_decimals=1)))
+    assert ("coincide", "out_h1 and out_h2 agree to 1 decimal") in one
+    four = ex.problems(ex.variant_of(mazur, Exercise(ask=("forward",), answer_decimals=4)))
+    assert not any(rule == "coincide" for rule, _ in four)
+
+
+def test_copies_of_equal_givens_do_not_coincide(mazur):
+    """dnet_o1/dout_h1 (= w5) and dnet_o1/dout_h2 (= w6) only copy givens: w5 = w6 is no coincidence of
+    theirs, though the products that use them (dE_o1/dout_h1, dE_o1/dout_h2) do coincide."""
+    same = dict(mazur.initial)
+    same["w6"] = same["w5"]
+    spec = mazur.__class__(**{**mazur.__dict__, "initial": tuple(same.items())})
+    words = [w for rule, w in ex.problems(ex.variant_of(spec, Exercise())) if rule == "coincide"]
+    assert "dE_o1/dout_h1 and dE_o1/dout_h2 agree to 4 decimals" in words
+    assert not any("dnet_o1/dout_h1" in w and "dnet_o1/dout_h2" in w for w in words)
