@@ -228,8 +228,13 @@ def _fail(table, key: str, message: str) -> SpecError:
 
 
 def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
-    """Check that every name in ask, update and given is one the spec's derivation has."""
-    names = _step_names(spec)
+    """Check every field: names in ask, update and given are the spec's, values in range.
+
+    The derivation's step names are built only when ask or given lists a name (not a group),
+    and the plan only when the spec left out targets or learning rate.
+    """
+    listed = any(item not in GROUPS for key in ("ask", "given") for item in getattr(exercise, key))
+    names = _step_names(spec) if listed else frozenset()
     for key in ("ask", "given"):
         for item in getattr(exercise, key):
             if item not in GROUPS and item not in names:
@@ -263,10 +268,10 @@ def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
             raise _fail(table, key, f"holds no value with {exercise.value_decimals} decimals")
     if exercise.targets is not None and spec.layers[-1].activation == "softmax":
         raise _fail(table, "targets", "softmax targets are drawn one-hot; leave the range out")
-    plan = _plan(_structure(spec), exercise)
-    for what, needed, key in (("targets", plan.targets, "ask"), ("learning_rate", plan.eta, "ask")):
-        if what in spec.omitted and needed:
-            raise _fail(table, key, f"asks for quantities that need the {what.replace('_', ' ')}, which the spec "
+    plan = _plan(_structure(spec), exercise) if spec.omitted else None
+    for what in spec.omitted:
+        if plan.targets if what == "targets" else plan.eta:
+            raise _fail(table, "ask", f"asks for quantities that need the {what.replace('_', ' ')}, which the spec "
                                     "leaves out; give it in the spec or ask only the forward pass")
     allowed = ERRORS[spec.error].target_range
     if exercise.targets is not None and allowed is not None and not (
@@ -573,7 +578,7 @@ def ranges(spec: Spec, exercise: Exercise) -> dict[str, tuple[sp.Rational, sp.Ra
 
     Targets of a softmax output are one-hot (None here).
 
-    >>> r = ranges(load_mazur(), Exercise())
+    >>> r = ranges(_the_post(), Exercise())
     >>> [str(x) for x in r["weights"]], [str(x) for x in r["inputs"]], [str(x) for x in r["targets"]]
     (['1/20', '13/20'], ['0', '1'], ['1/100', '99/100'])
     """
@@ -601,7 +606,7 @@ def ranges(spec: Spec, exercise: Exercise) -> dict[str, tuple[sp.Rational, sp.Ra
     return out
 
 
-def load_mazur() -> Spec:
+def _the_post() -> Spec:
     """The post's network (for examples)."""
     from .spec import load
     return load("mazur")
@@ -723,7 +728,7 @@ def variant_of(spec: Spec, exercise: Exercise, number: int = 1, of: int = 1, see
                student: str | None = None) -> Variant:
     """The variant of *spec*'s own values (no drawing): givens, rounded intermediates and key.
 
-    >>> v = variant_of(load_mazur(), Exercise(ask=("forward",)))
+    >>> v = variant_of(_the_post(), Exercise(ask=("forward",)))
     >>> v.key[0]
     KeyEntry(name='net_h1', value='0.377500000000000', tolerance='0.00005', words='total net input of h1')
     """
@@ -991,7 +996,7 @@ def make_variants(spec: Spec, exercise: Exercise, *, count: int | None = None,
     Variant k is drawn from its own generator, ``random.Random(f"stepgrad exercise {seed} {k}")``;
     a draw that breaks a rule (:func:`problems`) is drawn again, at most MAX_DRAWS times.
 
-    >>> vs = make_variants(load_mazur(), Exercise(ask=("forward",)), count=2, seed=1)
+    >>> vs = make_variants(_the_post(), Exercise(ask=("forward",)), count=2, seed=1)
     >>> [v.number for v in vs], vs[0].key[0].name
     ([1, 2], 'net_h1')
     """

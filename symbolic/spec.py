@@ -415,9 +415,13 @@ class _Reader:
         samples = self.samples(doc, layers, error, error_params)
         training = self.training(doc, len(samples))
         reference, source = self.reference(doc)
-        return Spec(default_name if naming.SAFE_NAME.match(default_name) else "network",
+        spec = Spec(default_name if naming.SAFE_NAME.match(default_name) else "network",
                     title, layers, weights, biases, error, error_params, initial,
                     samples, training, reference, source, exercise, tuple(self.omitted))
+        if exercise is not None:  # the quantities it names are the derivation's: checked there, here
+            from .exercise import exercise_of
+            exercise_of(spec)
+        return spec
 
     def plain_text(self, value: Any, key: str, limit: int) -> str:
         if not isinstance(value, str):

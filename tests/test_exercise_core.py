@@ -692,3 +692,13 @@ def test_copies_of_equal_givens_do_not_coincide(mazur):
     words = [w for rule, w in ex.problems(ex.variant_of(spec, Exercise())) if rule == "coincide"]
     assert "dE_o1/dout_h1 and dE_o1/dout_h2 agree to 4 decimals" in words
     assert not any("dnet_o1/dout_h1" in w and "dnet_o1/dout_h2" in w for w in words)
+
+
+def test_cli_refuses_an_exercise_naming_no_quantity(tmp_path, capsys):
+    """values refuses [exercise] ask = ["dE_total/dw99"] in one line naming the key and its line."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(_mazur_with('[exercise]\nask = ["forward", "dE_total/dw99"]\n'))
+    assert main(["values", str(bad)]) == 2
+    err = capsys.readouterr().err
+    line = len(_mazur_with("").splitlines()) + 2
+    assert err.count("\n") == 1 and f"bad.toml:{line}: exercise.ask: no quantity or group named 'dE_total/dw99'" in err
