@@ -167,9 +167,18 @@ def question_tex(sheet: Sheet, source: str) -> dict:
     return dict(_question(sheet, source, escape.tex, worksheet.texttt), picture=worksheet.picture(sheet.variant.spec))
 
 
+#: A table of given values up to this many rows fits on a page: set as a tabular, it needs no second TeX pass.
+PAGE_ROWS = 40
+
+
 def questions_latex(header: str, sheets: Sequence[dict]) -> str:
-    """Question sheets (:func:`question_tex`) as one LaTeX document, each starting a page numbered 1."""
-    return render_template("exercise_questions.tex.j2", header=header, sheets=sheets)
+    """Question sheets (:func:`question_tex`) as one LaTeX document, each starting a page numbered 1.
+
+    When every table of given values fits on a page, the tables are tabulars and TeX runs once
+    (a longtable sets its columns from the widths an earlier pass recorded).
+    """
+    single = all(len(s["givens"]) <= PAGE_ROWS for s in sheets)
+    return render_template("exercise_questions.tex.j2", header=header, sheets=sheets, single_pass=single)
 
 
 def answers_template(sheet: Sheet) -> str:

@@ -391,3 +391,15 @@ def test_filled_in_templates_are_marked_against_their_own_variants(three, tmp_pa
     rows = (out / "class-summary.csv").read_text().splitlines()[1:]
     assert [row.split(",")[2] for row in rows] == ["1", "2", "3"]
     assert all(",55,55,55," in row for row in rows)
+
+
+def test_question_sheets_run_tex_once_unless_a_table_needs_pages():
+    """Tables of given values that fit on a page are tabulars and the document asks for one TeX pass
+    (\\nofiles); one longer table makes every table a longtable, which needs a second pass."""
+    spec = load("mazur")
+    variant = core.make_variants(spec, core.exercise_of(spec), count=1, seed=7)[0]
+    ctx = exercise.question_tex(exercise.sheet_of(variant), "mazur")
+    short = exercise.questions_latex("h", [ctx, ctx])
+    assert "\\nofiles" in short and "longtable" not in short and short.count("\\begin{tabular}") == 2
+    long = exercise.questions_latex("h", [ctx, dict(ctx, givens=ctx["givens"] * 3)])
+    assert "\\nofiles" not in long and long.count("\\begin{longtable}") == 2 and "tabular}" not in long
