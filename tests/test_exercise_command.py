@@ -400,6 +400,7 @@ def test_question_sheets_run_tex_once_unless_a_table_needs_pages():
     variant = core.make_variants(spec, core.exercise_of(spec), count=1, seed=7)[0]
     ctx = exercise.question_tex(exercise.sheet_of(variant), "mazur")
     short = exercise.questions_latex("h", [ctx, ctx])
-    assert "\\nofiles" in short and "{longtable}" not in short.split("\\begin{document}")[1] and short.count("\\begin{tabular}") == 2
+    body = short.split("\\begin{document}")[1]
+    assert "\\nofiles" in short and "{longtable}" not in body and body.count("\\begin{tabular}") == 2
     long = exercise.questions_latex("h", [ctx, dict(ctx, givens=ctx["givens"] * 3)])
     assert "\\nofiles" not in long and long.count("\\begin{longtable}") == 2 and "tabular}" not in long
