@@ -91,13 +91,10 @@ def stages(n: int) -> None:
         data = timed(f"TeX run {k + 1} of {len(groups)} (variants {a + 1}-{b}, estimate {pdf.tex_seconds(tex):.1f} s)",
                      lambda: pdf.compile_pdf(tex))
         timed(f"  cut it into {b - a} PDFs (pdfsplit)", lambda: split_at_restarts(data, b - a))
-    one = timed("for comparison: variant 1's question sheet alone", lambda: pdf.compile_pdf(
+    timed("for comparison: variant 1's question sheet alone", lambda: pdf.compile_pdf(
         exercise.questions_latex(header, [exercise.question_tex(sheets[0], "mazur")])))
-    del one
-    start = time.perf_counter()
-    pdf.compile_pdf(exercise.solutions_latex(header, docs[0].compact, [exercise.solution_tex(docs[0], sheets[0])]))
-    solo = time.perf_counter() - start
-    print(f"  {'for comparison: variant 1s solution alone':<52} {solo:7.2f} s")
+    timed("for comparison: variant 1's solution alone", lambda: pdf.compile_pdf(
+        exercise.solutions_latex(header, docs[0].compact, [exercise.solution_tex(docs[0], sheets[0])])))
 
 
 def main() -> None:
@@ -110,8 +107,9 @@ def main() -> None:
         base = ["exercise", "mazur", "--variants", str(args.variants), "--seed", "7", "--force"]
         print(f"\ncommand (fresh process, best of {args.repeat})                   wall     CPU   target")
         wall, cpu = command(base + ["-o", f"{tmp}/a"], args.repeat)
-        print(f"stepgrad exercise mazur --variants {args.variants} (PDFs)      {wall:7.2f}s {cpu:6.2f}s  {TARGET_S:.0f} s: "
-              f"{'met' if wall < TARGET_S else 'MISSED'}")
+        verdict = "met" if wall < TARGET_S else "MISSED"
+        print(f"stepgrad exercise mazur --variants {args.variants} (PDFs)      {wall:7.2f}s {cpu:6.2f}s  "
+              f"{TARGET_S:.0f} s: {verdict}")
         wall, cpu = command(base + ["-o", f"{tmp}/b", "--no-pdf"], args.repeat)
         print(f"stepgrad exercise mazur --variants {args.variants} --no-pdf    {wall:7.2f}s {cpu:6.2f}s")
     if pdf.engine_available():
