@@ -158,6 +158,16 @@ def _rational_text(x: sp.Rational) -> str:
     return _plain(d.normalize())
 
 
+def _shown(x: sp.Rational, decimals: int) -> str:
+    """A given value with *decimals* places ("0.20"), or more when it has more (never rounded).
+
+    >>> _shown(sp.Rational(1, 5), 2), _shown(sp.Rational(1234, 10000), 2)
+    ('0.20', '0.1234')
+    """
+    exponent = (Decimal(int(x.p)) / Decimal(int(x.q))).normalize().as_tuple().exponent
+    return _fixed(x, max(decimals, -exponent if isinstance(exponent, int) else decimals))
+
+
 def _fixed(x: sp.Rational, decimals: int) -> str:
     """An exact rational with exactly *decimals* decimal places ("0.20")."""
     d = (Decimal(int(x.p)) / Decimal(int(x.q))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
@@ -679,13 +689,13 @@ def _givens(spec: Spec, exercise: Exercise, exact: Derivation) -> tuple[tuple[st
     d = exercise.value_decimals
     plan = _plan(_structure(spec), exercise)
     rounded, targets, eta = plan.given, plan.targets, plan.eta
-    out = [(n, _fixed(v, d)) for n, v in spec.initial]
+    out = [(n, _shown(v, d)) for n, v in spec.initial]
     n_samples = len(spec.samples) if len(exact.batch) > 1 else 1  # one sample per update: plain names
     for s in exact.batch:
         sample = spec.samples[s]
-        out += [(naming.in_sample(n, s + 1, n_samples), _fixed(v, d)) for n, v in sample.inputs]
+        out += [(naming.in_sample(n, s + 1, n_samples), _shown(v, d)) for n, v in sample.inputs]
         if targets:
-            out += [(naming.in_sample(naming.target(n), s + 1, n_samples), _fixed(v, d)) for n, v in sample.targets]
+            out += [(naming.in_sample(naming.target(n), s + 1, n_samples), _shown(v, d)) for n, v in sample.targets]
     if eta:
         out.append(("eta", _rational_text(spec.training.learning_rate)))
     out += [(n, _fixed(round_to(exact.values[n], exercise.given_decimals), exercise.given_decimals))

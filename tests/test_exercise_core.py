@@ -702,3 +702,18 @@ def test_cli_refuses_an_exercise_naming_no_quantity(tmp_path, capsys):
     err = capsys.readouterr().err
     line = len(_mazur_with("").splitlines()) + 2
     assert err.count("\n") == 1 and f"bad.toml:{line}: exercise.ask: no quantity or group named 'dE_total/dw99'" in err
+
+
+def test_givens_are_the_values_computed_with(mazur_set):
+    """Every given text is exactly the value the key is computed from (never a rounded copy)."""
+    for v in mazur_set[:5]:
+        exact = dict(v.spec.initial)
+        exact.update(v.spec.samples[0].inputs)
+        exact.update({naming.target(n): x for n, x in v.spec.samples[0].targets})
+        exact["eta"] = v.spec.training.learning_rate
+        assert {n: sp.Rational(t) for n, t in v.givens} == exact
+    fine = load("mazur")
+    values = dict(fine.initial)
+    values["w1"] = sp.Rational("0.1234")
+    v = ex.variant_of(fine.__class__(**{**fine.__dict__, "initial": tuple(values.items())}), Exercise())
+    assert dict(v.givens)["w1"] == "0.1234" and dict(v.givens)["w2"] == "0.20"
