@@ -40,7 +40,7 @@ from .derive import (DPS, Derivation, Kind, Program, SaturationError, Step, back
 from .evaluate import compile_exact
 from .functions import ERRORS
 from .model import ETA, Model, symbol
-from .spec import Sample, Spec, SpecError
+from .spec import MAX_EXERCISE_PARAMETERS, Sample, Spec, SpecError
 
 __all__ = ["Exercise", "KeyEntry", "Variant", "GROUPS", "exercise_of", "make_variants", "derivation_of",
            "key_document", "read_roster", "asked_names", "problems", "variant_of", "parse_roster"]
@@ -243,6 +243,9 @@ def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
     The derivation's step names are built only when ask or given lists a name (not a group),
     and the plan only when the spec left out targets or learning rate.
     """
+    if len(spec.parameters) > MAX_EXERCISE_PARAMETERS:
+        raise _fail(table, "ask", f"an exercise set is for networks of up to {MAX_EXERCISE_PARAMETERS} weights "
+                                  f"and biases; this one has {len(spec.parameters)}")
     listed = any(item not in GROUPS for key in ("ask", "given") for item in getattr(exercise, key))
     names = _step_names(spec) if listed else frozenset()
     for key in ("ask", "given"):

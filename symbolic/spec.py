@@ -181,6 +181,9 @@ _EXERCISE_KEYS = ("ask", "update", "given", "given_decimals", "value_decimals", 
 EXERCISE_GROUPS = ("forward", "errors", "output_deltas", "hidden_deltas", "gradients", "updates", "all")
 #: Names an exercise's ask, given or update may list.
 MAX_EXERCISE_NAMES = 500
+#: Weights and biases of a network an exercise set is drawn for (a student computes by hand; the
+#: derivation's steps for 2,500 parameters take about 2 s to build, so reading such a spec stays quick).
+MAX_EXERCISE_PARAMETERS = 2500
 INIT_SCHEMES = ("uniform", "xavier_uniform", "he_uniform")
 MAX_STEPS = 1_000_000
 MAX_WIDTH = 4096
@@ -411,7 +414,7 @@ class _Reader:
         error, error_params = self.error(doc, layers)
         self.unique(names + [w.name for w in weights] + [b.name for b in biases])
         initial = self.initial(doc, layers, weights, biases)
-        exercise = self.exercise(doc, layers, error)
+        exercise = self.exercise(doc, layers, error, len(initial))
         samples = self.samples(doc, layers, error, error_params)
         training = self.training(doc, len(samples))
         reference, source = self.reference(doc)
@@ -753,11 +756,14 @@ class _Reader:
                         "reads it without, but this command needs it")
         raise self.fail(key, message)
 
-    def exercise(self, doc, layers, error) -> ExerciseTable | None:
+    def exercise(self, doc, layers, error, n_parameters: int) -> ExerciseTable | None:
         """Check the [exercise] table's keys, types and ranges; note what the spec may leave out."""
         if "exercise" not in doc:
             return None
         table = self.table(doc, "exercise")
+        if n_parameters > MAX_EXERCISE_PARAMETERS:
+            raise self.fail("exercise", f"an exercise set is for networks of up to {MAX_EXERCISE_PARAMETERS} "
+                                        f"weights and biases; this one has {n_parameters}")
         self.check_keys(table, _EXERCISE_KEYS, "exercise.")
         values: list[tuple[str, Any]] = []
         for key in ("ask", "update", "given"):

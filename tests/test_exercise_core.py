@@ -717,3 +717,29 @@ def test_givens_are_the_values_computed_with(mazur_set):
     values["w1"] = sp.Rational("0.1234")
     v = ex.variant_of(fine.__class__(**{**fine.__dict__, "initial": tuple(values.items())}), Exercise())
     assert dict(v.givens)["w1"] == "0.1234" and dict(v.givens)["w2"] == "0.20"
+
+
+def test_exercise_for_a_large_network_is_refused():
+    """An [exercise] on a network of more than MAX_EXERCISE_PARAMETERS weights is one line, before any step is built."""
+    text = """
+[[layers]]
+size = 40
+[[layers]]
+size = 80
+activation = "sigmoid"
+[initializer]
+seed = 1
+[[samples]]
+inputs = { values }
+targets = { targets }
+[training]
+learning_rate = 0.5
+[exercise]
+ask = ["forward"]
+""".replace("{ values }", str([0.5] * 40)).replace("{ targets }", str([0.5] * 80))
+    with pytest.raises(SpecError, match=r"big.toml:\d+: exercise: an exercise set is for networks of up to 2500 "
+                                        r"weights and biases; this one has 3280"):
+        parse(text, "big.toml")
+    spec = parse(text.split("[exercise]")[0], "big.toml")
+    with pytest.raises(SpecError, match="exercise.ask: an exercise set is for networks of up to 2500"):
+        ex.exercise_of(spec)
