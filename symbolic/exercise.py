@@ -240,8 +240,7 @@ def _fail(table, key: str, message: str) -> SpecError:
 def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
     """Check every field: names in ask, update and given are the spec's, values in range.
 
-    The derivation's step names are built only when ask or given lists a name (not a group),
-    and the plan only when the spec left out targets or learning rate.
+    The derivation's steps are built once per network structure (cached).
     """
     if len(spec.parameters) > MAX_EXERCISE_PARAMETERS:
         raise _fail(table, "ask", f"an exercise set is for networks of up to {MAX_EXERCISE_PARAMETERS} weights "
@@ -281,7 +280,9 @@ def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
             raise _fail(table, key, f"holds no value with {exercise.value_decimals} decimals")
     if exercise.targets is not None and spec.layers[-1].activation == "softmax":
         raise _fail(table, "targets", "softmax targets are drawn one-hot; leave the range out")
-    plan = _plan(_structure(spec), exercise) if spec.omitted else None
+    plan = _plan(_structure(spec), exercise)
+    if not plan.asked:
+        raise _fail(table, "ask", "leaves nothing to compute: every quantity asked is given or not updated")
     for what in spec.omitted:
         if plan.targets if what == "targets" else plan.eta:
             raise _fail(table, "ask", f"asks for quantities that need the {what.replace('_', ' ')}, which the spec "

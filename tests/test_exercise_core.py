@@ -743,3 +743,9 @@ ask = ["forward"]
     spec = parse(text.split("[exercise]")[0], "big.toml")
     with pytest.raises(SpecError, match="exercise.ask: an exercise set is for networks of up to 2500"):
         ex.exercise_of(spec)
+
+
+def test_exercise_asking_nothing_is_refused(mazur):
+    """An exercise whose every asked quantity is given is refused in one line."""
+    with pytest.raises(SpecError, match="exercise.ask: leaves nothing to compute"):
+        ex.exercise_of(mazur, ask=("forward",), given=("forward",))
