@@ -96,9 +96,15 @@ class Sheet:
 
     @property
     def needs_error(self) -> bool:
-        """Whether the questions reach the error (the targets are given): else the sheet omits its formula."""
+        """Whether the questions reach the error (the targets are given): else the sheet omits its formula
+        and the solution stops after the forward pass."""
         targets = {naming.target(o) for o in self.variant.spec.outputs}
         return any(naming.split_sample(n)[0] in targets for n, _ in self.variant.givens)
+
+    @property
+    def needs_update(self) -> bool:
+        """Whether the questions reach an update (the learning rate is given): else the solution shows none."""
+        return any(n == "eta" for n, _ in self.variant.givens)
 
 
 def sheet_of(variant: core.Variant) -> Sheet:
@@ -208,9 +214,11 @@ def _subset(exercise: core.Exercise) -> bool:
 
 def _intro(sheet: Sheet, source: str) -> document.Section:
     v = sheet.variant
+    shown = ["every forward value"] + (["every chain-rule factor"] if sheet.needs_error else []) \
+        + (["every update"] if sheet.needs_update else [])
     text = [document.para(f"The worked solution of variant {v.number} of {v.of} of the exercise on the network "
-                          f"of the spec '{source}': every forward value, every chain-rule factor and every update, "
-                          "first as a formula, then with the numbers substituted, then the value.")]
+                          f"of the spec '{source}': {_listing(shown)}, first as a formula, then with the numbers "
+                          "substituted, then the value.")]
     if v.rounded:
         names = [n for n, _ in v.rounded]
         text.append(document.para(
@@ -269,16 +277,47 @@ def _updates(sheet: Sheet) -> document.Section:
     return document.Section("The updated parameters", (intro, table), "updated")
 
 
+def _givens(sheet: Sheet, expand: bool) -> document.Section:
+    """The values the question sheet gives (rounded intermediates aside: the forward pass shows them)."""
+    rounded = {n for n, _ in sheet.variant.rounded}
+    rows = tuple((document.para("", g.name), document.para(g.what), document.para("", g.value))
+                 for g in sheet.given if g.key not in rounded)
+    table = document.Table((document.para("name"), document.para("what"), document.para("value")), rows, "llr")
+    text = document.para("The values the question sheet gives. Every value computed below is evaluated at 50 "
+                         "significant digits and printed rounded to 9 decimal places (at least 6 significant digits).")
+    return document.Section("The given values", (document.Paragraph(text), table if expand else document.fold(table, 3)),
+                            "initial")
+
+
+def _without_updates(section: document.Section, spec: Spec) -> document.Section | None:
+    """The section without its update equations (p+ = ...), or None when nothing else is left."""
+    updates = {document.m(naming.updated(p)) for p in spec.parameters}
+    blocks = tuple(b for b in section.blocks if not (isinstance(b, document.Equation) and b.lhs in updates))
+    if section.anchor == "update" or not any(isinstance(b, (document.Equation, document.Table)) for b in blocks):
+        return None
+    return replace(section, blocks=blocks)
+
+
 def solution_document(sheet: Sheet, source: str) -> document.Document:
-    """The worked example of one variant: network, values, derivation, updates and its checks."""
+    """The worked example of one variant: network, given values, derivation, updates and its checks.
+
+    It goes as far as the questions do: the forward pass only when no target is given, no update when
+    the learning rate is not.
+    """
     d = sheet.derivation
     spec = d.spec
-    checks = _checks(sheet)
+    checks = _checks(sheet) if sheet.needs_error else ()
     inp = document.Inputs(d, source, source_line(spec, source), Trajectory([], {}), 1, {},
                           expand=len(spec.parameters) <= document.FULL_LIMIT, checks=checks)
-    sections = [_intro(sheet, source), document.network_section(inp), document.initial_section(inp)]
-    sections += [_given_equations(s, sheet.variant) for s in document.derivation_sections(inp)]
-    sections.append(_updates(sheet))
+    sections = [_intro(sheet, source), document.network_section(inp), _givens(sheet, inp.expand)]
+    for section in document.derivation_sections(inp):
+        if section.anchor != "forward" and not sheet.needs_error:
+            continue
+        kept = section if sheet.needs_update else _without_updates(section, spec)
+        if kept is not None:
+            sections.append(_given_equations(kept, sheet.variant))
+    if sheet.needs_update:
+        sections.append(_updates(sheet))
     if checks:
         sections.append(document.checks_section(inp))
     return document.Document(f"Worked solution: {spec.title}", inp.header, tuple(sections), not inp.expand)
@@ -497,7 +536,7 @@ def build(spec: Spec, source: str, variants: Sequence[core.Variant], seed: int, 
 
 def run(args) -> int:
     """Run ``stepgrad exercise``: check every output, draw the variants, build every file, write them."""
-    spec = load(args.spec, limits.MAX_PARAMETERS)
+    spec = load(args.spec, limits.MAX_PARAMETERS, partial=True)
     source = Path(args.spec).name if is_path(args.spec) else args.spec
     if args.output == "-":
         raise SpecError("-o -: exercise writes several files, which cannot go to standard output; give -o DIR")
@@ -518,6 +557,7 @@ def run(args) -> int:
     variants = core.make_variants(spec, exercise, count=None if roster else count, roster=roster, seed=args.seed)
     outputs = build(spec, source, variants, args.seed, layout)
     files.write_all(outputs, args.force)
-    print(escape.terminal(f"stepgrad: wrote {len(outputs)} files for {count} variants into {folder}")[:500],
+    print(escape.terminal(f"stepgrad: wrote {len(outputs)} files for {count} variant{'s' if count > 1 else ''} "
+                          f"into {folder}")[:500],
           file=sys.stderr)
     return 0

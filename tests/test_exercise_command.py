@@ -254,6 +254,39 @@ def test_forward_only_asks_no_target_or_learning_rate(tmp_path):
     sheet = (folder / "question.md").read_text()
     assert "target" not in sheet and r"$\eta$" not in sheet and "Error:" not in sheet
     assert tasks_of(sheet) == [a["name"] for a in key["answers"]]
+    solution = (folder / "solution.md").read_text()
+    assert "## The forward pass" in solution and "## The total error" not in solution
+    assert "target" not in solution.split("## The given values")[1] and "^{+}" not in solution
+
+
+def test_a_solution_goes_as_far_as_the_questions(tmp_path):
+    """Asking errors and output deltas (no update): the solution derives the backward pass but no update."""
+    out = tmp_path / "deltas"
+    assert run("mazur", "--variants", "1", "--seed", "2", "--ask", "errors,output_deltas", "-o", str(out),
+               "--no-pdf") == 0
+    folder = out / "variant-01"
+    assert "eta" not in {g["name"] for g in key_of(folder)["given"]}
+    solution = (folder / "solution.md").read_text()
+    assert "## The backward pass: output layer" in solution and "\\delta_{o1}" in solution
+    assert "^{+}" not in solution and "## The updated parameters" not in solution
+    assert "every forward value and every chain-rule factor," in solution
+
+
+def test_a_spec_without_targets_or_learning_rate_makes_a_forward_exercise(tmp_path):
+    """A spec whose [exercise] asks only the forward pass may leave out its targets and learning rate."""
+    text = (Path(__file__).resolve().parent.parent / "symbolic" / "examples" / "mazur.toml").read_text()
+    text = re.sub(r"\ntargets = .*\n", "\n", text)
+    text = text[:text.index("[training]")] + '[exercise]\nask = ["forward"]\n'
+    spec = tmp_path / "forward.toml"
+    spec.write_text(text)
+    out = tmp_path / "fw"
+    assert run(str(spec), "--variants", "2", "--seed", "3", "-o", str(out), "--no-pdf") == 0
+    for k in (1, 2):
+        folder = out / f"variant-0{k}"
+        assert [a["name"] for a in key_of(folder)["answers"]][-1] == "out_o2"
+        for name in ("question.md", "solution.md"):
+            body = (folder / name).read_text().split("## The given values")[1]
+            assert "target" not in body and "eta" not in body
 
 
 def test_rounded_givens_are_marked_and_used(tmp_path):
