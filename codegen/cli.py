@@ -534,7 +534,11 @@ def _check_class(args, fmt: str, options) -> int:
         paths = [p for p in paths if not (os.path.exists(p) and os.path.samefile(p, args.spec))]
     if not paths:
         raise SpecError("no submissions to mark besides the spec")
-    spec, source = _spec(args)
+    if args.exercise:  # read as stepgrad exercise reads it: an exercise may need no targets or learning rate
+        spec, source = load(args.spec, limits.MAX_PARAMETERS, partial=True), \
+            (Path(args.spec).name if is_path(args.spec) else args.spec)
+    else:
+        spec, source = _spec(args)
     where = marking.summary_folder(paths, folder)
     targets = [marking.feedback_path(p, fmt, folder) for p in paths]
     summary_json = [where / variants_marking.SUMMARY_JSON] if args.exercise else []

@@ -556,3 +556,24 @@ def test_exercise_folder_that_is_not_one(small, tmp_path, capsys, target):
     assert code == 2 and err.count("\n") == 1
     assert ("no such exercise index" if target == "no-index" else "is not a folder") in err
     assert not (tmp_path / marking.SUMMARY_CSV).exists()
+
+
+def test_an_exercise_that_needs_no_targets(tmp_path, capsys):
+    """A spec whose [exercise] asks the forward pass only leaves targets and learning rate out; check
+    reads it as stepgrad exercise does, and the key's values are correct."""
+    text = (Path(__file__).resolve().parent.parent / "symbolic" / "examples" / "mazur.toml").read_text()
+    text = text[:text.index("[reference]")].replace("targets = { o1 = 0.01, o2 = 0.99 }\n", "")
+    text = text[:text.index("[training]")] + '[exercise]\nask = ["forward"]\n'
+    spec = tmp_path / "forward.toml"
+    spec.write_text(text)
+    where = tmp_path / "set"
+    assert cli.main(["exercise", str(spec), "--variants", "2", "--seed", "3", "-o", str(where), "--no-pdf"]) == 0
+    key = json.loads((where / "variant-02" / "key.json").read_text())
+    template = (where / "variant-02" / "answers.toml").read_text()
+    sub = tmp_path / "s.toml"
+    sub.write_text(fill(template, {a["name"]: str(Decimal(a["value"]).quantize(Decimal("1e-9")))
+                                   for a in key["answers"]}))
+    assert cli.main(["check", str(spec), "--exercise", str(where), str(sub)]) == 0
+    capsys.readouterr()
+    row = next(csv.DictReader((tmp_path / marking.SUMMARY_CSV).open()))
+    assert row["variant"] == "2" and row["codes"] == "" and row["score"] == row["total"] == str(len(key["answers"]))
