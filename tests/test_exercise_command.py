@@ -306,6 +306,11 @@ def test_rounded_givens_are_marked_and_used(tmp_path):
         assert "net_h1" not in answers and "out_o1" not in answers
         rounded_error = Decimal("0.5") * (Decimal(given["target_o1"]) - Decimal(given["out_o1"])) ** 2
         assert abs(answers["E_o1"] - rounded_error) < Decimal("1e-14")
+        g = {n: float(v) for n, v in given.items()}
+        delta_o1 = -(g["target_o1"] - g["out_o1"]) * g["out_o1"] * (1 - g["out_o1"])  # from the rounded outputs
+        assert float(answers["delta_o1"]) == pytest.approx(delta_o1, abs=1e-12)
+        assert float(answers["dE_total/dw5"]) == pytest.approx(delta_o1 * g["out_h1"], abs=1e-12)
+        assert float(answers["w5+"]) == pytest.approx(g["w5"] - g["eta"] * delta_o1 * g["out_h1"], abs=1e-12)
         exact = _forward({n: float(v) for n, v in given.items() if n not in key["rounded_givens"]["names"]})
         assert abs(float(answers["E_o1"]) - exact["E_o1"]) > 1e-12  # the rounding shows
         sheet = (folder / "question.md").read_text()
