@@ -11,8 +11,9 @@ For each variant (:func:`stepgrad.symbolic.exercise.make_variants`), in DIR/vari
   givens when there are some, and saying so;
 * ``key.json``: the answer key (:func:`stepgrad.symbolic.exercise.key_document`);
 
-and DIR/index.json and DIR/index.md.  A roster's student IDs appear only inside files, escaped
-for each format, never in a file name.
+and DIR/index.json, DIR/index.md and the keys' exports for learning management systems
+(:func:`codegen.lms.exports`: Moodle XML, QTI 1.2, QTI 2.1).  A roster's student IDs appear only
+inside files, escaped for each format, never in a file name.
 
 TeX costs about two seconds per run, so the question sheets are one LaTeX document and the
 solutions another (each cut into as few runs as :data:`codegen.pdf.MAX_TEX_S` allows), every
@@ -35,7 +36,7 @@ from ..symbolic.derive import Derivation, Trajectory, derive
 from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load
 from ..symbolic.verify import verify
 
-from . import document, escape, files, formats, pdf, svg, worksheet
+from . import document, escape, files, formats, lms, pdf, svg, worksheet
 from .pdfsplit import PdfSplitError, split_at_restarts
 from .printers import number_text
 from .render import render_template, source_line
@@ -445,7 +446,7 @@ class Layout:
         return [v / n for n in names]
 
     def all_files(self) -> list[Path]:
-        out = [self.folder / INDEX_JSON, self.folder / INDEX_MD]
+        out = [self.folder / INDEX_JSON, self.folder / INDEX_MD] + [self.folder / n for n in lms.EXPORT_FILES.values()]
         for k in range(len(self.variants)):
             out += self.variant_files(k)
         return out
@@ -494,6 +495,8 @@ def index_markdown(spec: Spec, source: str, seed: int, layout: Layout, variants:
     notes = [w for w in (rounded_words(variants[0]), update_words(variants[0])) if w]
     notes.append("Mark the class with: stepgrad check SPEC --exercise THIS-FOLDER SUBMISSIONS... (each "
                  "answers file names its variant in its first lines).")
+    notes.append("For a learning management system: " + ", ".join(lms.EXPORT_FILES.values())
+                 + " (Moodle XML, QTI 1.2 for Canvas, QTI 2.1) hold every variant's key.")
     return render_template("exercise_index.md.j2", header=source_line(spec, source), title=escape.markdown(spec.title),
                            summary=escape.markdown(summary), rows=rows, notes=[escape.markdown(n) for n in notes])
 
@@ -528,6 +531,9 @@ def build(spec: Spec, source: str, variants: Sequence[core.Variant], seed: int, 
             outputs[layout.variants[k] / QUESTION_PDF] = data
         for k, data in enumerate(parts[len(sheets):]):
             outputs[layout.variants[k] / SOLUTION_PDF] = data
+    keys = [core.key_document(v) for v in variants]
+    for name, data in lms.exports(keys, spec.title, source_line(spec, source)).items():
+        outputs[layout.folder / name] = data
     exercise = variants[0].exercise
     outputs[layout.folder / INDEX_JSON] = index_json(spec, exercise, seed, layout, variants).encode()
     outputs[layout.folder / INDEX_MD] = index_markdown(spec, source, seed, layout, variants).encode()

@@ -52,7 +52,8 @@ def tasks_of(question_md: str) -> list[str]:
 
 def test_three_variants_write_every_file(three):
     """Each variant folder holds the question sheet, its picture, the answers template, the solution and the key."""
-    assert sorted(p.name for p in three.iterdir()) == ["index.json", "index.md", "variant-01", "variant-02",
+    assert sorted(p.name for p in three.iterdir()) == ["canvas-qti12.zip", "index.json", "index.md",
+                                                       "moodle-quiz.xml", "qti21.zip", "variant-01", "variant-02",
                                                        "variant-03"]
     for k in (1, 2, 3):
         assert {p.name for p in (three / f"variant-0{k}").iterdir()} == TEXT_FILES
@@ -405,7 +406,7 @@ def test_same_bytes_whatever_the_hash_seed(tmp_path):
                         "--seed", "4", "--given", "forward", "-o", str(out), "--no-pdf"], check=True,
                        capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
         trees.append(tree(out))
-    assert trees[0] == trees[1] and len(trees[0]) == 2 + 2 * len(TEXT_FILES)
+    assert trees[0] == trees[1] and len(trees[0]) == 5 + 2 * len(TEXT_FILES)
 
 
 def test_filled_in_templates_are_marked_against_their_own_variants(three, tmp_path):
@@ -442,3 +443,16 @@ def test_question_sheets_run_tex_once_unless_a_table_needs_pages():
     assert "\\nofiles" in short and "{longtable}" not in body and body.count("\\begin{tabular}") == 2
     long = exercise.questions_latex("h", [ctx, dict(ctx, givens=ctx["givens"] * 3)])
     assert "\\nofiles" not in long and long.count("\\begin{longtable}") == 2 and "tabular}" not in long
+
+
+def test_lms_exports_hold_every_variants_key(three):
+    """The set's folder holds the LMS exports of its keys: one Moodle numerical box per asked quantity of
+    every variant, and each export recognisably stepgrad's (a later run replaces it without --force)."""
+    moodle = (three / "moodle-quiz.xml").read_text()
+    keys = [key_of(three / f"variant-0{k}") for k in (1, 2, 3)]
+    assert moodle.count(":NUMERICAL:=") == sum(len(key["answers"]) for key in keys)
+    for key in keys:
+        assert all(f":NUMERICAL:={Decimal(a['value']).normalize():f}:" in moodle
+                   or f":NUMERICAL:={a['value']}:" in moodle for a in key["answers"])
+    for name in ("moodle-quiz.xml", "canvas-qti12.zip", "qti21.zip"):
+        assert files.generated_by_stepgrad(three / name)
