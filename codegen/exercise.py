@@ -6,7 +6,7 @@ For each variant (:func:`stepgrad.symbolic.exercise.make_variants`), in DIR/vari
   intermediates marked as such), the functions, and what to compute, numbered in derivation order;
   ``question-network.svg`` is the Markdown sheet's picture;
 * ``answers.toml``: the answers template, whose header names the variant
-  (``# stepgrad exercise variant 3 of 30, seed 7``), as ``stepgrad check`` reads it;
+  (``# stepgrad exercise variant 3 of 30, set 5ef1fff4``: the set's tag, never its seed), as ``stepgrad check`` reads it;
 * ``solution.md`` and ``solution.pdf``: the worked example of the variant, computed from the rounded
   givens when there are some, and saying so;
 * ``key.json``: the answer key (:func:`stepgrad.symbolic.exercise.key_document`);
@@ -66,7 +66,7 @@ def folder_name(number: int, count: int) -> str:
 
 def variant_line(variant: core.Variant) -> str:
     """The answers template's line naming the variant, as ``stepgrad check`` reads it."""
-    line = f"stepgrad exercise variant {variant.number} of {variant.of}, seed {variant.seed}"
+    line = f"stepgrad exercise variant {variant.number} of {variant.of}, set {core.set_tag(variant.seed)}"
     return line + (f", student {variant.student}" if variant.student is not None else "")
 
 
@@ -400,7 +400,9 @@ def add_parser(sub) -> None:
     count.add_argument("--variants", type=int, metavar="N", help=f"number of variants (1 to {core.MAX_VARIANTS})")
     count.add_argument("--roster", metavar="FILE",
                        help="a CSV of student IDs (the column 'id' or 'student', else the first): one variant each")
-    p.add_argument("--seed", type=int, required=True, metavar="S", help="the seed every variant is drawn from")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="the seed every variant and key is drawn from: keep it as secret as the keys (default: 63 "
+                        "random bits, recorded in DIR/index.json; a seed below 2^32 can be found by trying)")
     p.add_argument("-o", "--output", metavar="DIR", help="folder to write into (default: NAME-exercise)")
     p.add_argument("--ask", action="append", metavar="NAMES",
                    help="quantities to compute: names (net_h1, dE_total/dw5) or groups "
@@ -551,6 +553,9 @@ def run(args) -> int:
     count = len(roster) if roster is not None else args.variants
     if not 1 <= count <= core.MAX_VARIANTS:
         raise SpecError(f"--variants: between 1 and {core.MAX_VARIANTS}, not {count}")
+    seed = args.seed if args.seed is not None else core.new_seed()
+    if not 0 <= seed < 2 ** 63:
+        raise SpecError(f"--seed: between 0 and 2^63 - 1, not {seed}")
     exercise = core.exercise_of(spec, **_overrides(args))
     want_pdf = not args.no_pdf and pdf.engine_available()
     layout = Layout(folder, tuple(folder / folder_name(k, count) for k in range(1, count + 1)),
@@ -560,8 +565,15 @@ def run(args) -> int:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing everything but the PDFs", file=sys.stderr)
     limits.check_size(spec, "check")
     print(f"stepgrad: drawing {count} variant{'s' if count > 1 else ''} of {spec.name}...", file=sys.stderr)
-    variants = core.make_variants(spec, exercise, count=None if roster else count, roster=roster, seed=args.seed)
-    outputs = build(spec, source, variants, args.seed, layout)
+    if args.seed is None:
+        print(f"stepgrad: drew the set from seed {seed} (kept in DIR/index.json; --seed {seed} draws it again)",
+              file=sys.stderr)
+    elif seed < core.SHORT_SEED:
+        print(f"stepgrad: seed {seed} is short: a student with the spec could find it by trying seeds against "
+              "their sheet's values, and with it every key; leave out --seed to let stepgrad choose a long one",
+              file=sys.stderr)
+    variants = core.make_variants(spec, exercise, count=None if roster else count, roster=roster, seed=seed)
+    outputs = build(spec, source, variants, seed, layout)
     files.write_all(outputs, args.force)
     print(escape.terminal(f"stepgrad: wrote {len(outputs)} files for {count} variant{'s' if count > 1 else ''} "
                           f"into {folder}")[:500],

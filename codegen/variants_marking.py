@@ -50,7 +50,7 @@ MAX_NAME = 200
 #: The answers file's first lines searched for the variant's header line.
 HEADER_LINES = 40
 #: The header line ``stepgrad exercise`` writes into each variant's answers template.
-HEADER = re.compile(r"[#%]\s*stepgrad exercise variant (\d{1,6}) of (\d{1,6}), seed (\d{1,20})"
+HEADER = re.compile(r"[#%]\s*stepgrad exercise variant (\d{1,6}) of (\d{1,6}), set ([0-9a-f]{8})"
                     r"(?:, student (.{1,200}?))?\s*\Z")
 _FOLDER = re.compile(r"variant-\d{1,6}\Z")
 #: An answer set is another variant's when it matches that variant's key in at least this many
@@ -291,25 +291,25 @@ def load_exercise(spec: Spec, folder: Path, roster_path: str | None = None) -> E
 
 @dataclass(frozen=True)
 class Header:
-    """What an answers file's header line says: its variant, of how many, the seed, the student."""
+    """What an answers file's header line says: its variant, of how many, the set's tag, the student."""
 
     variant: int
     of: int
-    seed: int
+    set: str
     student: str | None
 
 
 def header_of(text: str) -> Header | None | str:
     """The answers file's header line, None when it has none, or why it cannot be used (two differ).
 
-    >>> header_of("# stepgrad exercise variant 3 of 30, seed 7, student s17\\n\\"net_h1\\" = 0.3775\\n")
-    Header(variant=3, of=30, seed=7, student='s17')
+    >>> header_of("# stepgrad exercise variant 3 of 30, set 5ef1fff4, student s17\\n\\"net_h1\\" = 0.3775\\n")
+    Header(variant=3, of=30, set='5ef1fff4', student='s17')
     """
     found = set()
     for line in text.splitlines()[:HEADER_LINES]:
         m = HEADER.match(line.strip())
         if m:
-            found.add(Header(int(m.group(1)), int(m.group(2)), int(m.group(3)),
+            found.add(Header(int(m.group(1)), int(m.group(2)), m.group(3),
                              m.group(4).strip() if m.group(4) else None))
     if len(found) > 1:
         return "its first lines name more than one exercise variant"
@@ -332,9 +332,9 @@ def assign(path: Path, text: str, ex: ExerciseSet) -> Assignment:
     header = header_of(text)
     problem = header if isinstance(header, str) else ""
     header = header if isinstance(header, Header) else None
-    if header is not None and (header.of != ex.count or header.seed != ex.seed):
-        problem = (f"its header names variant {header.variant} of {header.of}, seed {header.seed}, "
-                   f"not this exercise set ({ex.count} variants, seed {ex.seed})")
+    if header is not None and (header.of != ex.count or header.set != core.set_tag(ex.seed)):
+        problem = (f"its header names variant {header.variant} of {header.of}, set {header.set}, "
+                   f"not this exercise set ({ex.count} variants, set {core.set_tag(ex.seed)})")
         header = None
     if header is not None and not 1 <= header.variant <= ex.count:
         problem, header = f"its header names variant {header.variant}, and there are {ex.count}", None
@@ -356,7 +356,7 @@ def assign(path: Path, text: str, ex: ExerciseSet) -> Assignment:
         if ex.roster:
             note += f" ({shown} is not on the class roster.)"
         return Assignment(header.variant, student, (note,))
-    why = problem or ("it has no line '# stepgrad exercise variant N of M, seed S' (the answers template's "
+    why = problem or ("it has no line '# stepgrad exercise variant N of M, set TAG' (the answers template's "
                       "first lines)" + (f" and {shown} is not on the class roster" if ex.roster else
                                         "; give --roster to find it by student ID"))
     return Assignment(None, student, error=f"{path.name}: its exercise variant is unknown: {why}")

@@ -21,10 +21,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import hashlib
 import io
 import math
 import random
 import re
+import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
@@ -61,6 +63,24 @@ COPY_FACTOR = 10
 #: Draws tried per variant before the set is refused.
 MAX_DRAWS = 200
 MAX_VARIANTS = 500
+#: Seeds below this can be found by trying them all against one variant's given values.
+SHORT_SEED = 2 ** 32
+
+
+def set_tag(seed: int) -> str:
+    """The exercise set's tag, which the answers templates carry instead of the seed: eight hex
+    digits of a SHA-256 of the seed, so a student's template tells ``check`` which set it is
+    from without handing out the seed every key is drawn from.
+
+    >>> set_tag(7), set_tag(8) != set_tag(7)
+    ('5ef1fff4', True)
+    """
+    return hashlib.sha256(f"stepgrad exercise set {seed}".encode()).hexdigest()[:8]
+
+
+def new_seed() -> int:
+    """A seed for a set whose teacher gave none: 63 random bits, too many to find by trying."""
+    return secrets.randbits(63)
 MAX_ROSTER_BYTES = 256 * 1024
 MAX_ID_LENGTH = 64
 #: A roster ID: ASCII letters, digits and . _ @ + - (no spaces, quotes or control characters).

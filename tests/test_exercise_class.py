@@ -43,7 +43,7 @@ COPIES = {"s29": 12, "s30": 3}
 
 def header(variant: int, student: str | None = None) -> str:
     """The header line the answers template of a variant starts with."""
-    return f"# stepgrad exercise variant {variant} of {COUNT}, seed {SEED}" + (f", student {student}" if student else "")
+    return f"# stepgrad exercise variant {variant} of {COUNT}, set {ex.set_tag(SEED)}" + (f", student {student}" if student else "")
 
 
 def independent(spec, slip: Slip | None = None) -> dict:
@@ -184,7 +184,7 @@ def small(tmp_path_factory):
 
 
 def four_header(variant: int, student: str | None = None) -> str:
-    return f"# stepgrad exercise variant {variant} of {len(ROSTER)}, seed {SEED}" + (
+    return f"# stepgrad exercise variant {variant} of {len(ROSTER)}, set {ex.set_tag(SEED)}" + (
         f", student {student}" if student else "")
 
 
@@ -209,7 +209,7 @@ def test_roster_wins_over_the_header_and_says_so(small, tmp_path, capsys):
     assert rows["ann"]["variant"] == "1" and rows["ann"]["score"] == rows["ann"]["total"] != ""
     assert rows["upload-17"]["variant"] == "2" and rows["upload-17"]["codes"] == ""
     assert rows["stranger"]["variant"] == "" and "exercise variant is unknown" in rows["stranger"]["error"]
-    assert "not this exercise set (4 variants, seed 7)" in rows["other-set"]["error"]
+    assert f"not this exercise set (4 variants, set {ex.set_tag(7)})" in rows["other-set"]["error"]
     sheet = (subs / "ann-feedback.md").read_text(encoding="utf-8")
     assert "the roster gives ann variant 1, so your answers were marked against variant 1" in sheet
     assert not (subs / "stranger-feedback.md").exists()
@@ -421,7 +421,7 @@ def test_the_exercise_commands_own_folder(tmp_path, capsys):
     for student, k, slip, source in (("ann", 0, None, 0), ("bob", 1, Slip(dEdout_sign=-1), 1), ("cy", 2, None, 0)):
         values = independent(variants[source].spec, slip)
         template = (where / f"variant-0{k + 1}" / "answers.toml").read_text(encoding="utf-8")
-        assert f"# stepgrad exercise variant {k + 1} of 3, seed 11, student {student}" in template
+        assert f"# stepgrad exercise variant {k + 1} of 3, set {ex.set_tag(11)}, student {student}" in template
         answers = {e.name: written(values[e.name], 6) for e in variants[k].key}
         (subs / f"{student}.toml").write_text(fill(template, answers), encoding="utf-8")
     assert cli.main(["check", "mazur", "--exercise", str(where), str(subs), "--format", "text"]) == 0
@@ -577,3 +577,12 @@ def test_an_exercise_that_needs_no_targets(tmp_path, capsys):
     capsys.readouterr()
     row = next(csv.DictReader((tmp_path / marking.SUMMARY_CSV).open()))
     assert row["variant"] == "2" and row["codes"] == "" and row["score"] == row["total"] == str(len(key["answers"]))
+
+
+def test_a_header_of_another_set_with_the_same_count_is_not_used():
+    """Two sets of the same size differ in their tag: a template from the other one is not trusted."""
+    from stepgrad.codegen import variants_marking as vm
+
+    found = vm.header_of(f"# stepgrad exercise variant 2 of 30, set {ex.set_tag(SEED + 1)}\n")
+    assert found.set == ex.set_tag(SEED + 1) != ex.set_tag(SEED)
+    assert vm.header_of("# stepgrad exercise variant 2 of 30, seed 7\n") is None

@@ -82,7 +82,7 @@ def test_key_sheet_and_template_agree(three):
         assert tasks_of((folder / "question.md").read_text()) == key
         template = (folder / "answers.toml").read_text()
         assert list(tomllib.loads(template)) == key
-        assert f"# stepgrad exercise variant {k} of 3, seed 7\n" in template.split('"net_h1"')[0]
+        assert f"# stepgrad exercise variant {k} of 3, set {core.set_tag(7)}\n" in template.split('"net_h1"')[0]
 
 
 def test_the_sheet_gives_the_keys_givens(three):
@@ -182,7 +182,7 @@ def test_roster_ids_only_in_content_and_escaped(tmp_path, capsys):
     index = json.loads((out / "index.json").read_text())
     assert [v["student"] for v in index["variants"]] == ["ann_b@x.org", "s-2+q"]
     template = (out / "variant-01" / "answers.toml").read_text()
-    assert "# stepgrad exercise variant 1 of 2, seed 3, student ann_b@x.org\n" in template
+    assert f"# stepgrad exercise variant 1 of 2, set {core.set_tag(3)}, student ann_b@x.org\n" in template
     assert key_of(out / "variant-02")["student"] == "s-2+q"
     assert r"**Variant 1 of 2, student ann\_b@x.org**" in (out / "variant-01" / "question.md").read_text()
     assert r"ann\_b@x.org" in (out / "index.md").read_text()
@@ -227,7 +227,7 @@ def test_a_second_run_needs_force_for_the_unmarked_files(three, tmp_path, capsys
 
 @pytest.mark.parametrize("argv, words", [
     (["--seed", "1"], "one of the arguments --variants --roster is required"),
-    (["--variants", "2"], "--seed"),
+    (["--variants", "2", "--seed", str(2 ** 63)], "--seed: between 0 and 2^63 - 1"),
     (["--variants", "2", "--roster", "r.csv", "--seed", "1"], "not allowed with"),
     (["--variants", "0", "--seed", "1"], "--variants: between 1 and"),
     (["--variants", "2", "--seed", "1", "--ask", "net_h9"], "net_h9"),
@@ -456,3 +456,35 @@ def test_lms_exports_hold_every_variants_key(three):
                    or f":NUMERICAL:={a['value']}:" in moodle for a in key["answers"])
     for name in ("moodle-quiz.xml", "canvas-qti12.zip", "qti21.zip"):
         assert files.generated_by_stepgrad(three / name)
+
+
+def test_what_students_get_never_names_the_seed(tmp_path, capsys):
+    """The seed draws every key, so the sheets, templates and solutions name only the set's tag;
+    without --seed stepgrad draws a long one and records it for the teacher alone."""
+    folder = tmp_path / "set"
+    assert run("mazur", "--variants", "2", "-o", str(folder), "--no-pdf") == 0
+    err = capsys.readouterr().err
+    index = json.loads((folder / "index.json").read_text())
+    seed = index["seed"]
+    assert seed >= core.SHORT_SEED and f"drew the set from seed {seed}" in err
+    assert core.make_variants(load("mazur"), core.exercise_of(load("mazur")), count=2, seed=seed)[0].key == \
+        core.make_variants(load("mazur"), core.exercise_of(load("mazur")), count=2, seed=seed)[0].key
+    for k in (1, 2):
+        for name in ("question.md", "answers.toml", "solution.md", "question-network.svg"):
+            text = (folder / exercise.folder_name(k, 2) / name).read_text()
+            assert str(seed) not in text, name
+        template = (folder / exercise.folder_name(k, 2) / "answers.toml").read_text()
+        assert f"# stepgrad exercise variant {k} of 2, set {core.set_tag(seed)}\n" in template
+    # Drawing again with the recorded seed gives the same keys.
+    again = tmp_path / "again"
+    assert run("mazur", "--variants", "2", "--seed", str(seed), "-o", str(again), "--no-pdf") == 0
+    assert "is short" not in capsys.readouterr().err
+    assert tree(again) == tree(folder)
+
+
+def test_a_short_seed_is_warned_about(tmp_path, capsys):
+    """A seed a student could find by trying gets a warning, and the set is still written."""
+    assert run("mazur", "--variants", "1", "--seed", "7", "-o", str(tmp_path / "s"), "--no-pdf") == 0
+    assert "seed 7 is short" in capsys.readouterr().err
+    assert run("mazur", "--variants", "1", "--seed", str(-1), "-o", str(tmp_path / "t"), "--no-pdf") == 2
+    assert "--seed" in capsys.readouterr().err and not (tmp_path / "t").exists()
