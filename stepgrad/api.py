@@ -24,7 +24,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -33,9 +33,10 @@ from typing import Any, Union
 from sympy.printing.str import StrPrinter
 
 from .codegen import check_report, document, escape, npmodule, pdf, pipeline, svg
+from .codegen import exercise as _exercise_files, worksheet as _worksheet
 from .codegen.diagram import layout as _layout
 from .codegen.printers import number_text
-from .symbolic import inputs, limits, naming
+from .symbolic import exercise as _exercise_core, inputs, limits, naming
 from .symbolic.check import Options as _CheckOptions
 from .symbolic.check.answers import blank_keys as _blank_keys
 from .symbolic.check.working import check_working as _check_working
@@ -43,13 +44,14 @@ from .symbolic.derive import DerivationError, format_value, full_value, train as
 from .symbolic.spec import MAX_STEPS, Spec, SpecError, builtin_names, is_path, load as _load_spec, parse as _parse
 
 __all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "Step", "Derivation", "Training",
-           "Verdict", "CheckResult", "load", "configure", "derive", "render", "gradient_module", "train", "check"]
+           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "load", "configure", "derive", "render",
+           "gradient_module", "train", "check", "exercise"]
 
 #: TeX failed while making a PDF (a RuntimeError: the input was fine, the TeX run was not).
 TexError = pdf.TexError
 
 #: Everything :func:`load` accepts.
-Source = Union["Network", "Derivation", "Training", "CheckResult", Spec, str, os.PathLike, Mapping]
+Source = Union["Network", "Derivation", "Training", "CheckResult", "ExerciseSet", Spec, str, os.PathLike, Mapping]
 
 
 class FrozenMap(Mapping):
@@ -176,17 +178,24 @@ def load(source: Source, *, name: str | None = None, max_parameters: int | None 
     ...       "samples": [{"inputs": [1], "targets": [0]}], "training": {"learning_rate": 0.1}}).layers
     (('i1',), ('o1',))
     """
+    return _load(source, name, max_parameters, instead)
+
+
+def _load(source: Source, name: str | None, max_parameters: int | None, instead: str = "",
+          partial: bool = False) -> Network:
+    """:func:`load`; with *partial* (an exercise's spec) the targets or learning rate its questions need not
+    may be left out."""
     if isinstance(source, Network):
         return source
-    if isinstance(source, (Derivation, Training, CheckResult)):
+    if isinstance(source, (Derivation, Training, CheckResult, ExerciseSet)):
         return source.network
     if isinstance(source, Spec):
         return Network(source, name or source.name)
     if isinstance(source, Mapping):
         where = "<dict>"
         text = _toml_document(source, where)
-        return Network(_parse_text(text, where, name or DEFAULT_NAME, max_parameters, lines=False, instead=instead),
-                       name or DEFAULT_NAME)
+        return Network(_parse_text(text, where, name or DEFAULT_NAME, max_parameters, lines=False, instead=instead,
+                                   partial=partial), name or DEFAULT_NAME)
     if isinstance(source, os.PathLike):
         path = os.fspath(source)
         if isinstance(path, bytes):
@@ -194,25 +203,28 @@ def load(source: Source, *, name: str | None = None, max_parameters: int | None 
         # read as the command line reads a SPEC path, even one without '/' or '.toml'
         text = inputs.read_text(path, "spec file", inputs.SPEC_CAPS.max_bytes, shown=inputs.shorten(path, 200))
         stem = Path(path).stem if path.endswith(".toml") else Path(path).name
-        return Network(_parse_text(text, path, name or stem, max_parameters, instead=instead), Path(path).name)
+        return Network(_parse_text(text, path, name or stem, max_parameters, instead=instead, partial=partial),
+                       Path(path).name)
     if isinstance(source, str):
         if "\n" in source:
-            return Network(_parse_text(source, "<string>", name or DEFAULT_NAME, max_parameters, instead=instead),
-                           name or DEFAULT_NAME)
-        return Network(_load_spec(source, max_parameters, instead), Path(source).name if is_path(source) else source)
+            return Network(_parse_text(source, "<string>", name or DEFAULT_NAME, max_parameters, instead=instead,
+                                       partial=partial), name or DEFAULT_NAME)
+        return Network(_load_spec(source, max_parameters, instead, partial=partial),
+                       Path(source).name if is_path(source) else source)
     raise SpecError(f"a spec is a path, TOML text, a dict or a built-in name ({', '.join(builtin_names())}), "
                     f"not {type(source).__name__}")
 
 
 def _parse_text(text: str, where: str, name: str, max_parameters: int | None, lines: bool = True,
-                instead: str = "") -> Spec:
+                instead: str = "", partial: bool = False) -> Spec:
     """Parse TOML text as a spec, within a spec file's size cap; without *lines*, messages name no line."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > inputs.SPEC_CAPS.max_bytes:
         raise SpecError(f"{where}: is {size} bytes; a spec may have at most "
                         f"{inputs.SPEC_CAPS.max_bytes // (1024 * 1024)} MiB")
     try:
-        return _parse(text, where, default_name=name, max_parameters=max_parameters, instead=instead)
+        return _parse(text, where, default_name=name, max_parameters=max_parameters, instead=instead,
+                      partial=partial)
     except SpecError as exc:
         if lines:
             raise
@@ -622,6 +634,9 @@ class CheckResult:
     _report: Any = field(repr=False, compare=False, default=None)
     _parts: tuple[str, ...] = field(repr=False, compare=False, default=())
 
+    def __repr__(self) -> str:
+        return f"CheckResult({self.network.name!r}, {inputs.shorten(self.where, 60)!r}, {self._summary()!r})"
+
     @property
     def score(self) -> int:
         return sum(v.correct for v in self.verdicts)
@@ -711,13 +726,21 @@ def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | Non
     >>> [v.verdict for v in r.verdicts], r.score
     (['correct', 'correct', 'wrong'], 2)
     """
-    if kind is not None and kind not in ANSWER_KINDS:
-        raise SpecError(f"kind: unknown value {inputs.shorten(kind)!r}; expected one of: {', '.join(ANSWER_KINDS)}")
+    net = configure(spec, **options)
+    return _check_text(net, *_answers_text(answers, kind), _options(min_digits, rtol))
+
+
+def _options(min_digits: int, rtol: float | None) -> _CheckOptions:
     if isinstance(min_digits, bool) or not isinstance(min_digits, int) or not 1 <= min_digits <= 20 or (
             rtol is not None and not 0 <= rtol < 1):
         raise SpecError("--min-digits must be 1 to 20 and --rtol between 0 and 1")
-    net = configure(spec, **options)
-    check_options = _CheckOptions(min_digits=min_digits, rtol=rtol)
+    return _CheckOptions(min_digits=min_digits, rtol=rtol)
+
+
+def _answers_text(answers: Mapping | str | os.PathLike, kind: str | None) -> tuple[str, str, bool]:
+    """Answers as :func:`check` takes them, as (text, where, whether it is pasted working)."""
+    if kind is not None and kind not in ANSWER_KINDS:
+        raise SpecError(f"kind: unknown value {inputs.shorten(kind)!r}; expected one of: {', '.join(ANSWER_KINDS)}")
     if isinstance(answers, Mapping):
         if kind == "working":
             raise SpecError("kind: a dict holds answers, not pasted working; give the working as text")
@@ -741,7 +764,7 @@ def check(spec: Source, answers: Mapping | str | os.PathLike, *, kind: str | Non
         working = kind == "working" or (kind is None and Path(path).suffix.lower() in check_report.WORKING)
     else:
         raise SpecError(f"answers are a dict, a path or text, not {type(answers).__name__}")
-    return _check_text(net, text, where, working, check_options)
+    return text, where, working
 
 
 def _within(text: str, where: str) -> None:
@@ -760,13 +783,15 @@ def _reads_as_toml(text: str) -> bool:
         return False
 
 
-def _check_text(net: Network, text: str, where: str, working: bool, options: _CheckOptions) -> CheckResult:
-    """Check answers text as ``stepgrad check`` does: the same caps, budgets and verdicts."""
+def _check_text(net: Network, text: str, where: str, working: bool, options: _CheckOptions,
+                derivation: Any = None) -> CheckResult:
+    """Check answers text as ``stepgrad check`` does: the same caps, budgets and verdicts; *derivation*
+    (an exercise variant's, rounded givens applied) replaces the spec's own."""
     spec = net.spec
     shown = inputs.shorten(where, 200)
     if working:
         limits.check_size(spec, "check")
-        report, parts = _check_working(pipeline.derivation(spec), text, where, options)
+        report, parts = _check_working(pipeline.derivation(spec) if derivation is None else derivation, text, where, options)
         labelled = check_report._working_labels(report, parts)
         records = check_report.as_records(labelled)
         verdicts = tuple(Verdict(rec["quantity"], r.answer.text, rec["expected"], r.verdict, r.codes,
@@ -779,8 +804,217 @@ def _check_text(net: Network, text: str, where: str, working: bool, options: _Ch
         raise SpecError(f"{shown}: an answer after {rounds} updates; stepgrad trains for at most {MAX_STEPS}")
     limits.check_size(spec, "check", rounds=rounds)
     from .codegen.marking import check_answers
-    report = check_answers(pipeline.derivation(spec), text, where, options)
+    report = check_answers(pipeline.derivation(spec) if derivation is None else derivation, text, where, options)
     blank = _blank_keys(tomllib.loads(text, parse_float=Decimal))  # valid TOML: check_answers read it
     verdicts = tuple(Verdict(r.quantity, r.answer.text, r.expected, r.verdict, r.codes, check_report.explanation(r),
                              r.answer.line) for r in report.results)
     return CheckResult(net, where, verdicts, blank, False, report)
+
+
+# -- exercise sets ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExerciseVariant:
+    """One student's variant of an exercise: its question, answer key and worked solution (as
+    ``stepgrad exercise`` writes them into its folder); shows itself as the question in Jupyter."""
+
+    network: Network
+    number: int
+    of: int
+    #: The student's ID when the set was drawn for a roster, else None.
+    student: str | None
+    _variant: Any = field(repr=False, compare=False, default=None)
+
+    @functools.cached_property
+    def _sheet(self) -> Any:
+        return _exercise_files.sheet_of(self._variant)
+
+    @property
+    def givens(self) -> FrozenMap:
+        """What the question gives, name -> the text the sheet shows."""
+        return FrozenMap(self._variant.givens)
+
+    @property
+    def key(self) -> FrozenMap:
+        """What the student computes, name -> the key's exact value (each within :attr:`tolerance` of the answer)."""
+        return FrozenMap((e.name, e.value) for e in self._variant.key)
+
+    @property
+    def tolerance(self) -> str:
+        """Half a unit in the last decimal asked ('0.00005' for 4 decimals)."""
+        return self._variant.exercise.tolerance
+
+    @functools.cached_property
+    def question(self) -> str:
+        """The question sheet in Markdown with $math$ (question.md)."""
+        return _exercise_files.question_markdown(self._sheet, self.network.source, False)
+
+    @functools.cached_property
+    def solution(self) -> str:
+        """The worked solution in Markdown with $math$ (solution.md)."""
+        sheet = self._sheet
+        return _exercise_files.solution_markdown(_exercise_files.solution_document(sheet, self.network.source), False)
+
+    @functools.cached_property
+    def answers_template(self) -> str:
+        """The answers file to hand out (answers.toml): its first line names the variant."""
+        return _exercise_files.answers_template(self._sheet)
+
+    def check(self, answers: Mapping | str | os.PathLike, *, kind: str | None = None, min_digits: int = 3,
+              rtol: float | None = None) -> CheckResult:
+        """Check a student's answers against this variant (its rounded givens applied), as :func:`check`."""
+        text, where, working = _answers_text(answers, kind)
+        return _check_text(self.network, text, where, working, _options(min_digits, rtol), self._sheet.derivation)
+
+    def svg(self) -> str | None:
+        """The variant's network with its values, as SVG (None when too large to draw)."""
+        return _worksheet.network_figure(self._sheet.derivation, self.network.source)
+
+    def to_dict(self) -> dict:
+        """The variant's key.json document: given values, and each answer's value, tolerance and words."""
+        return _exercise_core.key_document(self._variant)
+
+    def __repr__(self) -> str:
+        who = f", student {self.student!r}" if self.student is not None else ""
+        return f"ExerciseVariant({self.network.name!r}, {self.number} of {self.of}{who}, {len(self.key)} answers)"
+
+    def _repr_markdown_(self) -> str:
+        return self.question
+
+
+#: Options of :func:`exercise` (the spec's [exercise] keys; each overrides the spec's).
+EXERCISE_OPTIONS = ("ask", "update", "given", "given_decimals", "answer_decimals")
+#: Cells of the variants' table that list values show at most this many.
+_TABLE_VALUES = 4
+
+
+@dataclass(frozen=True)
+class ExerciseSet:
+    """An exercise set: a variant per student, drawn from a seed; shows itself as a table of the variants.
+
+    Keep the seed as secret as the keys: every variant and key can be drawn again from it.
+    """
+
+    network: Network
+    seed: int = field(repr=False)
+    variants: tuple[ExerciseVariant, ...] = field(repr=False)
+    #: What the set asks and gives (the spec's [exercise] table with the options applied).
+    settings: FrozenMap = field(repr=False, default=FrozenMap())
+
+    @property
+    def tag(self) -> str:
+        """The set's tag, which the answers templates carry instead of the seed."""
+        return _exercise_core.set_tag(self.seed)
+
+    def __len__(self) -> int:
+        return len(self.variants)
+
+    def __iter__(self) -> Iterator[ExerciseVariant]:
+        return iter(self.variants)
+
+    def __getitem__(self, key: int | str) -> ExerciseVariant:
+        """Variant *key* (1-based, as the sheets number them), or the variant of the student with ID *key*."""
+        if isinstance(key, str):
+            for v in self.variants:
+                if v.student == key:
+                    return v
+            raise KeyError(key)
+        if isinstance(key, bool) or not isinstance(key, int) or not 1 <= key <= len(self.variants):
+            raise IndexError(f"variants are numbered 1 to {len(self.variants)}, not {key!r}")
+        return self.variants[key - 1]
+
+    def __repr__(self) -> str:
+        return f"ExerciseSet({self.network.name!r}, {len(self.variants)} variants, set {self.tag})"
+
+    def to_dict(self) -> dict:
+        """The set as JSON-ready data: title, spec, seed, tag, what it asks, and each variant's key.json."""
+        return {"format": "stepgrad exercise set", "version": 1, "title": self.network.title,
+                "spec": self.network.name, "source": self.network.source, "seed": self.seed, "tag": self.tag,
+                "count": len(self.variants), "exercise": _plain_data(self.settings),
+                "variants": [v.to_dict() for v in self.variants]}
+
+    def _repr_html_(self) -> str:
+        x = escape.xml
+
+        def listing(pairs: list[tuple[str, str]]) -> str:
+            shown = ", ".join(f"<code>{x(n)}</code>&nbsp;=&nbsp;{x(t)}" for n, t in pairs[:_TABLE_VALUES])
+            return shown + (f", … ({len(pairs) - _TABLE_VALUES} more)" if len(pairs) > _TABLE_VALUES else "")
+
+        rows = "".join(
+            f"<tr><td>{v.number}</td><td>{x(v.student or '')}</td><td>{listing(list(v.givens.items()))}</td>"
+            f"<td>{listing(list(v.key.items()))}</td></tr>\n" for v in self.variants)
+        first = self.variants[0]
+        summary = (f"{len(self.variants)} variant{'s' if len(self.variants) != 1 else ''} of the spec "
+                   f"'{self.network.source}', set {self.tag}; each asks for {len(first.key)} quantities "
+                   f"(tolerance {first.tolerance}).")
+        return (f"<p><b>{x(self.network.title)}</b>: {x(summary)}</p>\n<table>\n<thead><tr><th>variant</th>"
+                "<th>student</th><th>given</th><th>key</th></tr></thead>\n"
+                f"<tbody>\n{rows}</tbody>\n</table>\n")
+
+
+def _plain_data(m: Mapping) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in m.items()}
+
+
+def exercise(spec: Source, variants: int | None = None, *, roster: "Sequence[str] | os.PathLike | None" = None,
+             seed: int | None = None, **options) -> ExerciseSet:
+    """Draw an exercise set, as ``stepgrad exercise`` does but writing no file: *variants* variants, or one
+    per student ID of *roster* (a list of IDs, or a path to a CSV file).
+
+    *seed* (0 to 2^63 - 1) draws the same set again; by default 63 random bits (a seed below
+    2^32 can be found by a student trying seeds against their sheet).  *options* override the
+    spec's [exercise] table: ``ask``, ``update`` and ``given`` (names or groups, a list or
+    comma-separated text), ``given_decimals`` and ``answer_decimals``.
+
+    >>> s = exercise("mazur", 3, seed=2**40, ask="forward")
+    >>> len(s), list(s[1].key)[:2]
+    (3, ['net_h1', 'out_h1'])
+    """
+    net = _load(spec, None, limits.MAX_PARAMETERS, partial=True)
+    if (variants is None) == (roster is None):
+        raise SpecError("exercise: give either variants=N or roster=[student IDs]")
+    students = None
+    if roster is not None:
+        if isinstance(roster, os.PathLike):
+            students = _exercise_core.read_roster(os.fspath(roster))
+        elif isinstance(roster, (str, bytes)) or not isinstance(roster, (list, tuple)):
+            raise SpecError("roster: a list of student IDs or a path (pathlib.Path) to a CSV file, "
+                            f"not {type(roster).__name__}")
+        else:
+            if len(roster) > _exercise_core.MAX_VARIANTS:
+                raise SpecError(f"roster: more than {_exercise_core.MAX_VARIANTS} students")
+            students = _exercise_core.check_ids(list(enumerate(roster, start=1)), "roster")
+    else:
+        if isinstance(variants, bool) or not isinstance(variants, int) or \
+                not 1 <= variants <= _exercise_core.MAX_VARIANTS:
+            raise SpecError(f"variants: between 1 and {_exercise_core.MAX_VARIANTS}, not {inputs.shorten(variants)}")
+    if seed is None:
+        seed = _exercise_core.new_seed()
+    elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+        raise SpecError(f"seed: between 0 and 2^63 - 1, not {inputs.shorten(seed)}")
+    chosen = _exercise_options(options)
+    ex = _exercise_core.exercise_of(net.spec, **chosen)
+    limits.check_size(net.spec, "check")
+    drawn = _exercise_core.make_variants(net.spec, ex, count=None if students else variants, roster=students,
+                                         seed=seed)
+    return ExerciseSet(net, seed, tuple(ExerciseVariant(net, v.number, v.of, v.student, v) for v in drawn),
+                       FrozenMap(ex.summary()))
+
+
+def _exercise_options(options: Mapping) -> dict:
+    """The options of :func:`exercise` as exercise_of's overrides, each checked for its type."""
+    out: dict = {}
+    for key, value in options.items():
+        if key not in EXERCISE_OPTIONS:
+            raise SpecError(f"exercise: unknown option {inputs.shorten(key)!r}; expected one of: "
+                            f"{', '.join(EXERCISE_OPTIONS)}")
+        if key in ("ask", "update", "given"):
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)) or not all(isinstance(t, str) for t in items):
+                raise SpecError(f"{key}: names as text or a list of text, not {type(value).__name__}")
+            out[key] = tuple(p.strip() for t in items for p in t.split(",") if p.strip())
+        elif value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SpecError(f"{key}: a whole number of decimals, not {inputs.shorten(value)}")
+            out[key] = value
+    return out
