@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..symbolic import naming
 from ..symbolic.check import MAX_ANSWERS, formula_text
-from ..symbolic.derive import Derivation, Kind, Step, at_round
+from ..symbolic.derive import Derivation, Kind, Step, at_round, describe
 from ..symbolic.functions import ACTIVATIONS, ERRORS
 from ..symbolic.spec import Spec, SpecError
 
@@ -53,40 +53,6 @@ class Quantity:
         return self.words
 
 
-def _words(step: Step, spec: Spec) -> str:
-    """Say in words what a step computes.
-
-    >>> from stepgrad.symbolic import spec, derive
-    >>> d = derive.derive(spec.load("mazur"))
-    >>> _words(d.steps[1], d.spec)
-    'output of h1'
-    """
-    kind, n = step.kind, step.neuron
-    if kind == Kind.NET:
-        return f"total net input of {n}"
-    if kind == Kind.OUT:
-        return f"output of {n}"
-    if kind == Kind.E:
-        return f"error of {n}"
-    if kind == Kind.DELTA:
-        return f"delta of {n} (dE_total/dnet_{n})"
-    if kind == Kind.UPDATE:
-        return f"{step.param} after the update" + (" (frozen: it keeps its value)" if step.frozen else "")
-    if step.name == naming.E_TOTAL:
-        words = "total error"
-    else:
-        parts = naming.split_d(step.name)
-        if parts is None:
-            return step.name
-        num, den = parts
-        words = ("gradient of E_total with respect to " + den if kind in (Kind.GRAD, Kind.BATCH)
-                 else f"derivative of {num} with respect to {den}")
-    if kind == Kind.BATCH:
-        how = "sum" if spec.training.reduction == "sum" else "mean"
-        words += f" over the batch (the {how} of the samples')"
-    return words
-
-
 def quantities(derivation: Derivation) -> list[Quantity]:
     """Every quantity ``check`` knows for the first update, in derivation order, then E_total@1.
 
@@ -104,7 +70,7 @@ def quantities(derivation: Derivation) -> list[Quantity]:
             key = derivation.value_name(step, s)
             if key in out:
                 continue
-            words = _words(step, spec)
+            words = describe(step, spec)
             if key != step.name:
                 words += f", sample {s + 1}"
             out[key] = Quantity(key, naming.latex_symbol(key), words, formula_text(step.rhs))

@@ -966,6 +966,40 @@ def _train_mpmath(model: Model, sample_steps, steps: int, snapshots, dps: int, t
     return Trajectory(errors, snaps, "mpmath", check=check)
 
 
+def describe(step: Step, spec: Spec) -> str:
+    """Say in words what a step computes: the answers template's comments, the exercise key's words.
+
+    >>> from stepgrad.symbolic import spec, derive
+    >>> d = derive.derive(spec.load("mazur"))
+    >>> describe(d.steps[1], d.spec), describe(d.steps[-1], d.spec)
+    ('output of h1', 'b2 after the update (frozen: it keeps its value)')
+    """
+    kind, n = step.kind, step.neuron
+    if kind == Kind.NET:
+        return f"total net input of {n}"
+    if kind == Kind.OUT:
+        return f"output of {n}"
+    if kind == Kind.E:
+        return f"error of {n}"
+    if kind == Kind.DELTA:
+        return f"delta of {n} (dE_total/dnet_{n})"
+    if kind == Kind.UPDATE:
+        return f"{step.param} after the update" + (" (frozen: it keeps its value)" if step.frozen else "")
+    if step.name == naming.E_TOTAL:
+        words = "total error"
+    else:
+        parts = naming.split_d(step.name)
+        if parts is None:
+            return step.name
+        num, den = parts
+        words = ("gradient of E_total with respect to " + den if kind in (Kind.GRAD, Kind.BATCH)
+                 else f"derivative of {num} with respect to {den}")
+    if kind == Kind.BATCH:
+        how = "sum" if spec.training.reduction == "sum" else "mean"
+        words += f" over the batch (the {how} of the samples')"
+    return words
+
+
 def at_round(spec: Spec, n: int) -> int:
     """The number of updates behind 'after round n', by the spec's way of counting rounds."""
     return n - 1 if spec.training.count_rounds == "forward_passes" else n

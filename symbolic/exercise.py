@@ -37,7 +37,7 @@ import sympy as sp
 from mpmath.libmp import to_str
 
 from . import inputs, naming
-from .derive import (DPS, Derivation, Kind, Program, SaturationError, Step, backward_steps, batch_steps, batches,
+from .derive import (DPS, Derivation, Kind, describe, Program, SaturationError, Step, backward_steps, batch_steps, batches,
                      evaluate_batch, given_values, initial_params)
 from .evaluate import compile_exact
 from .functions import ERRORS
@@ -421,7 +421,7 @@ def _plan(structure: Spec, exercise: Exercise) -> _Plan:
     by_name = dict(entries)
     words = []
     for name in asked:
-        text = _words(by_name[name], structure)
+        text = describe(by_name[name], structure)
         sample = naming.split_sample(name)[1]
         words.append(text + (f", sample {sample}" if sample is not None else ""))
     return _Plan(asked, given, tuple(words), any(naming.split_sample(x)[0] in targets for x in needs),
@@ -725,30 +725,6 @@ def _givens(spec: Spec, exercise: Exercise, exact: Derivation) -> tuple[tuple[st
     out += [(n, _fixed(round_to(exact.values[n], exercise.given_decimals), exercise.given_decimals))
             for n in rounded]
     return tuple(out)
-
-
-def _words(step: Step, spec: Spec) -> str:
-    """Say in words what a step computes ('output of h1')."""
-    kind, n = step.kind, step.neuron
-    if kind == Kind.NET:
-        return f"total net input of {n}"
-    if kind == Kind.OUT:
-        return f"output of {n}"
-    if kind == Kind.E:
-        return f"error of {n}"
-    if kind == Kind.DELTA:
-        return f"delta of {n} (dE_total/dnet_{n})"
-    if kind == Kind.UPDATE:
-        return f"{step.param} after the update"
-    if step.name == naming.E_TOTAL:
-        return "total error" + (" over the batch" if kind == Kind.BATCH else "")
-    parts = naming.split_d(step.name)
-    if parts is None:
-        return step.name
-    num, den = parts
-    if kind in (Kind.GRAD, Kind.BATCH):
-        return "gradient of E_total with respect to " + den + (" over the batch" if kind == Kind.BATCH else "")
-    return f"derivative of {num} with respect to {den}"
 
 
 def _key(derivation: Derivation, exercise: Exercise) -> tuple[KeyEntry, ...]:
