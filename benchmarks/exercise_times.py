@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -33,21 +32,11 @@ from stepgrad.codegen.render import source_line  # noqa: E402
 from stepgrad.symbolic import exercise as core  # noqa: E402
 from stepgrad.symbolic.spec import load  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+from pipeline_times import machine  # noqa: E402  (one description of the machine for every benchmark)
+
 STEPGRAD = [sys.executable, "-m", "stepgrad"]
 TARGET_S = 30.0
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
-            f"load average {os.getloadavg()[0]:.1f} when the run started")
 
 
 def command(argv: list[str], repeat: int) -> tuple[float, float]:
