@@ -14,7 +14,6 @@ number of files).  The machine and its load are printed first.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
