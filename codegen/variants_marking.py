@@ -157,9 +157,12 @@ def _exercise(spec: Spec, raw: object, where: str):
             if not isinstance(value, list) or len(value) != 2 or \
                     not all(isinstance(x, str) and _RATIONAL.match(x) for x in value):
                 raise SpecError(f"{at}: expected [low, high] as decimal text")
-            low, high = (sp.Rational(x) for x in value)
-            if not low < high:
-                raise SpecError(f"{at}: expected [low, high] with low below high")
+            try:
+                low, high = (sp.Rational(x) for x in value)
+            except ZeroDivisionError:
+                raise SpecError(f"{at}: expected [low, high] as decimal text, not a fraction over 0") from None
+            if not low <= high:  # equal ends fix a value (biases = [0, 0]), as [exercise] allows
+                raise SpecError(f"{at}: expected [low, high] with low at most high")
             values[key] = (low, high)
         elif isinstance(fields[key].default, tuple):
             if not isinstance(value, list) or len(value) > 10_000:

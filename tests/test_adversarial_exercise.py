@@ -1,0 +1,115 @@
+"""Adversarial probes of exercise sets: ``stepgrad exercise``, ``check --exercise`` and the LMS exports.
+
+Rosters, [exercise] tables, answers files, an exercise folder's index.json and
+key.json, and every name in them come from students (or pass through their
+hands).  Each probe runs the real CLI through tests/adversarial.py's harness
+and asserts its promises: within 20 s and 2 GB, a refusal is one line and exit
+2, nothing outside the intended outputs is created or changed, no temporary
+file is left.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .adversarial import assert_held, run
+
+SEED = "98765432109"
+#: The post's network with its own exercise table appended by each probe.
+BASE = """title = "probe"
+[[layers]]
+neurons = ["i1", "i2"]
+[[layers]]
+neurons = ["h1", "h2"]
+activation = "sigmoid"
+[[layers]]
+neurons = ["o1", "o2"]
+activation = "sigmoid"
+[parameters]
+w1 = 0.15
+w2 = 0.2
+w3 = 0.25
+w4 = 0.3
+w5 = 0.4
+w6 = 0.45
+w7 = 0.5
+w8 = 0.55
+b_h1 = 0.35
+b_h2 = 0.35
+b_o1 = 0.6
+b_o2 = 0.6
+[[samples]]
+inputs = [0.05, 0.1]
+targets = [0.01, 0.99]
+[training]
+learning_rate = 0.5
+"""
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    path = tmp_path / "w"
+    path.mkdir()
+    return path
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def outputs_of(folder: Path, name: str) -> set[str]:
+    """Every path under *folder*/*name* after a run (the files it may create)."""
+    return {name} | {str(p.relative_to(folder)) for p in (folder / name).rglob("*")}
+
+
+def filled(variant: Path, digits: int = 6, key_from: Path | None = None) -> str:
+    """*variant*'s answers template with every asked value filled in from a key (its own by default)."""
+    key = json.loads(((key_from or variant) / "key.json").read_text())
+    values = {a["name"]: a["value"] for a in key["answers"]}
+
+    def value(m: re.Match) -> str:
+        return f'"{m.group(1)}"{m.group(2)}= {round(float(values[m.group(1)]), digits)}'
+    return re.sub(r'^"([^"]+)"(\s*)= ""', value, (variant / "answers.toml").read_text(), flags=re.M)
+
+
+def make_set(folder: Path, name: str, *args: str, spec: str = "mazur") -> Path:
+    r = run(["exercise", spec, "-o", name, "--no-pdf", "--seed", SEED, *args], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, name))
+    return folder / name
+
+
+# -- the exercise folder as check reads it -----------------------------------------------
+
+
+def test_an_index_range_with_equal_ends_is_checked(folder):
+    """A set made with biases = [0, 0] (allowed by [exercise]) is read back by check --exercise."""
+    (folder / "s.toml").write_text(BASE + "[exercise]\nbiases = [0, 0]\n")
+    made = make_set(folder, "set", "--variants", "2", spec="./s.toml")
+    assert json.loads((made / "index.json").read_text())["exercise"]["biases"] == ["0", "0"]
+    (folder / "a.toml").write_text(filled(made / "variant-02"))
+    r = run(["check", "./s.toml", "--exercise", "set", "a.toml", "-o", "fb"], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, "fb"))
+    summary = json.loads((folder / "fb" / "class-summary.json").read_text())
+    student = summary["students"][0]
+    assert (student["variant"], student["score"]) == (2, student["total"]) and student["total"] > 20
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["exercise"].update(weights=["1/0", "1"]),
+    lambda d: d["exercise"].update(weights=["1", "0/0"]),
+    lambda d: d["exercise"].update(biases=["0.5", "0.1"]),
+])
+def test_a_tampered_index_range_is_one_line(folder, change):
+    """An index.json range over 0, or upside down, is refused in one line naming the field."""
+    made = make_set(folder, "set", "--variants", "2")
+    index = json.loads((made / "index.json").read_text())
+    change(index)
+    (made / "index.json").write_text(json.dumps(index))
+    (folder / "a.toml").write_text(filled(made / "variant-01"))
+    r = run(["check", "mazur", "--exercise", "set", "a.toml", "-o", "fb"], folder)
+    assert_held(r, message='"exercise".')
