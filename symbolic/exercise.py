@@ -1080,19 +1080,24 @@ def parse_roster(text: str, where: str = "<roster>") -> list[str]:
     >>> parse_roster("id,name\\ns1,Ann\\n s2 ,Bo\\n")
     ['s1', 's2']
     """
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []  # (the line a row starts on, its cells): a quoted cell may span lines
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        end = 0
+        for row in reader:
+            rows.append((end + 1, row))
+            end = reader.line_num
     except csv.Error as exc:
-        raise SpecError(f"{where}: not CSV: {exc}") from None
+        raise SpecError(f"{where}:{reader.line_num}: not CSV: {exc}") from None
     column, start = 0, 0
     if rows:
-        header = [c.strip().casefold() for c in rows[0]]
+        header = [c.strip().casefold() for c in rows[0][1]]
         for name in ("id", "student"):
             if name in header:
                 column, start = header.index(name), 1
                 break
     found = []
-    for line, row in enumerate(rows[start:], start=start + 1):
+    for line, row in rows[start:]:
         if not row or all(not c.strip() for c in row):
             continue
         if column >= len(row):
@@ -1104,7 +1109,7 @@ def parse_roster(text: str, where: str = "<roster>") -> list[str]:
 def check_ids(rows: Sequence[tuple[int, str]], where: str) -> list[str]:
     """Strip and check (line, ID) pairs: none empty, over-long, unsafe or repeated."""
     ids: list[str] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for line, raw in rows:
         if not isinstance(raw, str):
             raise SpecError(f"{where}:{line}: a student ID must be text")
@@ -1117,9 +1122,12 @@ def check_ids(rows: Sequence[tuple[int, str]], where: str) -> list[str]:
         if not ID_PATTERN.match(value):
             raise SpecError(f"{where}:{line}: student ID {inputs.shorten(value, 20)!r} must be ASCII letters, "
                             "digits and . _ @ + -, starting with a letter or digit")
-        if value in seen:
-            raise SpecError(f"{where}:{line}: student ID {value!r} is already on line {seen[value]}")
-        seen[value] = line
+        first = seen.get(value.casefold())
+        if first is not None:  # S17 and s17 name one student to a case-blind file system, LMS or marker
+            also = (f" as {first[1]!r}; IDs that differ only in case name the same student"
+                    if first[1] != value else "")
+            raise SpecError(f"{where}:{line}: student ID {value!r} is already on line {first[0]}{also}")
+        seen[value.casefold()] = (line, value)
         ids.append(value)
         if len(ids) > MAX_VARIANTS:
             raise SpecError(f"{where}:{line}: more than {MAX_VARIANTS} students")

@@ -113,3 +113,41 @@ def test_a_tampered_index_range_is_one_line(folder, change):
     (folder / "a.toml").write_text(filled(made / "variant-01"))
     r = run(["check", "mazur", "--exercise", "set", "a.toml", "-o", "fb"], folder)
     assert_held(r, message='"exercise".')
+
+
+# -- rosters ---------------------------------------------------------------------------------
+
+#: Hostile roster files (bytes) and what the one-line refusal says.
+ROSTERS = {
+    "case.csv": (b"id\ns17\nS17\n", "roster.csv:3: student ID 'S17' is already on line 2 as 's17'"),
+    "same.csv": (b"id\ns1\ns2\ns1\n", "roster.csv:4: student ID 's1' is already on line 2"),
+    "multiline.csv": (b'id,name\ns1,"Ann\nBo\nCy"\ns2,x\n"s1 ",y\n', "roster.csv:6: student ID 's1' is already on line 2"),
+    "nul.csv": (b"id\ns1\x00\n", "roster.csv:2: student ID 's1\\x00'"),
+    "bom-in-id.csv": (b"id\n\xef\xbb\xbfs1\n", "roster.csv:2: student ID '\\ufeffs1'"),
+    "formula.csv": (b"id\n=cmd|' /C calc'!A0\n", "roster.csv:2: student ID \"=cmd|' /C calc'"),
+    "newline.csv": (b'id\n"s1\ns2"\n', "roster.csv:2: student ID 's1\\ns2'"),
+    "ansi.csv": (b"id\ns1\x1b[2J\n", "roster.csv:2: student ID 's1\\x1b[2J'"),
+    "rtl.csv": (b"id\n\xe2\x80\xaes1\n", "roster.csv:2: student ID '\\u202es1'"),
+    "dots.csv": (b"id\n../../etc\n", "roster.csv:2: student ID '../../etc'"),
+    "utf16.csv": ("id\ns1\n".encode("utf-16"), "UTF-16"),
+    "huge.csv": (b"id\n" + b"".join(b"s%d\n" % k for k in range(100_000)), "at most 256 KiB"),
+    "many.csv": (b"id\n" + b"".join(b"s%d\n" % k for k in range(20_000)), "roster.csv:502: more than 500 students"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROSTERS))
+def test_hostile_rosters_are_one_line(folder, name):
+    """Each hostile roster is refused in one line naming its line, before any file is written."""
+    data, message = ROSTERS[name]
+    (folder / "roster.csv").write_bytes(data)
+    r = run(["exercise", "mazur", "--roster", "roster.csv", "-o", "set", "--no-pdf"], folder)
+    assert_held(r, message=message)
+    assert not (folder / "set").exists()
+
+
+def test_a_byte_order_mark_before_the_header_is_dropped(folder):
+    """A roster saved by a spreadsheet with a BOM reads as one without: the 'id' column is found."""
+    (folder / "roster.csv").write_bytes(b"\xef\xbb\xbfname,id\nAnn,s1\nBo,s2\n")
+    made = make_set(folder, "set", "--roster", "roster.csv")
+    index = json.loads((made / "index.json").read_text())
+    assert [v["student"] for v in index["variants"]] == ["s1", "s2"]
