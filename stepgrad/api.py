@@ -1,4 +1,4 @@
-"""stepgrad from Python: load a spec, derive, render, generate the gradient module, train, check.
+"""stepgrad from Python: load a spec, derive, render, generate the gradient module, train, check, draw exercises.
 
 Every function takes a spec in any form :func:`load` reads (a path, TOML text, a dict, a
 built-in example's name, a :class:`Network` already loaded, or a result, for its network)
@@ -362,6 +362,7 @@ class Step:
     shown: str
 
     def to_dict(self) -> dict:
+        """The step as JSON-ready data; "value" is :attr:`exact`."""
         return {"name": self.name, "section": self.section, "formula": self.formula, "latex": self.latex,
                 "value": self.exact, "shown": self.shown}
 
@@ -409,6 +410,7 @@ class Derivation:
         return FrozenMap((k, format_value(v)) for k, v in self._raw.items())
 
     def to_dict(self) -> dict:
+        """The network, every step and every value (as :attr:`exact`), as JSON-ready data."""
         return {"network": self.network.to_dict(), "steps": [s.to_dict() for s in self.steps],
                 "values": dict(self.exact)}
 
@@ -561,6 +563,7 @@ class Training:
         return self.svg()
 
     def to_dict(self) -> dict:
+        """The network, the checkpoints and final parameters (decimal strings) and every error (floats)."""
         return {"network": self.network.to_dict(), "steps": self.steps,
                 "checkpoints": {str(u): e for u, e in self.checkpoints.items()},
                 "parameters": dict(self.exact), "errors": list(self.errors)}
@@ -615,6 +618,7 @@ class Verdict:
         return self.verdict in check_report.CREDITED
 
     def to_dict(self) -> dict:
+        """The verdict as JSON-ready data."""
         return {"quantity": self.quantity, "given": self.given, "expected": self.expected, "verdict": self.verdict,
                 "codes": list(self.codes), "message": self.message, "line": self.line, "part": self.part}
 
@@ -698,9 +702,15 @@ class CheckResult:
             x(mark), f"<code>{x(cut(quantity))}</code>", f"<code>{x(cut(given))}</code>",
             f"<code>{x(cut(expected, 200))}</code>", x(verdict), x(message))) + "</tr>\n"
             for mark, quantity, given, expected, verdict, message in self._rows())
-        return (f"<p><b>{x(self.network.title)}</b>: {x(self._summary())}</p>\n<table>\n<thead><tr><th></th>"
-                "<th>quantity</th><th>given</th><th>expected</th><th>verdict</th><th>why</th></tr></thead>\n"
-                f"<tbody>\n{rows}</tbody>\n</table>\n")
+        return _no_math(f"<p><b>{x(self.network.title)}</b>: {x(self._summary())}</p>\n<table>\n<thead><tr>"
+                        "<th></th><th>quantity</th><th>given</th><th>expected</th><th>verdict</th><th>why</th></tr>"
+                        f"</thead>\n<tbody>\n{rows}</tbody>\n</table>\n")
+
+
+def _no_math(html: str) -> str:
+    """HTML for Jupyter that MathJax leaves alone: a '$' in a title or an answer stays a dollar sign."""
+    return f'<div class="tex2jax_ignore mathjax_ignore">\n{html}</div>\n'
+
 
 
 #: Where answers given as a dict or as text are said to come from, in verdicts and feedback.
@@ -947,9 +957,9 @@ class ExerciseSet:
         summary = (f"{len(self.variants)} variant{'s' if len(self.variants) != 1 else ''} of the spec "
                    f"'{self.network.source}', set {self.tag}; each asks for {len(first.key)} quantities "
                    f"(tolerance {first.tolerance}).")
-        return (f"<p><b>{x(self.network.title)}</b>: {x(summary)}</p>\n<table>\n<thead><tr><th>variant</th>"
-                "<th>student</th><th>given</th><th>key</th></tr></thead>\n"
-                f"<tbody>\n{rows}</tbody>\n</table>\n")
+        return _no_math(f"<p><b>{x(self.network.title)}</b>: {x(summary)}</p>\n<table>\n<thead><tr>"
+                        "<th>variant</th><th>student</th><th>given</th><th>key</th></tr></thead>\n"
+                        f"<tbody>\n{rows}</tbody>\n</table>\n")
 
 
 def _plain_data(m: Mapping) -> dict:
@@ -998,7 +1008,7 @@ def exercise(spec: Source, variants: int | None = None, *, roster: "Sequence[str
     drawn = _exercise_core.make_variants(net.spec, ex, count=None if students else variants, roster=students,
                                          seed=seed)
     return ExerciseSet(net, seed, tuple(ExerciseVariant(net, v.number, v.of, v.student, v) for v in drawn),
-                       FrozenMap(ex.summary()))
+                       FrozenMap((k, tuple(v) if isinstance(v, list) else v) for k, v in ex.summary().items()))
 
 
 def _exercise_options(options: Mapping) -> dict:

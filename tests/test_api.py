@@ -232,6 +232,10 @@ def test_an_unknown_option_is_a_type_error():
 
 # -- results are frozen, with to_dict ---------------------------------------------------------
 
+#: A seed for exercise sets drawn in these tests (long enough that stepgrad would not warn about it).
+SEED = 2 ** 40 + 17
+
+
 def _json_ready(x) -> bool:
     if isinstance(x, dict):
         return all(isinstance(k, str) and _json_ready(v) for k, v in x.items())
@@ -243,9 +247,10 @@ def _json_ready(x) -> bool:
 @pytest.fixture(scope="module")
 def results(derived):
     """One result of each kind."""
+    exercises = stepgrad.exercise("mazur", roster=["ann", "bo"], seed=SEED, ask="forward,errors")
     return [derived.network, derived, derived.steps[3], stepgrad.train("mazur", 20),
             stepgrad.check("mazur", {"out_o1": 0.7514, "w5+": 0.4}),
-            stepgrad.check("mazur", {"out_o1": 0.7514}).verdicts[0]]
+            stepgrad.check("mazur", {"out_o1": 0.7514}).verdicts[0], exercises, exercises[2]]
 
 
 def test_to_dict_round_trips_json(results):
@@ -555,3 +560,195 @@ targets = [0.75]
     assert from_text.spec == from_dict.spec
     assert from_dict.spec.layers[1].slope == sympy.Rational(1, 5) and dict(from_dict.spec.error_params)["delta"] == \
         sympy.Rational(1, 2)
+
+
+
+# -- reprs and the public names ----------------------------------------------------------------
+
+def test_every_repr_is_one_short_line(results):
+    """A result's repr names it in one line, however many values, verdicts or variants it holds."""
+    many = stepgrad.check("mazur", {f"net_h{k}": 0.5 for k in range(1, 300)})
+    assert many.total == 299
+    for r in results + [many, stepgrad.derive("wide_4883"), stepgrad.exercise("mazur", 40, seed=SEED)]:
+        text = repr(r)
+        assert "\n" not in text and len(text) < 400, (type(r).__name__, len(text))
+    assert repr(many) == "CheckResult('mazur', '<answers>', '0 of 299 correct.')"
+
+
+_HASH_SEED_SCRIPT = """
+import hashlib, json, stepgrad
+out = [stepgrad.load("softmax_batch").to_dict(), stepgrad.derive("softmax_batch").to_dict(),
+       stepgrad.train("tanh_332", 30).to_dict(),
+       stepgrad.check("mazur", {"out_o1": 0.75, "net_h1": "w1*i1 + w2*i2 + b1", "w5+": ""}).to_dict(),
+       stepgrad.exercise("softmax_batch", roster=["a", "b"], seed=%d, ask="forward,errors").to_dict()]
+print(hashlib.sha256(json.dumps(out, allow_nan=False).encode()).hexdigest())
+"""
+
+
+def test_to_dict_is_the_same_under_any_hash_seed():
+    """Every kind of result's to_dict() gives the same JSON bytes in runs with different hash seeds."""
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for hash_seed in ("0", "1", "4242"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, STEPGRAD_PROGRESS="0")
+        run = subprocess.run([sys.executable, "-c", _HASH_SEED_SCRIPT % SEED], env=env, capture_output=True,
+                             text=True, timeout=300, check=True)
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+def test_the_public_names_are_the_readmes():
+    """stepgrad.__all__ is the README's table (its functions and what they return), the errors, FrozenMap,
+    Step, Verdict and __version__; each resolves, and dir(stepgrad) lists them."""
+    from .test_readme_api import _section
+
+    section, _ = _section()
+    rows = re.findall(r"^\| `(\w+)\(.*?\)` \| (.*) \|$", section, re.M)
+    returned = {m for _, r in rows for m in re.findall(r"`([A-Z]\w+)`", r)}
+    expected = {name for name, _ in rows} | returned | {"SpecError", "TexError", "DerivationError", "FrozenMap",
+                                                        "Step", "Verdict", "__version__"}
+    assert set(stepgrad.__all__) == expected and len(stepgrad.__all__) == len(expected)
+    for name in stepgrad.__all__:
+        assert getattr(stepgrad, name) is not None and name in dir(stepgrad)
+    assert set(stepgrad.__all__) - {"__version__"} == set(stepgrad.api.__all__)
+    with pytest.raises(AttributeError):
+        stepgrad.no_such_name
+
+
+# -- exercise sets -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def class_set():
+    """Three variants of the post's network, forward pass and errors asked."""
+    return stepgrad.exercise("mazur", 3, seed=SEED, ask=["forward", "errors"])
+
+
+def test_an_exercise_set_is_the_command_lines(class_set, tmp_path, monkeypatch, capsys):
+    """The set is the one `stepgrad exercise` writes for the same seed: the same keys, answers templates and
+    questions (but for the figure the folder links)."""
+    monkeypatch.setenv("STEPGRAD_PROGRESS", "0")
+    out = tmp_path / "set"
+    assert cli(["exercise", "mazur", "--variants", "3", "--seed", str(SEED), "--ask", "forward,errors",
+                "--no-pdf", "-o", str(out)]) == 0
+    for k, v in enumerate(class_set, start=1):
+        folder = out / f"variant-0{k}"
+        assert json.loads((folder / "key.json").read_text("utf-8")) == v.to_dict()
+        assert (folder / "answers.toml").read_text("utf-8") == v.answers_template
+        written = (folder / "question.md").read_text("utf-8")
+        assert v.question.split("## The given values")[1] == written.split("## The given values")[1]
+    assert json.loads((out / "index.json").read_text("utf-8"))["seed"] == class_set.seed == SEED
+    assert class_set.settings == {**json.loads((out / "index.json").read_text("utf-8"))["exercise"],
+                                  "ask": ("forward", "errors"), "update": (), "given": ()}
+
+
+def test_an_exercise_key_agrees_with_a_hand_computation(class_set):
+    """Each variant's key is the forward pass and error of its given values, computed here by hand in floats."""
+    for v in class_set:
+        g = {name: float(text) for name, text in v.givens.items()}
+        h1 = _sigmoid(g["w1"] * g["i1"] + g["w2"] * g["i2"] + g["b1"])
+        h2 = _sigmoid(g["w3"] * g["i1"] + g["w4"] * g["i2"] + g["b1"])
+        o1 = _sigmoid(g["w5"] * h1 + g["w6"] * h2 + g["b2"])
+        o2 = _sigmoid(g["w7"] * h1 + g["w8"] * h2 + g["b2"])
+        hand = {"out_h1": h1, "out_h2": h2, "out_o1": o1, "out_o2": o2,
+                "E_total": 0.5 * (g["target_o1"] - o1) ** 2 + 0.5 * (g["target_o2"] - o2) ** 2}
+        for name, value in hand.items():
+            assert float(v.key[name]) == pytest.approx(value, rel=1e-12, abs=1e-15), (v.number, name)
+        assert v.tolerance == "0.00005"
+    assert len({v.key["E_total"] for v in class_set}) == 3  # the variants differ
+
+
+def test_a_variant_checks_its_own_answers(class_set):
+    """A variant's key, rounded as asked, is all correct against it; another variant's answers are not."""
+    first, second = class_set[1], class_set[2]
+    rounded = {name: round(float(value), 4) for name, value in first.key.items()}
+    mine = first.check(rounded)
+    assert (mine.score, mine.total) == (len(first.key), len(first.key))
+    theirs = second.check(rounded)
+    assert theirs.score < theirs.total
+    assert first.check(first.answers_template).blank == tuple(first.key)  # the template's values are blank
+
+
+def test_a_variant_with_rounded_givens_is_checked_from_them():
+    """With rounded intermediates handed out, a variant's check uses them, as its key does."""
+    s = stepgrad.exercise("mazur", 1, seed=SEED, given="forward", ask="output_deltas", given_decimals=3)
+    v = s[1]
+    assert any(name.startswith("out_") for name in v.givens) and "rounded to 3 decimals" in v.question
+    answers = {name: float(value) for name, value in v.key.items()}
+    assert v.check(answers).score == len(answers)
+
+
+def test_a_roster_names_the_variants(results):
+    """With a roster, each student has a variant, found by their ID; the table lists them, escaped."""
+    s = results[6]
+    assert [v.student for v in s] == ["ann", "bo"] and s["bo"] is s[2] and s[2].number == 2
+    with pytest.raises(KeyError):
+        s["cy"]
+    with pytest.raises(IndexError):
+        s[3]
+    html = s._repr_html_()
+    assert html.startswith('<div class="tex2jax_ignore mathjax_ignore">') and html.count("<tr>") == 3
+    assert "<td>bo</td>" in html and str(SEED) not in html  # the seed is not shown to a class looking on
+
+
+def test_an_exercise_set_is_deterministic_and_writes_nothing(tmp_path, monkeypatch):
+    """The same seed draws the same set; another seed another; nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    a = stepgrad.exercise("mazur", 2, seed=SEED, ask="forward")
+    b = stepgrad.exercise("mazur", 2, seed=SEED, ask="forward")
+    c = stepgrad.exercise("mazur", 2, seed=SEED + 1, ask="forward")
+    assert a.to_dict() == b.to_dict() and a == b and a.to_dict() != c.to_dict()
+    assert a[1].question and a[1].solution.startswith("<!-- Generated by stepgrad")
+    assert a[1]._repr_markdown_() == a[1].question
+    figure = a[1].svg()  # the variant's own values on the edges
+    assert "<svg" in figure and figure.endswith("</svg>\n") and f"> = {a[1].givens['w8']}</tspan>" in figure
+    assert list(tmp_path.iterdir()) == []
+    unseeded = stepgrad.exercise("mazur", 1, ask="forward")
+    assert 0 <= unseeded.seed < 2 ** 63 and unseeded.to_dict()["seed"] == unseeded.seed
+
+
+def test_an_exercise_from_a_dict_spec():
+    """A dict spec draws an exercise too; the figure and the table escape its title."""
+    spec = {"title": "A <b>tiny</b> $net$", "layers": [{"size": 1}, {"size": 1, "activation": "sigmoid"}],
+            "parameters": {"w1": 0.5, "b_o1": 0.0}, "samples": [{"inputs": [1.0], "targets": [0.0]}],
+            "training": {"learning_rate": 0.5}}
+    s = stepgrad.exercise(spec, 2, seed=SEED)
+    assert len(s) == 2 and s.network.name == "network"
+    html = s._repr_html_()
+    assert "<b>tiny" not in html and "&lt;b&gt;tiny" in html
+    g = {name: float(text) for name, text in s[1].givens.items()}
+    assert float(s[1].key["out_o1"]) == pytest.approx(_sigmoid(g["w1"] * g["i1"] + g["b_o1"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("args, options, message", [
+    ((), {}, "exercise: give either variants=N or roster=[student IDs]"),
+    ((3,), {"roster": ["a"]}, "exercise: give either variants=N or roster=[student IDs]"),
+    ((0,), {}, "variants: between 1 and 500, not 0"),
+    ((True,), {}, "variants: between 1 and 500, not True"),
+    ((2,), {"seed": -1}, "seed: between 0 and 2^63 - 1, not -1"),
+    ((2,), {"seed": "7"}, "seed: between 0 and 2^63 - 1, not 7"),
+    ((), {"roster": "s1,s2"}, "roster: a list of student IDs or a path (pathlib.Path) to a CSV file, not str"),
+    ((), {"roster": ["ok", "a b\nc"]}, "roster:2: student ID 'a b\\nc' must be ASCII letters, digits and . _ @ + -, "
+                                       "starting with a letter or digit"),
+    ((), {"roster": ["a", "a"]}, "roster:2: student ID 'a' is already on line 1"),
+    ((2,), {"ask": "nonsense"}, "exercise.ask: no quantity or group named 'nonsense'"),
+    ((2,), {"ask": 3}, "ask: names as text or a list of text, not int"),
+    ((2,), {"answer_decimals": 99}, "exercise.answer_decimals: must be a whole number between 1 and 12, not 99"),
+    ((2,), {"bogus": 1}, "exercise: unknown option 'bogus'; expected one of: ask, update, given, given_decimals, "
+                         "answer_decimals"),
+])
+def test_bad_exercise_arguments_raise_one_line_errors(args, options, message):
+    """Every mistake in exercise()'s arguments is a SpecError of one line naming the argument."""
+    with pytest.raises(stepgrad.SpecError) as info:
+        stepgrad.exercise("mazur", *args, **options)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_a_roster_file(tmp_path):
+    """A roster given as a path is read as `stepgrad exercise --roster` reads it."""
+    path = tmp_path / "class.csv"
+    path.write_text("name,id\nAnn,s1\nBo,s2\n", "utf-8")
+    s = stepgrad.exercise("mazur", roster=path, seed=SEED, ask="forward")
+    assert [v.student for v in s] == ["s1", "s2"]

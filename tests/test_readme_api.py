@@ -38,7 +38,7 @@ def test_the_section_has_examples():
     """The section exists and its blocks hold examples of every entry point."""
     sources = "".join(e.source for e in _examples())
     for call in ("stepgrad.load(", "stepgrad.derive(", "stepgrad.render(", "stepgrad.gradient_module(",
-                 "stepgrad.train(", "stepgrad.check("):
+                 "stepgrad.train(", "stepgrad.check(", "stepgrad.exercise("):
         assert call in sources, call
 
 
@@ -72,7 +72,7 @@ def test_a_wrong_readme_example_fails(tmp_path):
     assert runner.failures == 1
 
 
-@pytest.mark.parametrize("name", ["load", "derive", "render", "gradient_module", "train", "check"])
+@pytest.mark.parametrize("name", ["load", "derive", "render", "gradient_module", "train", "check", "exercise"])
 def test_every_entry_point_has_a_docstring_example(name):
     """Each public function documents itself with an example (run by tests/test_doctests.py)."""
     import stepgrad
@@ -105,12 +105,14 @@ def test_the_table_of_entry_points_is_the_api():
     section, _ = _section()
     rows = re.findall(r"^\| `(\w+)\((.*?)\)` \| (.*) \|$", section, re.M)
     assert [name for name, _, _ in rows] == ["load", "configure", "derive", "render", "gradient_module", "train",
-                                             "check"]
+                                             "check", "exercise"]
     for name, args, returns in rows:
         assert f"{name}({args})" == _signature(getattr(stepgrad, name))
-        result = re.match(r"`(\w+)`", returns).group(1)
-        if result in ("str",):
-            continue
-        cls = getattr(stepgrad, result)
-        for attribute in re.findall(r"`(\w+)(?:\(\w*\))?`", returns.split(":", 1)[1]) if ":" in returns else []:
-            assert hasattr(cls, attribute) or attribute in cls.__dataclass_fields__, (result, attribute)
+        # "`Result`: `a`, `b`; each `Part`: `c`" lists the attributes of Result, then of each of its parts
+        for part in returns.split("; each "):
+            result = re.match(r"`(\w+)`", part).group(1)
+            if result in ("str",):
+                continue
+            cls = getattr(stepgrad, result)
+            for attribute in re.findall(r"`(\w+)(?:\(\w*\))?`", part.split(":", 1)[1]) if ":" in part else []:
+                assert hasattr(cls, attribute) or attribute in cls.__dataclass_fields__, (result, attribute)
