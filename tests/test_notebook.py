@@ -126,3 +126,18 @@ def test_a_step_shows_as_math(executed):
     latex = outputs[1]["data"]["text/latex"]
     assert latex == r"$\displaystyle net_{h1} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + b_{1} \cdot 1 = " \
                     r"0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 \cdot 1 = 0.3775$"
+
+
+def test_an_exercise_set_shows_as_a_table_of_variants(executed):
+    """The exercise cell shows an HTML table with a row per student, MathJax kept off it."""
+    html = _cell(executed, "exercises = ").outputs[0]["data"]["text/html"]
+    assert "tex2jax_ignore" in html and html.count("<tr>") == 4
+    assert all(f"<td>{s}</td>" in html for s in ("ann", "bo", "cy")) and "3 variants" in html
+
+
+def test_a_variant_shows_its_question_and_checks_its_answers(executed):
+    """Bo's variant shows Bo's question sheet as Markdown with math; Bo's rounded out_o1 is right against it."""
+    md = _cell(executed, 'bo = exercises["bo"]').outputs[0]["data"]["text/markdown"]
+    assert "**Variant 2 of 3, student bo**" in md and "$w_{5}$" in md and "## What to compute" in md
+    html = _cell(executed, "bo.check(").outputs[0]["data"]["text/html"]
+    assert "1 of 2 correct." in html and html.count("<td>correct</td>") == 1 and html.count("<td>wrong</td>") == 1
