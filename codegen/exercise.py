@@ -454,8 +454,14 @@ class Layout:
         return out
 
 
-def _checked(paths: list[Path], force: bool, inputs: Sequence[str]) -> None:
-    """Refuse an output that is one of the inputs, then anything files.check_writable refuses."""
+def _checked(paths: list[Path], force: bool, inputs: Sequence[str], folders: Sequence[Path] = ()) -> None:
+    """Refuse an output that is one of the inputs, a variant folder that is a symbolic link (writing
+    through it would put a set's files, keys included, wherever it points), then anything
+    files.check_writable refuses."""
+    for folder in folders:
+        if folder.is_symlink():
+            raise SpecError(f"{escape.terminal(str(folder))[:200]}: is a symbolic link; stepgrad writes an exercise "
+                            "set's variant folders only as real folders (remove the link or give another -o)")
     for given in inputs:
         if not is_path(given) and given in builtin_names():
             continue
@@ -560,7 +566,7 @@ def run(args) -> int:
     want_pdf = not args.no_pdf and pdf.engine_available()
     layout = Layout(folder, tuple(folder / folder_name(k, count) for k in range(1, count + 1)),
                     worksheet.picture(spec) is not None, want_pdf)
-    _checked(layout.all_files(), args.force, [args.spec] + ([args.roster] if args.roster else []))
+    _checked(layout.all_files(), args.force, [args.spec] + ([args.roster] if args.roster else []), layout.variants)
     if not args.no_pdf and not want_pdf:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing everything but the PDFs", file=sys.stderr)
     limits.check_size(spec, "check")

@@ -151,3 +151,27 @@ def test_a_byte_order_mark_before_the_header_is_dropped(folder):
     made = make_set(folder, "set", "--roster", "roster.csv")
     index = json.loads((made / "index.json").read_text())
     assert [v["student"] for v in index["variants"]] == ["s1", "s2"]
+
+
+# -- the output folder -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_variant_folder_that_is_a_link_is_refused(folder, force):
+    """A variant folder that links elsewhere is refused, --force or not: nothing is written through it."""
+    (folder / "elsewhere").mkdir()
+    (folder / "set").mkdir()
+    (folder / "set" / "variant-02").symlink_to("../elsewhere")
+    r = run(["exercise", "mazur", "--variants", "3", "-o", "set", "--no-pdf", "--seed", SEED]
+            + (["--force"] if force else []), folder)
+    assert_held(r, message="variant-02: is a symbolic link")
+    assert not any((folder / "elsewhere").iterdir())
+
+
+def test_a_file_where_a_variant_folder_goes_is_refused(folder):
+    """A user's file named like a variant folder is refused before any work, and kept."""
+    (folder / "set").mkdir()
+    (folder / "set" / "variant-02").write_text("mine\n")
+    r = run(["exercise", "mazur", "--variants", "3", "-o", "set", "--no-pdf", "--force"], folder)
+    assert_held(r, message="variant-02")
+    assert (folder / "set" / "variant-02").read_text() == "mine\n"
