@@ -500,7 +500,12 @@ def copied_note(other: int) -> str:
 def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
                compile_pdf: Callable[[str], bytes] | None) -> list[marking.Marked]:
     """Mark every submission against its own variant; a submission whose variant is unknown is a row saying
-    why, and answers that are another variant's say whose."""
+    why, and answers that are another variant's say whose.
+
+    The sheets ask for answers to the exercise's decimals ("give it to 4 decimal places"), so an
+    answer written to that many decimals has enough digits, whatever its significant digits.
+    """
+    options = dataclasses.replace(options, min_decimals=ex.variants[0].exercise.answer_decimals)
     prepared = []
     for path in paths:
         if path.is_symlink():  # not followed: marking.mark_one says why

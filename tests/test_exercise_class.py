@@ -586,3 +586,35 @@ def test_a_header_of_another_set_with_the_same_count_is_not_used():
     found = vm.header_of(f"# stepgrad exercise variant 2 of 30, set {ex.set_tag(SEED + 1)}\n")
     assert found.set == ex.set_tag(SEED + 1) != ex.set_tag(SEED)
     assert vm.header_of("# stepgrad exercise variant 2 of 30, seed 7\n") is None
+
+
+def test_answers_to_the_decimals_the_sheet_asks_for_are_enough(tmp_path, capsys):
+    """The sheet says "give it to 4 decimal places": an answer rounded so (0.0015, two significant
+    digits) is correct when marking the exercise, one with fewer decimals still has too few digits,
+    and outside an exercise the checker's significant-digit rule is unchanged."""
+    where = tmp_path / "set"
+    assert cli.main(["exercise", "mazur", "--variants", "2", "--seed", str(2 ** 40), "-o", str(where),
+                     "--no-pdf"]) == 0
+    spec = load("mazur")
+    variant = ex.make_variants(spec, ex.exercise_of(spec), count=2, seed=2 ** 40)[0]
+    decimals = variant.exercise.answer_decimals
+    values = independent(variant.spec)
+    answers = {e.name: f"{float(values[e.name]):.{decimals}f}" for e in variant.key}
+    small = [n for n, v in answers.items() if abs(float(v)) < 0.01 and float(v) != 0]
+    assert small, "the set has no answer below 0.01 to test with"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    template = (where / "variant-01" / "answers.toml").read_text(encoding="utf-8")
+    (subs / "ann.toml").write_text(fill(template, answers), encoding="utf-8")
+    short = dict(answers)
+    short[small[0]] = f"{float(values[small[0]]):.{decimals - 1}f}"
+    (subs / "bob.toml").write_text(fill(template, short), encoding="utf-8")
+    cli.main(["check", "mazur", "--exercise", str(where), str(subs), "--format", "text"])
+    capsys.readouterr()
+    rows = {r["student"]: r for r in csv.DictReader((subs / marking.SUMMARY_CSV).open(encoding="utf-8"))}
+    assert rows["ann"]["score"] == rows["ann"]["total"] == str(len(variant.key)), rows["ann"]
+    assert rows["bob"]["codes"].split() == ["too-few-digits"], rows["bob"]
+    assert int(rows["bob"]["score"]) == int(rows["bob"]["total"]) - 1
+    # Outside an exercise the checker's own rule stands (3 significant digits).
+    assert not Options().enough(Decimal(answers[small[0]])) and Options(min_decimals=decimals).enough(
+        Decimal(answers[small[0]]))

@@ -98,9 +98,27 @@ class Options:
 
     min_digits: int = 3
     rtol: float | None = None
+    #: An exercise that says "give it to 4 decimal places" takes 0.0015 as enough: an answer with at
+    #: least this many decimals has enough digits whatever its significant digits (None: no such rule).
+    min_decimals: int | None = None
     #: The mistake search stops after this much work: evaluated steps, plus 300 for each step
     #: compiled anew and 20 for each re-run (about 3 s; see benchmarks/check_search.py).
     work: int = 1_000_000
+
+    def enough(self, number: Decimal) -> bool:
+        """Whether a written number has the digits a marker asks for: ``min_digits`` significant
+        digits, or at least ``min_decimals`` decimals when the exercise asks for decimals.
+
+        >>> Options().enough(Decimal("0.0015")), Options(min_decimals=4).enough(Decimal("0.0015"))
+        (False, True)
+        """
+        return significant(number) >= self.min_digits or (
+            self.min_decimals is not None and decimals(number) >= self.min_decimals)
+
+    def wanted(self) -> str:
+        """The digits asked for, in words: '3 significant digits' or '3 significant digits or 4 decimals'."""
+        more = f" or {self.min_decimals} decimal{'s' if self.min_decimals != 1 else ''}" if self.min_decimals else ""
+        return messages.digits_word(self.min_digits) + more
 
 
 @dataclass(frozen=True)
@@ -370,11 +388,10 @@ class Checker:
         inside = inside or (self.options.rtol is not None and float(miss) <= self.options.rtol * abs(xf))
         if not inside:
             return "no", ()
-        written = significant(given)
-        if written >= self.options.min_digits:
+        if self.options.enough(given):
             return "correct", ()
         return "few", (Diagnosis("too-few-digits", messages.too_few(
-            Answer("", plain(given), given), x, self.options.min_digits, written)),)
+            Answer("", plain(given), given), x, self.options, significant(given))),)
 
     def _matches(self, got, value: float, half: float) -> bool:
         if got is None or not math.isfinite(got):
@@ -405,7 +422,7 @@ class Checker:
         given = a.number
         value, half = float(given), float(half_unit(given))
         # with fewer digits than asked, only a mistake that gives the value exactly explains it
-        search_half = half if significant(given) >= self.options.min_digits else 1e-9 * max(1.0, abs(value))
+        search_half = half if self.options.enough(given) else 1e-9 * max(1.0, abs(value))
         p = _Pending(k, a, a.quantity, i, value, search_half)
         wrong = lambda d=(): Result(a, "wrong", expected, tuple(d), f.step, f.sample)  # noqa: E731
         verdict, few = self._precision(x, given)
@@ -416,11 +433,11 @@ class Checker:
         wrong_up = sorted((n for n in mine if verdicts[n].verdict != "correct"
                            and not ((set(verdicts[n].codes) | {d.code for d in verdicts[n].alternatives})
                                     & PRECISION and verdicts[n].answer.number is not None
-                                    and significant(verdicts[n].answer.number) >= self.options.min_digits)),
+                                    and self.options.enough(verdicts[n].answer.number))),
                           key=ev.index.get)
         p.mine, p.wrong_up = mine, wrong_up
         # inputs the student plausibly used: their own earlier answers, or the source's printed figures
-        enough = significant(given) >= self.options.min_digits or given == 0
+        enough = self.options.enough(given) or given == 0
         right_pins = {n: v for n, v in mine.items() if n not in wrong_up}
         if right_pins and enough and self._world_matches(right_pins, i, value, half):
             return Result(a, "correct", expected, (), f.step, f.sample), None
@@ -437,7 +454,7 @@ class Checker:
             return wrong(self._say(a, x, i, tight) if tight else few), None
         if given == 0 and 0 < decimals(given) and abs(float(x)) < half:
             return wrong(self._say(a, x, i, [Diagnosis("too-few-digits", messages.too_few(
-                a, x, self.options.min_digits, 0))], fix=False)), None
+                a, x, self.options, 0))], fix=False)), None
         rounding = self._rounding(x, given) if given != 0 or decimals(given) > 0 else []
         if rounding:
             truncated = given == rounded(x, decimals(given), ROUND_DOWN)
@@ -970,7 +987,7 @@ class Checker:
                               f"{plain(given)} cuts {format_value(x)} off after {places} decimals; rounded, "
                               f"it is {plain(right)}. Almost there: round instead of truncating.")]
         unit = Decimal(1).scaleb(-places)
-        if abs(given - right) <= unit and significant(given) >= self.options.min_digits:
+        if abs(given - right) <= unit and self.options.enough(given):
             return [Diagnosis("rounding",
                               f"Only the last digit is off: {format_value(x)} rounded to {places} decimals "
                               f"is {plain(right)}.")]
@@ -990,7 +1007,7 @@ class Checker:
             parts = c.key.split(":")  # rounded:LAYER:KIND:k or rounded:STEP:k, maybe :every-sample
             k = int(parts[3] if parts[2] in ("net", "out") else parts[2])
             kept = [rounded(ev.base[ev.flat[h[0]].name], k) for h in c.hooks]
-            if any(v != 0 and significant(v) < self.options.min_digits for v in kept):
+            if any(v != 0 and not self.options.enough(v) for v in kept):
                 continue  # an intermediate cut to fewer digits than an answer needs is no student's data
             got = self.run_candidate(ev.base, (c,), upto=i)
             got = None if got is None else got.get(ev.flat[i].name)
@@ -1016,7 +1033,7 @@ class Checker:
         return []
 
     def _digit_slip(self, x: float, given: Decimal) -> list[Diagnosis]:
-        if significant(given) < self.options.min_digits:
+        if not self.options.enough(given):
             return []
         places = decimals(given)
         right = rounded(x, places)

@@ -74,9 +74,14 @@ def digits_word(n: int) -> str:
     return f"{n} significant digit{'s' if n != 1 else ''}"
 
 
-def too_few(answer: Answer, truth, min_digits: int, written: int) -> str:
+def too_few(answer: Answer, truth, options, written: int) -> str:
+    """Too few digits: what was written, and what the marker asks for (*options*: judge.Options)."""
+    like = to_digits_sig(truth, options.min_digits)
+    if options.min_decimals:
+        return (f"{answer.text} has {digits_word(written)}, too few to show the working: give at least "
+                f"{options.wanted()}, like {like}.")
     return (f"{answer.text} has {digits_word(written)}, too few to show the working: give at least "
-            f"{min_digits}, like {to_digits_sig(truth, min_digits)}.")
+            f"{options.min_digits}, like {like}.")
 
 
 def to_digits_sig(x, n: int) -> str:

@@ -819,7 +819,7 @@ class Judge:
                                     f"{_shown(x, literal)}.")
                 elif not self._enough_digits(signed, x, own) and not self._enough_digits(literal, x, own):
                     problems.append(f"{n.text} stands for {name}, which is {_shown(x, literal)}: give at least "
-                                    f"{self.options.min_digits} significant digits.")
+                                    f"{self.options.wanted()}.")
             return problems
         # no formula to line the numbers up with: each must be the value of something the step uses
         # (a symbol of the step or of the formula written, or a part of the step such as 1 - out_o1)
@@ -874,7 +874,7 @@ class Judge:
 
     def _enough_digits(self, literal: Decimal, x, own: list[Decimal]) -> bool:
         """Whether a substituted number keeps enough digits: the minimum, the exact value, or as stated."""
-        if literal in own or significant(literal) >= self.options.min_digits or literal == 0:
+        if literal in own or self.options.enough(literal) or literal == 0:
             return True
         return x is not None and _mpf(literal) == _mpf(x)
 
