@@ -752,3 +752,14 @@ def test_a_roster_file(tmp_path):
     path.write_text("name,id\nAnn,s1\nBo,s2\n", "utf-8")
     s = stepgrad.exercise("mazur", roster=path, seed=SEED, ask="forward")
     assert [v.student for v in s] == ["s1", "s2"]
+
+
+@pytest.mark.parametrize("name", ["wide_4883", "relu_2443"])
+def test_a_large_derivation_displays_compactly_with_jupyters_math(name):
+    """A large network's Markdown display is the compact worked example (one neuron per layer), bounded in
+    size, its math in the $...$ and $$...$$ delimiters Jupyter's MathJax reads."""
+    md = stepgrad.derive(name)._repr_markdown_()
+    assert len(md.encode()) < 64 * 1024
+    assert "\\(" not in md and "\\[" not in md and md.count("$$") % 2 == 0 and md.count("$$") > 20
+    spec = stepgrad.load(name).spec
+    assert len(spec.parameters) > 40 and len(md) < len(stepgrad.derive(name, expand=True).markdown) / 2
