@@ -34,7 +34,7 @@ from ..symbolic import exercise as core
 from ..symbolic import limits, naming
 from ..symbolic.derive import Derivation, Trajectory, derive
 from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load
-from ..symbolic.verify import verify
+from ..symbolic.verify import verify, verify_rounded
 
 from . import document, escape, files, formats, lms, pdf, svg, worksheet
 from .pdfsplit import PdfSplitError, split_at_restarts
@@ -204,8 +204,9 @@ def key_json(variant: core.Variant) -> str:
 
 
 def _checks(sheet: Sheet) -> tuple:
-    """The independent checks of the variant's chain rule (exact givens only; a disagreement raises)."""
-    return () if sheet.variant.rounded else verify(sheet.derivation)
+    """The independent checks of the variant's values, from its rounded givens if any (a disagreement raises)."""
+    v = sheet.variant
+    return verify_rounded(sheet.derivation, dict(v.rounded)) if v.rounded else verify(sheet.derivation)
 
 
 def _subset(exercise: core.Exercise) -> bool:

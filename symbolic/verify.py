@@ -195,6 +195,21 @@ class DualEvaluator:
             raise DerivationError(f"no branch of {expr} applies")
         raise DerivationError(f"the dual-number check has no rule for {type(expr).__name__}")
 
+    def pinned(self, expr: sp.Expr, env: dict[sp.Symbol, Dual], value) -> Dual:
+        """*expr*'s dual with its value pinned to *value* (a rounded given, exact).
+
+        The derivative comes from the outermost primitive's own rule read at the pinned value
+        where that rule is written in the function's value (the logistic function's value times
+        one minus it, 1 - tanh^2, exp), and at the pinned inputs otherwise (a sum, a branch,
+        softplus, a log): the factor a student uses, dout/dnet = out (1 - out) at the given out.
+        """
+        if isinstance(expr, (sigmoid, sp.tanh, sp.exp)):
+            a = self(expr.args[0], env)
+            v = _real(value)
+            slope = v * (1 - v) if isinstance(expr, sigmoid) else 1 - v * v if isinstance(expr, sp.tanh) else v
+            return Dual(value, _scale(a.d, slope))
+        return Dual(value, self(expr, env).d)
+
     def _inexact(self, expr, env) -> Dual:
         """*expr*'s dual with its value at the working precision (for a transcendental function)."""
         a = self(expr, env)
@@ -219,13 +234,19 @@ class DualEvaluator:
         raise DerivationError(f"the dual-number check has no rule for the condition {cond}")
 
 
-def forward_duals(derivation: Derivation, sample: int, seeds: list[str]) -> dict[str, Dual]:
+def forward_duals(derivation: Derivation, sample: int, seeds: list[str],
+                  pinned: dict[str, Fraction] | None = None) -> dict[str, Dual]:
     """Every forward quantity of *sample* as a dual number over *seeds* (canonical names).
 
     Each seed gets a derivative component of its own, added where the seed is computed (a
     parameter, or a forward quantity such as out_h1 or net_h1): the component of E_total is
     then dE_total/d(seed) with everything before the seed held, what follows it moving.  The
     derivatives are linear, so seeds at every layer share one pass.
+
+    *pinned* (forward quantity -> exact value: an exercise's rounded givens) replaces those
+    values; what follows is computed from them, and the derivative through a pinned quantity
+    is its function's rule at the pinned value (see :meth:`DualEvaluator.pinned`; a softmax
+    layer with a pinned output uses out_k (1[k = j] - out_j) at the layer's values).
     """
     model = derivation.model
     evaluate = DualEvaluator(len(seeds))
@@ -243,9 +264,41 @@ def forward_duals(derivation: Derivation, sample: int, seeds: list[str]) -> dict
     for name, value in given_values(derivation.spec, sample).items():
         env[symbol(name)] = seeded(evaluate.constant(fraction(value)), name)
     values: dict[str, Dual] = {}
+    pinned = pinned or {}
+    coupled = _pinned_softmax(derivation, pinned)
+    definitions = dict(model.forward)
     for sym, definition in model.forward:
-        env[sym] = values[sym.name] = seeded(evaluate(definition, env), sym.name)
+        if sym.name in coupled and sym.name not in values:
+            values.update(_softmax_duals(evaluate, coupled[sym.name], definitions, env, pinned))
+        if sym.name in coupled:
+            dual = values[sym.name]
+        elif sym.name in pinned:
+            dual = evaluate.pinned(definition, env, pinned[sym.name])
+        else:
+            dual = evaluate(definition, env)
+        env[sym] = values[sym.name] = seeded(dual, sym.name)
     return values
+
+
+def _pinned_softmax(derivation: Derivation, pinned: dict) -> dict[str, tuple[tuple[str, str], ...]]:
+    """out name -> its softmax layer's (net, out) names, for each softmax layer with a pinned output."""
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for layer in derivation.spec.layers[1:]:
+        pairs = tuple((naming.net(n), naming.out(n)) for n in layer.neurons)
+        if layer.activation == "softmax" and any(o in pinned for _, o in pairs):
+            out.update({o: pairs for _, o in pairs})
+    return out
+
+
+def _softmax_duals(evaluate: DualEvaluator, pairs, definitions: dict, env: dict, pinned: dict) -> dict[str, Dual]:
+    """A softmax layer's outputs, pinned where given, with dout_k = out_k (dnet_k - sum_j out_j dnet_j)."""
+    by_name = {sym.name: sym for sym in definitions}
+    value = {o: pinned[o] if o in pinned else evaluate(definitions[by_name[o]], env).v for _, o in pairs}
+    nets = {o: env[by_name[n]] for n, o in pairs}
+    mean = None
+    for o in value:
+        mean = _combine(mean, 1, nets[o].d, value[o])
+    return {o: Dual(value[o], _combine(nets[o].d, value[o], mean, -_real(value[o]))) for o in value}
 
 
 # -- the checks ------------------------------------------------------------------------
@@ -309,14 +362,19 @@ def _derivative(dual: Dual, index: int):
     return mpmath.mpf(0) if dual.d is None else dual.d[index]
 
 
-def check_chain_rule(derivation: Derivation) -> list[Check]:
-    """Compare the chain rule's dE/dout, deltas, dout/dnet and gradients with dual numbers."""
+def check_chain_rule(derivation: Derivation, pinned: dict[str, Fraction] | None = None) -> list[Check]:
+    """Compare the chain rule's dE/dout, deltas, dout/dnet and gradients with dual numbers.
+
+    With *pinned* forward values (rounded givens) the duals start from them; a quantity whose
+    formula reads a pinned backward value (a given delta, say) is left to :func:`check_recomputed`.
+    """
     spec = derivation.spec
     checks: list[Check] = []
     original = spec.training.hidden_deltas == "original"
     L = len(spec.layers) - 1
     large = len(spec.parameters) > FULL_LIMIT
-    method = "forward-mode dual numbers at 50 digits"
+    method = "forward-mode dual numbers at 50 digits" + (PINNED if pinned else "")
+    skip = _after_backward_pins(derivation, pinned or {})
     layers = [k for k in range(L, 0, -1) if k == L or original]  # the post's variant: not the gradient
     neurons = {k: _selection(list(spec.layers[k].neurons), NEURON_LIMIT if large else None) for k in layers}
     chosen = _selection(list(spec.parameters)) if original else []
@@ -324,7 +382,7 @@ def check_chain_rule(derivation: Derivation) -> list[Check]:
     at = {name: j for j, name in enumerate(seeds)}
     outs, deltas, douts, grads = [], [], [], []
     for sample in derivation.batch:
-        duals = forward_duals(derivation, sample, seeds)  # one pass: every seed at once
+        duals = forward_duals(derivation, sample, seeds, pinned)  # one pass: every seed at once
         total = duals[naming.E_TOTAL]
         for k in layers:
             softmax = spec.layers[k].activation == "softmax"
@@ -340,6 +398,9 @@ def check_chain_rule(derivation: Derivation) -> list[Check]:
         for p in chosen:
             name = naming.d(naming.E_TOTAL, p)
             grads.append((name, derivation.value(name, sample), _derivative(total, at[p])))
+    if skip:
+        outs, deltas, douts, grads = ([x for x in xs if x[0] not in skip] for xs in (outs, deltas, douts, grads))
+        method += "; those computed from a given backward value are recomputed below"
     every = "every weight and bias" if len(spec.parameters) <= FULL_LIMIT else "parameter"
     _record(checks, "dE_total/dout for every neuron", method + ", seeded at the outputs", outs)
     _record(checks, "every node delta dE_total/dnet", method + ", seeded at the nets", deltas)
@@ -369,6 +430,99 @@ def check_closed_forms(derivation: Derivation) -> list[Check]:
     _record(checks, "every output delta's closed form (the delta rule, simplified)",
             "the chain-rule value", pairs)
     return checks
+
+
+#: How the dual numbers of a derivation with rounded givens start (appended to the method).
+PINNED = ", from the rounded givens (each given's derivative by its function's rule at the given value)"
+
+
+def _after_backward_pins(derivation: Derivation, pinned: dict) -> set[str]:
+    """The values whose formulas read, directly or through others, a pinned backward value."""
+    forward = {sym.name for sym, _ in derivation.model.forward}
+    tainted = {n for n in pinned if n not in forward}
+    for step in derivation.steps:
+        if step.name not in pinned and any(x.name in tainted for x in step.rhs.free_symbols):
+            tainted.add(step.name)
+    return tainted
+
+
+def check_pinned_forward(derivation: Derivation, pinned: dict[str, Fraction]) -> list[Check]:
+    """Compare every forward value (nets, outs, errors) with the network's definitions run from *pinned*."""
+    pairs = []
+    with mpmath.workdps(DPS):
+        for sample in derivation.batch:
+            duals = forward_duals(derivation, sample, [], pinned)
+            for sym, _ in derivation.model.forward:
+                pairs.append((sym.name, derivation.value(sym.name, sample), _real(duals[sym.name].v)))
+    checks: list[Check] = []
+    _record(checks, "every forward value and error, the rounded givens included",
+            "the network's definitions (net = sum w out, out = f(net), E_o), evaluated again from the rounded "
+            "givens at 50 digits", pairs)
+    return checks
+
+
+def check_recomputed(derivation: Derivation, pinned: dict[str, Fraction]) -> list[Check]:
+    """Recompute every value of the worked solution from its printed formula, starting from *pinned*.
+
+    Each formula (and closed form) is evaluated by the dual-number evaluator at 50 digits, in the
+    derivation's order, reading only the given values, the rounded givens and what this pass
+    computed itself: the values printed are exactly what the formulas shown give from the givens.
+    """
+    evaluate = DualEvaluator(0)
+    pairs, closed = [], []
+    for sample in derivation.batch:
+        known = {n: fraction(v) for n, v in given_values(derivation.spec, sample).items()}
+        known.update(pinned)
+        for step in derivation.steps:
+            name = derivation.value_name(step, sample)
+            if step.name in pinned:
+                value = pinned[step.name]
+            else:
+                env = {x: evaluate.constant(known[x.name]) for x in step.rhs.free_symbols}
+                value = evaluate(step.rhs, env).v
+                known[step.name] = value
+            pairs.append((name, derivation.value(name, sample), _real(value)))
+            if step.alt is not None and step.name not in pinned:
+                alt = step.alt.doit()
+                env = {x: evaluate.constant(known[x.name]) for x in alt.free_symbols}
+                closed.append((name, derivation.value(name, sample), _real(evaluate(alt, env).v)))
+    checks: list[Check] = []
+    _record(checks, "every value of the solution, from the rounded givens",
+            "its formula as printed, evaluated again from the rounded givens by the dual-number evaluator "
+            "at 50 digits", pairs)
+    _record(checks, "every closed form shown (the delta rule, simplified)",
+            "the same closed form evaluated again from the rounded givens", closed)
+    return checks
+
+
+def verify_rounded(derivation: Derivation, pinned) -> tuple[Check, ...]:
+    """Check a derivation computed from rounded givens; raise DerivationError on any disagreement.
+
+    *pinned* maps each given quantity to its rounded value (decimal text, a SymPy Rational or a
+    Fraction).  Every value is recomputed from those values by routes of this module: the
+    network's definitions for the forward pass, dual numbers started at the rounded givens for
+    every derivative (a given out's dout/dnet is its function's rule at the given value, as a
+    student computes it), and each printed formula evaluated again.
+
+    >>> from stepgrad.symbolic.spec import load
+    >>> from stepgrad.symbolic.exercise import Exercise, make_variants, derivation_of
+    >>> v = make_variants(load("mazur"), Exercise(given=("forward",)), count=1, seed=1)[0]
+    >>> checks = verify_rounded(derivation_of(v), dict(v.rounded))
+    >>> [(c.what, c.count) for c in checks][-2]
+    ('every value of the solution, from the rounded givens', 59)
+    """
+    exact = {n: _pin(v) for n, v in dict(pinned).items()}
+    with mpmath.workdps(DPS):
+        checks = (check_textbook_forms(derivation) + check_pinned_forward(derivation, exact)
+                  + check_chain_rule(derivation, exact) + check_recomputed(derivation, exact))
+    return tuple(checks)
+
+
+def _pin(value) -> Fraction:
+    """A rounded given as an exact Fraction (from decimal text, a SymPy Rational or a Fraction)."""
+    if isinstance(value, str):
+        return Fraction(value)
+    return value if isinstance(value, Fraction) else fraction(sp.Rational(value))
 
 
 def verify(derivation: Derivation) -> tuple[Check, ...]:
