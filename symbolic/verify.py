@@ -461,6 +461,36 @@ def check_pinned_forward(derivation: Derivation, pinned: dict[str, Fraction]) ->
     return checks
 
 
+def check_pinned_updates(derivation: Derivation, pinned: dict[str, Fraction]) -> list[Check]:
+    """Compare each update p+ with p - eta dE_total/dp, the gradient by dual numbers from *pinned*.
+
+    A frozen parameter's p+ is p.  Rounded givens need one sample per update, so a batch of
+    several samples is left to :func:`check_recomputed`, as are updates computed from a pinned
+    backward value.
+    """
+    spec = derivation.spec
+    if len(derivation.batch) != 1:
+        return []
+    params = _selection(list(spec.parameters))
+    trainable = set(spec.trainable)
+    skip = _after_backward_pins(derivation, pinned)
+    total = forward_duals(derivation, derivation.batch[0], params, pinned)[naming.E_TOTAL]
+    gradient = {p: _derivative(total, j) for j, p in enumerate(params)}
+    pairs = []
+    for p in params:
+        name = naming.updated(p)
+        if name in skip:
+            continue
+        start = mp(dict(spec.initial)[p])
+        want = start - mp(spec.training.learning_rate) * gradient[p] if p in trainable else start
+        pairs.append((name, derivation.value(name, derivation.batch[0]), want))
+    checks: list[Check] = []
+    _record(checks, "every update p+ = p - eta dE_total/dp" if len(pairs) == len(spec.parameters) else
+            f"the update of {len(pairs)} parameters", "dE_total/dp by forward-mode dual numbers at 50 digits"
+            + PINNED + ", seeded at the parameters", pairs)
+    return checks
+
+
 def check_recomputed(derivation: Derivation, pinned: dict[str, Fraction]) -> list[Check]:
     """Recompute every value of the worked solution from its printed formula, starting from *pinned*.
 
@@ -514,7 +544,8 @@ def verify_rounded(derivation: Derivation, pinned) -> tuple[Check, ...]:
     exact = {n: _pin(v) for n, v in dict(pinned).items()}
     with mpmath.workdps(DPS):
         checks = (check_textbook_forms(derivation) + check_pinned_forward(derivation, exact)
-                  + check_chain_rule(derivation, exact) + check_recomputed(derivation, exact))
+                  + check_chain_rule(derivation, exact) + check_pinned_updates(derivation, exact)
+                  + check_recomputed(derivation, exact))
     return tuple(checks)
 
 
