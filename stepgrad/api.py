@@ -18,6 +18,7 @@ strings with 20 significant digits (a trained value only the digits training pro
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -33,7 +34,7 @@ from typing import Any, Union
 from sympy.printing.str import StrPrinter
 
 from .codegen import check_report, document, escape, npmodule, pdf, pipeline, svg
-from .codegen import exercise as _exercise_files, worksheet as _worksheet
+from .codegen import exercise as _exercise_files, variants_marking as _variants_marking, worksheet as _worksheet
 from .codegen.diagram import layout as _layout
 from .codegen.printers import number_text
 from .symbolic import exercise as _exercise_core, inputs, limits, naming
@@ -44,8 +45,8 @@ from .symbolic.derive import DerivationError, format_value, full_value, train as
 from .symbolic.spec import MAX_STEPS, Spec, SpecError, builtin_names, is_path, load as _load_spec, parse as _parse
 
 __all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "Step", "Derivation", "Training",
-           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "load", "configure", "derive", "render",
-           "gradient_module", "train", "check", "exercise"]
+           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "Marks", "load", "configure", "derive",
+           "render", "gradient_module", "train", "check", "exercise"]
 
 #: TeX failed while making a PDF (a RuntimeError: the input was fine, the TeX run was not).
 TexError = pdf.TexError
@@ -801,7 +802,8 @@ def _check_text(net: Network, text: str, where: str, working: bool, options: _Ch
     shown = inputs.shorten(where, 200)
     if working:
         limits.check_size(spec, "check")
-        report, parts = _check_working(pipeline.derivation(spec) if derivation is None else derivation, text, where, options)
+        d = pipeline.derivation(spec) if derivation is None else derivation
+        report, parts = _check_working(d, text, where, options)
         labelled = check_report._working_labels(report, parts)
         records = check_report.as_records(labelled)
         verdicts = tuple(Verdict(rec["quantity"], r.answer.text, rec["expected"], r.verdict, r.codes,
@@ -872,9 +874,16 @@ class ExerciseVariant:
 
     def check(self, answers: Mapping | str | os.PathLike, *, kind: str | None = None, min_digits: int = 3,
               rtol: float | None = None) -> CheckResult:
-        """Check a student's answers against this variant (its rounded givens applied), as :func:`check`."""
+        """Check a student's answers against this variant (its rounded givens applied), as :func:`check`;
+        an answer written to the decimals the sheet asks for has enough digits."""
         text, where, working = _answers_text(answers, kind)
-        return _check_text(self.network, text, where, working, _options(min_digits, rtol), self._sheet.derivation)
+        return _check_text(self.network, text, where, working, self._options(min_digits, rtol),
+                           self._sheet.derivation)
+
+    def _options(self, min_digits: int, rtol: float | None) -> _CheckOptions:
+        """The checker's options, an answer to the decimals the sheet asks for having enough digits (as
+        ``stepgrad check --exercise`` marks)."""
+        return dataclasses.replace(_options(min_digits, rtol), min_decimals=self._variant.exercise.answer_decimals)
 
     def svg(self) -> str | None:
         """The variant's network with its values, as SVG (None when too large to draw)."""
@@ -936,6 +945,37 @@ class ExerciseSet:
     def __repr__(self) -> str:
         return f"ExerciseSet({self.network.name!r}, {len(self.variants)} variants, set {self.tag})"
 
+    def mark(self, submissions: Mapping[str | int, Mapping | str | os.PathLike], *, min_digits: int = 3,
+             rtol: float | None = None) -> "Marks":
+        """Check each submission against its own variant: keyed by student ID (a roster's), by variant
+        number, or by any name when the answers are the template's text, whose first line names the
+        variant.  Answers as :func:`check` takes them.  (Copied answers are looked for by
+        ``stepgrad check --exercise``, not here.)"""
+        if not isinstance(submissions, Mapping):
+            raise SpecError(f"submissions: a dict of student -> answers, not {type(submissions).__name__}")
+        _options(min_digits, rtol)  # refused before any submission is read
+        numbers, results = [], []
+        for who, answers in submissions.items():
+            text, where, working = _answers_text(answers, None)
+            variant = self._variant_of(who, text)
+            numbers.append((str(who), variant.number))
+            results.append((str(who), _check_text(self.network, text, where, working,
+                                                  variant._options(min_digits, rtol), variant._sheet.derivation)))
+        return Marks(self.network, FrozenMap(numbers), FrozenMap(results))
+
+    def _variant_of(self, who: str | int, text: str) -> ExerciseVariant:
+        """The variant a submission is marked against: its student's, its number, or its header line's."""
+        if isinstance(who, str) and any(v.student == who for v in self.variants):
+            return self[who]
+        header = _variants_marking.header_of(text)
+        if isinstance(header, _variants_marking.Header) and header.set == self.tag and \
+                header.of == len(self.variants) and 1 <= header.variant <= len(self.variants):
+            return self[header.variant]
+        if isinstance(who, int) and not isinstance(who, bool) and 1 <= who <= len(self.variants):
+            return self[who]
+        raise SpecError(f"submissions: {inputs.shorten(who)!r}: no variant of this set (set {self.tag}): not a "
+                        "student on its roster or a variant number, and its answers' first lines name none")
+
     def to_dict(self) -> dict:
         """The set as JSON-ready data: title, spec, seed, tag, what it asks, and each variant's key.json."""
         return {"format": "stepgrad exercise set", "version": 1, "title": self.network.title,
@@ -960,6 +1000,34 @@ class ExerciseSet:
         return _no_math(f"<p><b>{x(self.network.title)}</b>: {x(summary)}</p>\n<table>\n<thead><tr>"
                         "<th>variant</th><th>student</th><th>given</th><th>key</th></tr></thead>\n"
                         f"<tbody>\n{rows}</tbody>\n</table>\n")
+
+
+@dataclass(frozen=True)
+class Marks:
+    """A class's submissions, each checked against its own variant; shows itself as a table of scores."""
+
+    network: Network
+    #: Student (as the submissions name them) -> the variant number marked against.
+    variants: FrozenMap = field(repr=False)
+    #: Student -> the check of their answers.
+    results: FrozenMap = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Marks({self.network.name!r}, {len(self.results)} submissions)"
+
+    def to_dict(self) -> dict:
+        """Each student's variant and check (the JSON ``stepgrad check --format json`` prints)."""
+        return {"submissions": [{"student": who, "variant": self.variants[who], "check": r.to_dict()}
+                                for who, r in self.results.items()]}
+
+    def _repr_html_(self) -> str:
+        x = escape.xml
+        rows = "".join(f"<tr><td>{x(inputs.shorten(who, 60))}</td><td>{self.variants[who]}</td>"
+                       f"<td>{r.score}</td><td>{r.total}</td><td>{len(r.blank)}</td></tr>\n"
+                       for who, r in self.results.items())
+        return _no_math(f"<p><b>{x(self.network.title)}</b>: {len(self.results)} submissions.</p>\n<table>\n"
+                        "<thead><tr><th>student</th><th>variant</th><th>correct</th><th>of</th><th>blank</th></tr>"
+                        f"</thead>\n<tbody>\n{rows}</tbody>\n</table>\n")
 
 
 def _plain_data(m: Mapping) -> dict:

@@ -763,3 +763,42 @@ def test_a_large_derivation_displays_compactly_with_jupyters_math(name):
     assert "\\(" not in md and "\\[" not in md and md.count("$$") % 2 == 0 and md.count("$$") > 20
     spec = stepgrad.load(name).spec
     assert len(spec.parameters) > 40 and len(md) < len(stepgrad.derive(name, expand=True).markdown) / 2
+
+
+def test_marking_checks_each_submission_against_its_variant(class_set, results, tmp_path):
+    """mark() finds each submission's variant by roster ID, by number, or by the template's header line, and
+    checks it against that variant's key; the table lists every student, escaped."""
+    def filled(v, names):
+        text = v.answers_template
+        for name in names:
+            text = re.sub(rf'^("{name}" *= )""', rf"\g<1>{round(float(v.key[name]), 4)}", text, count=1, flags=re.M)
+        return text
+
+    path = tmp_path / "cy.toml"
+    path.write_text(filled(class_set[3], ["out_o1", "E_total"]), "utf-8")
+    m = class_set.mark({"<b>x</b>": filled(class_set[2], ["net_h1", "out_h1"]), 1: {"out_o1": 0.5}, "cy": path})
+    assert dict(m.variants) == {"<b>x</b>": 2, "1": 1, "cy": 3}
+    scores = {who: (r.score, r.total) for who, r in m.results.items()}
+    assert scores == {"<b>x</b>": (2, 2), "1": (0, 1), "cy": (2, 2)}
+    assert m.results["<b>x</b>"].blank and repr(m) == "Marks('mazur', 3 submissions)"
+    html = m._repr_html_()
+    assert html.count("<tr>") == 4 and "&lt;b&gt;x" in html and "<b>x" not in html
+    assert json.loads(json.dumps(m.to_dict())) == m.to_dict() and hash(m)
+    roster = results[6]  # ann, bo: the roster wins over a number-like key
+    own = {name: round(float(value), 4) for name, value in roster["bo"].key.items()}
+    assert own["E_o1"] == 0.0001  # one significant digit, but the 4 decimals the sheet asks for: enough
+    assert roster.mark({"bo": own}).results["bo"].score == len(own)
+    assert roster.mark({"ann": own}).results["ann"].score < len(own)
+
+
+@pytest.mark.parametrize("submissions, message", [
+    ({"zz": {"out_o1": 0.5}}, "submissions: 'zz': no variant of this set (set "),
+    ({4: {"out_o1": 0.5}}, "submissions: '4': no variant of this set (set "),
+    ({"x": '# stepgrad exercise variant 1 of 3, set 00000000\n"out_o1" = 0.5\n'}, "submissions: 'x': no variant"),
+    ([("a", {})], "submissions: a dict of student -> answers, not list"),
+])
+def test_marking_refuses_a_submission_it_cannot_place(class_set, submissions, message):
+    """A submission that names no variant of the set (a wrong tag, number or name) is a one-line error."""
+    with pytest.raises(stepgrad.SpecError) as info:
+        class_set.mark(submissions)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)

@@ -108,8 +108,9 @@ def test_the_table_of_entry_points_is_the_api():
                                              "check", "exercise"]
     for name, args, returns in rows:
         assert f"{name}({args})" == _signature(getattr(stepgrad, name))
-        # "`Result`: `a`, `b`; each `Part`: `c`" lists the attributes of Result, then of each of its parts
-        for part in returns.split("; each "):
+        # "`Result`: `a`, `b`; each `Part`: `c`; `b` gives `Other`: `d`" lists the attributes of Result, then of
+        # each of its parts and of what its methods give
+        for part in re.split(r"; (?:each |`\w+` gives )?(?=`[A-Z])", returns):
             result = re.match(r"`(\w+)`", part).group(1)
             if result in ("str",):
                 continue
