@@ -63,6 +63,40 @@ COPY_FACTOR = 10
 #: Draws tried per variant before the set is refused.
 MAX_DRAWS = 200
 MAX_VARIANTS = 500
+#: Seconds of drawing and writing an exercise set may be estimated to need (its TeX has its own budget).
+SET_BUDGET_S = 60.0
+#: Measured seconds of one draw (a variant derived and judged) of a network of n weights and biases:
+#: about ``DRAW_BASE_S + DRAW_PER_PARAMETER_S * n`` (the post's network 0.025 s, a 5-8-4 network of 84
+#: parameters 0.09 s; 2 cores shared with other work), rounded up so that estimates err long.
+DRAW_BASE_S = 0.01
+DRAW_PER_PARAMETER_S = 0.001
+#: Draws a good variant takes on average, with the writing of its files counted as one more
+#: (the post's exercise: 3.1 draws a variant over 100 variants; the 5-8-4 network 4.6).
+DRAWS_PER_VARIANT = 5
+
+
+def draw_seconds(spec: Spec) -> float:
+    """The estimated seconds of one draw of a variant of *spec*."""
+    return DRAW_BASE_S + DRAW_PER_PARAMETER_S * len(spec.parameters)
+
+
+def set_draws(spec: Spec) -> int:
+    """The draws one set of *spec*'s variants may take in all, so that drawing stays within about
+    :data:`SET_BUDGET_S` whatever the ranges (ranges where good variants are rare are refused then)."""
+    return max(MAX_DRAWS, int(SET_BUDGET_S / draw_seconds(spec)))
+
+
+def check_set_size(spec: Spec, count: int) -> None:
+    """Refuse, before drawing, *count* variants of *spec* estimated beyond :data:`SET_BUDGET_S`; say how many fit.
+
+    >>> check_set_size(_the_post(), 30)
+    """
+    each = DRAWS_PER_VARIANT * draw_seconds(spec)
+    if count * each > SET_BUDGET_S:
+        fit = max(1, int(SET_BUDGET_S // each))
+        raise SpecError(f"{spec.name}: drawing and writing {count} variants of {len(spec.parameters)} weights and "
+                        f"biases would take about {count * each:.0f} s (the budget is {SET_BUDGET_S:.0f} s); make at "
+                        f"most {fit} variants of this network at a time, or use a smaller network")
 #: Seeds below this can be found by trying them all against one variant's given values.
 SHORT_SEED = 2 ** 32
 
@@ -1020,11 +1054,18 @@ def make_variants(spec: Spec, exercise: Exercise, *, count: int | None = None,
         raise SpecError(f"variants: between 1 and {MAX_VARIANTS}, not {n}")
     out: list[Variant] = []
     bounds = ranges(spec, exercise)
+    left = set_draws(spec)  # for the whole set: ranges where good variants are rare must not run for hours
     for k, student in enumerate(students, start=1):
         rng = random.Random(f"stepgrad exercise {seed} {k}")
         reasons: dict[str, int] = {}
         drawn, mended = _drawn_spec(spec, exercise, rng, bounds), 0
         for _ in range(MAX_DRAWS):
+            if left <= 0:
+                ranked = sorted(reasons.items(), key=lambda t: (-t[1], t[0])) or [("kink", 0)]
+                raise SpecError(f"{spec.name}: good variants are rare with these ranges: {set_draws(spec)} draws "
+                                f"made only {k - 1} of {n} variants (about {SET_BUDGET_S:.0f} s of work); "
+                                f"{_HINTS.get(ranked[0][0], _HINTS['kink'])}")
+            left -= 1
             try:
                 variant = variant_of(drawn, exercise, k, n, seed, student)
             except SpecError:  # a value undefined at these numbers (an output of exactly 0 or 1)

@@ -175,3 +175,74 @@ def test_a_file_where_a_variant_folder_goes_is_refused(folder):
     r = run(["exercise", "mazur", "--variants", "3", "-o", "set", "--no-pdf", "--force"], folder)
     assert_held(r, message="variant-02")
     assert (folder / "set" / "variant-02").read_text() == "mine\n"
+
+
+# -- budgets -----------------------------------------------------------------------------------
+
+
+def wide_spec(inputs: int = 5, hidden: int = 8, outputs: int = 4) -> str:
+    """A sigmoid inputs-hidden-outputs network with every value given (84 weights and biases by default)."""
+    names = lambda p, n: ", ".join(f'"{p}{k}"' for k in range(1, n + 1))  # noqa: E731 - a one-line helper
+    weights = inputs * hidden + hidden * outputs
+    lines = ['title = "wide"', "[[layers]]", f"neurons = [{names('i', inputs)}]", "[[layers]]",
+             f"neurons = [{names('h', hidden)}]", 'activation = "sigmoid"', "[[layers]]",
+             f"neurons = [{names('o', outputs)}]", 'activation = "sigmoid"', "[parameters]"]
+    lines += [f"w{k} = {0.05 + (k * 37 % 60) / 100:.2f}" for k in range(1, weights + 1)]
+    lines += [f"b_h{k} = 0.35" for k in range(1, hidden + 1)] + [f"b_o{k} = 0.6" for k in range(1, outputs + 1)]
+    lines += ["[[samples]]", f"inputs = [{', '.join(str(0.05 * k) for k in range(1, inputs + 1))}]",
+              f"targets = [{', '.join(str(0.2 * k) for k in range(1, outputs + 1))}]", "[training]",
+              "learning_rate = 0.5"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_set_too_long_to_draw_is_refused_up_front(folder):
+    """500 variants of an 84-parameter network (minutes of drawing) are refused before any is drawn."""
+    (folder / "wide.toml").write_text(wide_spec())
+    r = run(["exercise", "./wide.toml", "--variants", "500", "-o", "set", "--no-pdf"], folder)
+    assert_held(r, message="make at most")
+    assert r.seconds < 10, r.seconds
+
+
+@pytest.mark.skipif(not shutil.which("latexmk"), reason="no TeX engine")
+def test_pdfs_beyond_the_tex_budget_are_refused_before_drawing(folder):
+    """MAX_VARIANTS variants with PDFs: refused from the first variant's LaTeX, not after drawing all 500."""
+    r = run(["exercise", "mazur", "--variants", "500", "-o", "set", "--seed", SEED], folder)
+    assert_held(r, message="s of TeX (the budget is")
+    assert r.seconds < 10, r.seconds
+
+
+def test_ranges_where_good_variants_are_rare_stop_within_the_set_budget(monkeypatch):
+    """The set's draws are capped in all (not only per variant), so rare good variants end in a bounded refusal."""
+    from stepgrad.symbolic import exercise as core
+    from stepgrad.symbolic.spec import SpecError, load
+
+    spec = load("mazur")
+    calls = []
+    monkeypatch.setattr(core, "set_draws", lambda s: 12)
+    real = core.variant_of
+    monkeypatch.setattr(core, "variant_of", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with pytest.raises(SpecError, match="good variants are rare with these ranges: 12 draws made only"):
+        core.make_variants(spec, core.exercise_of(spec), count=30, seed=int(SEED))
+    assert len(calls) == 12
+
+
+def test_the_set_budget_lets_every_post_variant_be_drawn():
+    """The budget's draw cap leaves the post's exercise room for MAX_VARIANTS variants (about 3 draws each)."""
+    from stepgrad.symbolic import exercise as core
+    from stepgrad.symbolic.spec import load
+
+    spec = load("mazur")
+    core.check_set_size(spec, core.MAX_VARIANTS)
+    assert core.set_draws(spec) >= 5 * core.MAX_VARIANTS
+
+
+def test_tex_runs_stay_within_the_limit_when_items_are_joined_by_page_breaks():
+    """A run's estimate counts the page break each later item adds: no run is cut over pdf.MAX_TEX_S."""
+    from stepgrad.codegen import exercise, pdf
+
+    item = "y\n" * 4  # small items, so that the page breaks between them add a second of TeX to a run
+    render = lambda some: "\\begin{document}\n" + "\\clearpage\n".join(some) + "\\end{document}\n"  # noqa: E731
+    groups = exercise.chunks([item] * 8000, render)
+    assert len(groups) > 1 and groups[0][0] == 0 and groups[-1][1] == 8000
+    assert all(pdf.tex_seconds(tex) <= pdf.MAX_TEX_S for _, _, tex in groups)
+    assert all(b == c for (_, b, _), (c, _, _) in zip(groups, groups[1:]))
