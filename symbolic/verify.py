@@ -34,7 +34,7 @@ import mpmath
 import sympy as sp
 
 from . import naming
-from .derive import DPS, Derivation, DerivationError, given_values
+from .derive import DPS, Derivation, DerivationError, Kind, given_values
 from .evaluate import fraction, mp
 from .functions import ACTIVATIONS, ERRORS, sigmoid, softplus
 from .model import symbol
@@ -434,6 +434,12 @@ def check_closed_forms(derivation: Derivation) -> list[Check]:
 
 #: How the dual numbers of a derivation with rounded givens start (appended to the method).
 PINNED = ", from the rounded givens (each given's derivative by its function's rule at the given value)"
+#: What a worked solution shows, for :func:`verify_rounded`: everything, all but the updates, the forward pass.
+SHOWN = ("all", "no_updates", "forward")
+
+
+def _from(pinned: dict) -> str:
+    return "the rounded givens" if pinned else "the given values"
 
 
 def _after_backward_pins(derivation: Derivation, pinned: dict) -> set[str]:
@@ -446,18 +452,22 @@ def _after_backward_pins(derivation: Derivation, pinned: dict) -> set[str]:
     return tainted
 
 
-def check_pinned_forward(derivation: Derivation, pinned: dict[str, Fraction]) -> list[Check]:
-    """Compare every forward value (nets, outs, errors) with the network's definitions run from *pinned*."""
+def check_pinned_forward(derivation: Derivation, pinned: dict[str, Fraction], errors: bool = True) -> list[Check]:
+    """Compare every forward value (nets, outs and, with *errors*, the errors) with the network's
+    definitions run from *pinned*."""
+    kinds = {s.name: s.kind for s in derivation.steps}
     pairs = []
     with mpmath.workdps(DPS):
         for sample in derivation.batch:
             duals = forward_duals(derivation, sample, [], pinned)
             for sym, _ in derivation.model.forward:
-                pairs.append((sym.name, derivation.value(sym.name, sample), _real(duals[sym.name].v)))
+                if errors or kinds.get(sym.name) in (Kind.NET, Kind.OUT):
+                    pairs.append((sym.name, derivation.value(sym.name, sample), _real(duals[sym.name].v)))
     checks: list[Check] = []
-    _record(checks, "every forward value and error, the rounded givens included",
-            "the network's definitions (net = sum w out, out = f(net), E_o), evaluated again from the rounded "
-            "givens at 50 digits", pairs)
+    what = "every forward value and error" if errors else "every net input and output"
+    _record(checks, what + (", the rounded givens included" if pinned else ""),
+            f"the network's definitions (net = sum w out, out = f(net){', E_o' if errors else ''}), evaluated "
+            f"again from {_from(pinned)} at 50 digits", pairs)
     return checks
 
 
@@ -487,16 +497,17 @@ def check_pinned_updates(derivation: Derivation, pinned: dict[str, Fraction]) ->
     checks: list[Check] = []
     _record(checks, "every update p+ = p - eta dE_total/dp" if len(pairs) == len(spec.parameters) else
             f"the update of {len(pairs)} parameters", "dE_total/dp by forward-mode dual numbers at 50 digits"
-            + PINNED + ", seeded at the parameters", pairs)
+            + (PINNED if pinned else "") + ", seeded at the parameters", pairs)
     return checks
 
 
-def check_recomputed(derivation: Derivation, pinned: dict[str, Fraction]) -> list[Check]:
+def check_recomputed(derivation: Derivation, pinned: dict[str, Fraction], kinds=None) -> list[Check]:
     """Recompute every value of the worked solution from its printed formula, starting from *pinned*.
 
     Each formula (and closed form) is evaluated by the dual-number evaluator at 50 digits, in the
     derivation's order, reading only the given values, the rounded givens and what this pass
     computed itself: the values printed are exactly what the formulas shown give from the givens.
+    With *kinds* (step kinds), only the values of those kinds are compared (those a solution shows).
     """
     evaluate = DualEvaluator(0)
     pairs, closed = [], []
@@ -511,28 +522,32 @@ def check_recomputed(derivation: Derivation, pinned: dict[str, Fraction]) -> lis
                 env = {x: evaluate.constant(known[x.name]) for x in step.rhs.free_symbols}
                 value = evaluate(step.rhs, env).v
                 known[step.name] = value
+            if kinds is not None and step.kind not in kinds:
+                continue
             pairs.append((name, derivation.value(name, sample), _real(value)))
             if step.alt is not None and step.name not in pinned:
                 alt = step.alt.doit()
                 env = {x: evaluate.constant(known[x.name]) for x in alt.free_symbols}
                 closed.append((name, derivation.value(name, sample), _real(evaluate(alt, env).v)))
     checks: list[Check] = []
-    _record(checks, "every value of the solution, from the rounded givens",
-            "its formula as printed, evaluated again from the rounded givens by the dual-number evaluator "
+    _record(checks, "every value of the solution" + (", from the rounded givens" if pinned else ""),
+            f"its formula as printed, evaluated again from {_from(pinned)} by the dual-number evaluator "
             "at 50 digits", pairs)
     _record(checks, "every closed form shown (the delta rule, simplified)",
-            "the same closed form evaluated again from the rounded givens", closed)
+            f"the same closed form evaluated again from {_from(pinned)}", closed)
     return checks
 
 
-def verify_rounded(derivation: Derivation, pinned) -> tuple[Check, ...]:
+def verify_rounded(derivation: Derivation, pinned, shown: str = "all") -> tuple[Check, ...]:
     """Check a derivation computed from rounded givens; raise DerivationError on any disagreement.
 
     *pinned* maps each given quantity to its rounded value (decimal text, a SymPy Rational or a
     Fraction).  Every value is recomputed from those values by routes of this module: the
     network's definitions for the forward pass, dual numbers started at the rounded givens for
     every derivative (a given out's dout/dnet is its function's rule at the given value, as a
-    student computes it), and each printed formula evaluated again.
+    student computes it), and each printed formula evaluated again.  *shown* (one of
+    :data:`SHOWN`) limits the checks to what a solution prints: "no_updates" leaves out the
+    updates, "forward" checks the nets and outputs only.
 
     >>> from stepgrad.symbolic.spec import load
     >>> from stepgrad.symbolic.exercise import Exercise, make_variants, derivation_of
@@ -541,11 +556,19 @@ def verify_rounded(derivation: Derivation, pinned) -> tuple[Check, ...]:
     >>> [(c.what, c.count) for c in checks][-2]
     ('every value of the solution, from the rounded givens', 59)
     """
+    if shown not in SHOWN:
+        raise ValueError(f"shown must be one of {SHOWN}, not {shown!r}")
     exact = {n: _pin(v) for n, v in dict(pinned).items()}
     with mpmath.workdps(DPS):
+        if shown == "forward":
+            return tuple(check_pinned_forward(derivation, exact, errors=False)
+                         + check_recomputed(derivation, exact, (Kind.NET, Kind.OUT)))
         checks = (check_textbook_forms(derivation) + check_pinned_forward(derivation, exact)
-                  + check_chain_rule(derivation, exact) + check_pinned_updates(derivation, exact)
-                  + check_recomputed(derivation, exact))
+                  + check_chain_rule(derivation, exact))
+        if shown == "all":
+            checks += check_pinned_updates(derivation, exact)
+        checks += check_recomputed(derivation, exact, None if shown == "all" else
+                                   tuple(k for k in Kind if k != Kind.UPDATE))
     return tuple(checks)
 
 

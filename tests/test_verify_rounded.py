@@ -181,3 +181,46 @@ def test_the_command_writes_the_checks(tmp_path):
         table = (folder / "solution.md").read_text("utf-8").split("## How every number was checked")[1]
         assert "every value of the solution, from the rounded givens" in table
         assert "forward-mode dual numbers at 50 digits, from the rounded givens" in table
+
+
+def _table(sheet, source: str) -> str:
+    text = command.solution_markdown(command.solution_document(sheet, source), figure=False)
+    return text.split("## How every number was checked")[1]
+
+
+@pytest.mark.parametrize("given", [("out_h1",), ()])
+def test_a_forward_only_solution_checks_its_forward_pass(given):
+    """A forward-pass exercise (no target given) shows checks of its nets and outputs only, and can fail."""
+    v = make_variants(load("mazur"), Exercise(ask=("forward",), given=given), count=1, seed=6)[0]
+    sheet = command.sheet_of(v)
+    assert not sheet.needs_error
+    rows = [line for line in _table(sheet, "mazur").splitlines() if line.startswith("| every")]
+    origin = "the rounded givens" if given else "the given values"
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| every net input and output" + (", the rounded givens included" if given else ""),
+        "| every value of the solution" + (", from the rounded givens" if given else "")]
+    assert all(origin in r and r.split(" | ")[2] == "8" for r in rows)
+    for name in ("net_h1", "out_o2"):
+        broken = dataclasses.replace(sheet, derivation=_corrupted(sheet.derivation, name))
+        with pytest.raises(DerivationError, match=name):
+            command.solution_document(broken, "mazur")
+
+
+def test_a_solution_without_updates_checks_no_update():
+    """Without the learning rate given the solution shows no update, and its checks count none."""
+    v = make_variants(load("mazur"), Exercise(ask=("forward", "errors", "output_deltas"), given=("forward",)),
+                      count=1, seed=8)[0]
+    sheet = command.sheet_of(v)
+    assert sheet.needs_error and not sheet.needs_update
+    table = _table(sheet, "mazur")
+    assert "p+ = p - eta" not in table
+    updates = sum(1 for s in sheet.derivation.steps if s.name.endswith("+"))
+    row = next(r for r in table.splitlines() if r.startswith("| every value of the solution"))
+    assert row.split(" | ")[2] == str(len(sheet.derivation.steps) - updates)
+
+
+def test_shown_must_be_known():
+    """verify_rounded refuses a scope it does not know, rather than checking less than asked."""
+    v = make_variants(load("mazur"), Exercise(given=("forward",)), count=1, seed=1)[0]
+    with pytest.raises(ValueError, match="shown"):
+        verify_rounded(derivation_of(v), dict(v.rounded), shown="some")
