@@ -354,21 +354,31 @@ def chunks(items: Sequence, render) -> list[tuple[int, int, str]]:
     compile within :data:`codegen.pdf.MAX_TEX_S`: (start, stop, LaTeX) each.
 
     The estimate (:func:`codegen.pdf.tex_seconds`) grows linearly with the source, so each item's share
-    is measured once, alone.  An item over the limit by itself stays alone (and TeX refuses it with a
-    clear message).
+    is measured once: alone, as a run's first item, and after another (which adds the page break before
+    it).  The run's own estimate has the last word.  An item over the limit by itself stays alone (and
+    TeX refuses it with a clear message).
     """
-    base = pdf.tex_seconds(render([]))
-    cost = [pdf.tex_seconds(render([item])) - base for item in items]
+    alone, later = _shares(items, render)
     out = []
     start = 0
     while start < len(items):
-        stop, total = start + 1, base + cost[start]
-        while stop < len(items) and total + cost[stop] <= pdf.MAX_TEX_S:
-            total += cost[stop]
+        stop, total = start + 1, alone[start]
+        while stop < len(items) and total + later[stop] <= pdf.MAX_TEX_S:
+            total += later[stop]
             stop += 1
-        out.append((start, stop, render(items[start:stop])))
+        tex = render(items[start:stop])
+        while stop - start > 1 and pdf.tex_seconds(tex) > pdf.MAX_TEX_S:
+            stop -= 1
+            tex = render(items[start:stop])
+        out.append((start, stop, tex))
         start = stop
     return out
+
+
+def _shares(items: Sequence, render) -> tuple[list[float], list[float]]:
+    """Each item's estimated seconds of TeX alone, and as an item after another in one run."""
+    alone = [pdf.tex_seconds(render([item])) for item in items]
+    return alone, [pdf.tex_seconds(render([item, item])) - a for item, a in zip(items, alone)]
 
 
 def compiled(groups: Sequence[tuple[int, int, str]], compile_pdf=pdf.compile_pdf) -> list[bytes]:
@@ -381,6 +391,31 @@ def compiled(groups: Sequence[tuple[int, int, str]], compile_pdf=pdf.compile_pdf
         except PdfSplitError as exc:  # TeX's own output, so a bug here, not the user's input
             raise RuntimeError(f"cutting the combined PDF per variant: {exc}") from None
     return out
+
+
+def _check_tex(count: int, seconds: float) -> None:
+    if seconds > MAX_TEX_TOTAL_S:
+        raise SpecError(f"the PDFs of {count} variants would need about {seconds:.0f} s of TeX (the "
+                        f"budget is {MAX_TEX_TOTAL_S:.0f} s): use --no-pdf, or fewer variants at a time")
+
+
+def tex_estimate(spec: Spec, source: str, exercise: core.Exercise, seed: int, count: int) -> float:
+    """The estimated seconds of TeX of *count* variants' PDFs, from the first variant's LaTeX alone.
+
+    Every variant has the same network and questions, so its LaTeX is about as long as the first's;
+    this lets a set too large for TeX be refused before the whole set is drawn.
+    """
+    sheet = sheet_of(core.make_variants(spec, exercise, count=1, seed=seed)[0])
+    doc = solution_document(sheet, source)
+    header = source_line(spec, source)
+    total = 0.0
+    for item, render in ((question_tex(sheet, source), lambda some: questions_latex(header, some)),
+                         (solution_tex(doc, sheet), lambda some: solutions_latex(header, doc.compact, some))):
+        (alone,), (later,) = _shares([item], render)
+        per_run = 1 + max(0, int((pdf.MAX_TEX_S - alone) // max(later, 1e-9)))
+        runs = -(-count // per_run)
+        total += runs * alone + (count - runs) * later
+    return total
 
 
 # -- the command line ------------------------------------------------------------------
@@ -533,10 +568,7 @@ def build(spec: Spec, source: str, variants: Sequence[core.Variant], seed: int, 
         groups = (chunks([question_tex(s, source) for s in sheets], lambda some: questions_latex(header, some))
                   + chunks([solution_tex(d, s) for d, s in zip(docs, sheets)],
                            lambda some: solutions_latex(header, docs[0].compact, some)))
-        total = sum(pdf.tex_seconds(tex) for _, _, tex in groups)
-        if total > MAX_TEX_TOTAL_S:
-            raise SpecError(f"the PDFs of {len(variants)} variants would need about {total:.0f} s of TeX (the "
-                            f"budget is {MAX_TEX_TOTAL_S:.0f} s): use --no-pdf, or fewer variants at a time")
+        _check_tex(len(variants), sum(pdf.tex_seconds(tex) for _, _, tex in groups))
         print(f"stepgrad: compiling {len(groups)} PDF{'s' if len(groups) > 1 else ''} for {len(variants)} "
               "variants...", file=sys.stderr)
         parts = compiled(groups, compile_pdf)
@@ -575,6 +607,9 @@ def run(args) -> int:
     if not args.no_pdf and not want_pdf:
         print(f"stepgrad: {pdf.INSTALL_HINT}; writing everything but the PDFs", file=sys.stderr)
     limits.check_size(spec, "check")
+    core.check_set_size(spec, count)
+    if want_pdf:
+        _check_tex(count, tex_estimate(spec, source, exercise, seed, count))
     print(f"stepgrad: drawing {count} variant{'s' if count > 1 else ''} of {spec.name}...", file=sys.stderr)
     if args.seed is None:
         print(f"stepgrad: drew the set from seed {seed} (kept in DIR/index.json; --seed {seed} draws it again)",
