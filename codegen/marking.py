@@ -171,6 +171,8 @@ class Marked:
     #: Marking an exercise set (the summary's variant columns); the students sharing wrong answers with it.
     exercise: bool = False
     shared: tuple[str, ...] = ()
+    #: Marking an exercise set with a roster: the other files marked as the same student's.
+    same_student: tuple[str, ...] = ()
 
 
 def submissions(arguments: list[str]) -> list[Path]:
@@ -343,6 +345,12 @@ def _exercise_lines(marked: list[Marked]) -> list[str]:
     lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))} (variant {m.variant}): these numbers are "
               f"variant {m.copied_from}'s." for m in copied] or ["No answers match another variant's key "
                                                                   "better than their own."]
+    twice = [m for m in marked if m.same_student]
+    if twice:
+        lines += ["", "## Several submissions for one student", ""]
+        lines += [f"- {escape.md_code(inputs.shorten(m.path.name, 80))}: marked as the same student's as "
+                  + ", ".join(escape.md_code(inputs.shorten(s, 80)) for s in m.same_student[:10])
+                  + (" ..." if len(m.same_student) > 10 else "") for m in twice]
     shared = [m for m in marked if m.shared]
     if shared:
         lines += ["", "## Shared wrong answers", ""]

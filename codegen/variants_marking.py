@@ -162,7 +162,7 @@ def _exercise(spec: Spec, raw: object, where: str):
             except ZeroDivisionError:
                 raise SpecError(f"{at}: expected [low, high] as decimal text, not a fraction over 0") from None
             if not low <= high:  # equal ends fix a value (biases = [0, 0]), as [exercise] allows
-                raise SpecError(f"{at}: expected [low, high] with low at most high")
+                raise SpecError(f"{at}: expected [low, high] with low below high, or equal to it")
             values[key] = (low, high)
         elif isinstance(fields[key].default, tuple):
             if not isinstance(value, list) or len(value) > 10_000:
@@ -519,6 +519,10 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
         a = assign(path, text, ex)
         prepared.append((path, a, numeric_answers(text, path, ex) if a.variant is not None else {}))
     shared = shared_wrong([(a.student, a.variant, nums) for _, a, nums in prepared if a is not None], ex, options)
+    files_of: dict[str, list[Path]] = {}  # a roster student's submissions: two files may name one student
+    for path, a, _ in prepared:
+        if a is not None and a.variant is not None and a.student in ex.roster:
+            files_of.setdefault(a.student, []).append(path)
     marked = []
     for path, a, numbers in prepared:
         if a is None:
@@ -533,11 +537,16 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
             notes.append(copied_note(other))
         for student, n in shared.get(a.student, ()):
             notes.append(f"{n} of your wrong answers are, digit for digit, {inputs.shorten(student, 60)}'s.")
+        twins = tuple(sorted(f.name for f in files_of.get(a.student, ()) if f is not path))
+        if twins:
+            notes.append(f"{len(twins) + 1} submissions are marked as {inputs.shorten(a.student, 60)}'s: this one and "
+                         + ", ".join(inputs.shorten(f, 60) for f in twins[:10]) + ("..." if len(twins) > 10 else "")
+                         + "; only one of them can be theirs.")
         m = marking.mark_one(ex.derivation(a.variant), path, fmt, options, compile_pdf, notes=tuple(notes),
                              about={"variant": a.variant, "of": ex.count, "student": a.student,
                                     "copied_from": other})
         marked.append(dataclasses.replace(m, variant=a.variant, copied_from=other, exercise=True,
-                                          shared=tuple(s for s, _ in shared.get(a.student, ()))))
+                                          shared=tuple(s for s, _ in shared.get(a.student, ())), same_student=twins))
     return marked
 
 
@@ -550,6 +559,7 @@ def summary_json(spec: Spec, ex: ExerciseSet, marked: list[marking.Marked]) -> s
            "read": len(read), "submissions": len(marked),
            "students": [{"student": m.path.stem, "file": m.path.name, "variant": m.variant,
                          "copied_from": m.copied_from, "shares_wrong_answers_with": list(m.shared),
+                         "same_student_as": list(m.same_student),
                          "score": None if m.error else m.score, "total": None if m.error else m.total,
                          "counts": dict(m.counts), "codes": list(m.codes), "error": m.error}
                         for m in marked],

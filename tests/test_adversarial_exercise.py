@@ -246,3 +246,38 @@ def test_tex_runs_stay_within_the_limit_when_items_are_joined_by_page_breaks():
     assert len(groups) > 1 and groups[0][0] == 0 and groups[-1][1] == 8000
     assert all(pdf.tex_seconds(tex) <= pdf.MAX_TEX_S for _, _, tex in groups)
     assert all(b == c for (_, b, _), (c, _, _) in zip(groups, groups[1:]))
+
+
+# -- class checking ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def roster_set(tmp_path_factory) -> Path:
+    """A set of three variants made for the roster s1, s2, s3."""
+    folder = tmp_path_factory.mktemp("class")
+    (folder / "roster.csv").write_text("id\ns1\ns2\ns3\n")
+    make_set(folder, "set", "--roster", "roster.csv")
+    return folder
+
+
+def class_folder(roster_set: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "w"
+    shutil.copytree(roster_set, folder)
+    return folder
+
+
+def test_two_files_claiming_one_student_are_named_to_each_other(roster_set, tmp_path):
+    """A copy of s2's whole file handed in under another name claims s2 by its header: both files say so."""
+    folder = class_folder(roster_set, tmp_path)
+    (folder / "s2.toml").write_text(filled(folder / "set" / "variant-02"))
+    (folder / "answers (3).toml").write_text((folder / "s2.toml").read_text())
+    (folder / "s1.toml").write_text(filled(folder / "set" / "variant-01"))
+    r = run(["check", "mazur", "--exercise", "set", "s1.toml", "s2.toml", "answers (3).toml", "-o", "fb"], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, "fb"))
+    summary = {s["file"]: s for s in json.loads((folder / "fb" / "class-summary.json").read_text())["students"]}
+    assert summary["s2.toml"]["same_student_as"] == ["answers (3).toml"]
+    assert summary["answers (3).toml"]["same_student_as"] == ["s2.toml"]
+    assert summary["s1.toml"]["same_student_as"] == []
+    assert summary["answers (3).toml"]["variant"] == 2 and summary["answers (3).toml"]["score"] > 20
+    assert "2 submissions are marked as s2's" in (folder / "fb" / "s2-feedback.md").read_text()
+    assert "Several submissions for one student" in (folder / "fb" / "class-mistakes.md").read_text()
