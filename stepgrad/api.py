@@ -950,7 +950,12 @@ class ExerciseSet:
         """Check each submission against its own variant: keyed by student ID (a roster's), by variant
         number, or by any name when the answers are the template's text, whose first line names the
         variant.  Answers as :func:`check` takes them.  (Copied answers are looked for by
-        ``stepgrad check --exercise``, not here.)"""
+        ``stepgrad check --exercise``, not here.)
+
+        >>> s = exercise("mazur", 2, seed=2**40, ask="forward")
+        >>> s.mark({2: {"net_h1": round(float(s[2].key["net_h1"]), 4)}}).results["2"].score
+        1
+        """
         if not isinstance(submissions, Mapping):
             raise SpecError(f"submissions: a dict of student -> answers, not {type(submissions).__name__}")
         _options(min_digits, rtol)  # refused before any submission is read
@@ -1007,7 +1012,7 @@ class Marks:
     """A class's submissions, each checked against its own variant; shows itself as a table of scores."""
 
     network: Network
-    #: Student (as the submissions name them) -> the variant number marked against.
+    #: Student (as the submissions name them, a number as text) -> the variant number marked against.
     variants: FrozenMap = field(repr=False)
     #: Student -> the check of their answers.
     results: FrozenMap = field(repr=False)
