@@ -22,6 +22,11 @@ disagreement raises :class:`DerivationError`; it is never printed as a result.
 At a kink (a ReLU net input of exactly 0, a Huber residual of exactly delta) the
 dual numbers take the branch the forward rule takes, which is the documented
 convention of the textbook derivative.
+
+An exercise's worked solution computed from rounded givens (the forward pass to 4 decimals,
+say) is checked by :func:`verify_rounded` instead: the same routes started from the rounded
+values, each given's derivative by its function's rule at the given value (out (1 - out) at
+the given out, as a student computes it), and every printed formula evaluated again.
 """
 
 from __future__ import annotations
