@@ -36,7 +36,7 @@ from ..symbolic.derive import Derivation, Trajectory, derive
 from ..symbolic.spec import Spec, SpecError, builtin_names, is_path, load
 from ..symbolic.verify import verify, verify_rounded
 
-from . import document, escape, files, formats, lms, pdf, svg, worksheet
+from . import document, escape, files, formats, lms, pdf, progress, svg, worksheet
 from .pdfsplit import PdfSplitError, split_at_restarts
 from .printers import number_text
 from .render import render_template, source_line
@@ -569,8 +569,9 @@ def build(spec: Spec, source: str, variants: Sequence[core.Variant], seed: int, 
                   + chunks([solution_tex(d, s) for d, s in zip(docs, sheets)],
                            lambda some: solutions_latex(header, docs[0].compact, some)))
         _check_tex(len(variants), sum(pdf.tex_seconds(tex) for _, _, tex in groups))
-        print(f"stepgrad: compiling {len(groups)} PDF{'s' if len(groups) > 1 else ''} for {len(variants)} "
-              "variants...", file=sys.stderr)
+        if progress.enabled(sys.stderr):
+            print(f"stepgrad: compiling {len(groups)} PDF{'s' if len(groups) > 1 else ''} for {len(variants)} "
+                  "variants...", file=sys.stderr)
         parts = compiled(groups, compile_pdf)
         for k, data in enumerate(parts[:len(sheets)]):
             outputs[layout.variants[k] / QUESTION_PDF] = data
@@ -604,13 +605,19 @@ def run(args) -> int:
     layout = Layout(folder, tuple(folder / folder_name(k, count) for k in range(1, count + 1)),
                     worksheet.picture(spec) is not None, want_pdf)
     _checked(layout.all_files(), args.force, [args.spec] + ([args.roster] if args.roster else []), layout.variants)
-    if not args.no_pdf and not want_pdf:
-        print(f"stepgrad: {pdf.INSTALL_HINT}; writing everything but the PDFs", file=sys.stderr)
     limits.check_size(spec, "check")
     core.check_set_size(spec, count)
     if want_pdf:
         _check_tex(count, tex_estimate(spec, source, exercise, seed, count))
-    print(f"stepgrad: drawing {count} variant{'s' if count > 1 else ''} of {spec.name}...", file=sys.stderr)
+    # Notes wait for the end and status lines go where progress goes (STEPGRAD_PROGRESS=0 silences them),
+    # so that input refused while drawing (ranges where no variant is good) is still one line.
+    if progress.enabled(sys.stderr):
+        print(f"stepgrad: drawing {count} variant{'s' if count > 1 else ''} of {spec.name}...", file=sys.stderr)
+    variants = core.make_variants(spec, exercise, count=None if roster else count, roster=roster, seed=seed)
+    outputs = build(spec, source, variants, seed, layout)
+    files.write_all(outputs, args.force)
+    if not args.no_pdf and not want_pdf:
+        print(f"stepgrad: {pdf.INSTALL_HINT}; wrote everything but the PDFs", file=sys.stderr)
     if args.seed is None:
         print(f"stepgrad: drew the set from seed {seed} (kept in DIR/index.json; --seed {seed} draws it again)",
               file=sys.stderr)
@@ -618,9 +625,6 @@ def run(args) -> int:
         print(f"stepgrad: seed {seed} is short: a student with the spec could find it by trying seeds against "
               "their sheet's values, and with it every key; leave out --seed to let stepgrad choose a long one",
               file=sys.stderr)
-    variants = core.make_variants(spec, exercise, count=None if roster else count, roster=roster, seed=seed)
-    outputs = build(spec, source, variants, seed, layout)
-    files.write_all(outputs, args.force)
     print(escape.terminal(f"stepgrad: wrote {len(outputs)} files for {count} variant{'s' if count > 1 else ''} "
                           f"into {folder}")[:500],
           file=sys.stderr)

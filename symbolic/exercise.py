@@ -42,7 +42,7 @@ from .derive import (DPS, Derivation, Kind, describe, Program, SaturationError, 
 from .evaluate import compile_exact
 from .functions import ERRORS
 from .model import ETA, Model, symbol
-from .spec import MAX_EXERCISE_PARAMETERS, Sample, Spec, SpecError
+from .spec import MAX_EXERCISE_NAMES, MAX_EXERCISE_PARAMETERS, Sample, Spec, SpecError
 
 __all__ = ["Exercise", "KeyEntry", "Variant", "GROUPS", "exercise_of", "make_variants", "derivation_of",
            "key_document", "read_roster", "asked_names", "problems", "variant_of", "parse_roster"]
@@ -299,6 +299,9 @@ def _validate(spec: Spec, exercise: Exercise, table=None) -> None:
     if len(spec.parameters) > MAX_EXERCISE_PARAMETERS:
         raise _fail(table, "ask", f"an exercise set is for networks of up to {MAX_EXERCISE_PARAMETERS} weights "
                                   f"and biases; this one has {len(spec.parameters)}")
+    for key in ("ask", "update", "given"):  # the command line's and an index's lists, as the spec's are
+        if len(getattr(exercise, key)) > MAX_EXERCISE_NAMES:
+            raise _fail(table, key, f"at most {MAX_EXERCISE_NAMES} names, not {len(getattr(exercise, key))}")
     listed = any(item not in GROUPS for key in ("ask", "given") for item in getattr(exercise, key))
     names = _step_names(spec) if listed else frozenset()
     for key in ("ask", "given"):

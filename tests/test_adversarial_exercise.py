@@ -281,3 +281,122 @@ def test_two_files_claiming_one_student_are_named_to_each_other(roster_set, tmp_
     assert summary["answers (3).toml"]["variant"] == 2 and summary["answers (3).toml"]["score"] > 20
     assert "2 submissions are marked as s2's" in (folder / "fb" / "s2-feedback.md").read_text()
     assert "Several submissions for one student" in (folder / "fb" / "class-mistakes.md").read_text()
+
+
+# -- interrupted runs and determinism ------------------------------------------------------------
+
+
+def _tex_after(seconds: float):
+    """A predicate: TeX's private folder (stepgrad-tex-*) has existed for *seconds*."""
+    import time
+    seen: list[float] = []
+
+    def predicate(tmp: Path, cwd: Path) -> bool:
+        if not seen and any(p.name.startswith("stepgrad-tex-") for p in tmp.iterdir()):
+            seen.append(time.monotonic())
+        return bool(seen) and time.monotonic() - seen[0] >= seconds
+    return predicate
+
+
+@pytest.mark.skipif(not shutil.which("latexmk"), reason="no TeX engine")
+@pytest.mark.parametrize("delay", [0.0, 1.5])
+def test_sigterm_during_the_tex_runs_writes_nothing(folder, delay):
+    """SIGTERM while the set's PDFs compile: exit 143, no file of the set written, no TeX folder left."""
+    import signal
+    r = run(["exercise", "mazur", "--variants", "3", "-o", "set", "--seed", SEED], folder,
+            signal_when=(_tex_after(delay), signal.SIGTERM))
+    assert_held(r, code=143)
+    assert "terminated" in r.err.splitlines()[-1]
+    assert not (folder / "set").exists()
+
+
+def test_a_set_is_the_same_bytes_whatever_the_folder_time_zone_and_umask(tmp_path):
+    """Every file, the LMS zips and PDFs included, is the same bytes from another folder, TZ, hash seed, umask."""
+    sets = []
+    for k, env in enumerate(({}, {"TZ": "Asia/Kathmandu", "PYTHONHASHSEED": "123"})):
+        folder = tmp_path / f"w{k}"
+        folder.mkdir()
+        name = f"set{k}"
+        r = run(["exercise", "mazur", "--variants", "2", "-o", name, "--seed", SEED], folder, env=env,
+                umask=0o077 if k else None)
+        assert_held(r, code=0, outputs=outputs_of(folder, name))
+        sets.append(tree(folder / name))
+    assert sets[0] == sets[1]
+    assert {"moodle-quiz.xml", "canvas-qti12.zip", "qti21.zip"} <= set(sets[0])
+
+
+# -- as a teacher uses it ----------------------------------------------------------------------
+
+
+def test_a_forward_only_set_agrees_across_sheet_key_moodle_and_check(folder):
+    """A spec with no targets asking the forward pass: every file asks the same 8 values, and they are right."""
+    import html
+    import math
+
+    spec = BASE.replace("targets = [0.01, 0.99]\n", "") + '[exercise]\nask = ["forward"]\n'
+    (folder / "f.toml").write_text(spec)
+    made = make_set(folder, "set", "--variants", "2", spec="./f.toml")
+    moodle = html.unescape((made / "moodle-quiz.xml").read_text())
+    cloze = [re.findall(r"\{1:NUMERICAL:=([-0-9.]+):([0-9.]+)\}", q)
+             for q in moodle.split('<question type="cloze">')[1:]]
+    assert len(cloze) == 2
+    for k in (1, 2):
+        variant = made / f"variant-0{k}"
+        key = json.loads((variant / "key.json").read_text())
+        names = [a["name"] for a in key["answers"]]
+        assert names == ["net_h1", "out_h1", "net_h2", "out_h2", "net_o1", "out_o1", "net_o2", "out_o2"]
+        assert re.findall(r"^\d+\. \$.*?\$ \(`(.+?)`\)", (variant / "question.md").read_text(), re.M) == names
+        assert "target" not in (variant / "question.md").read_text().lower()
+        assert [(float(v), t) for v, t in cloze[k - 1]] == [(float(a["value"]), "0.00005") for a in key["answers"]]
+        # the forward pass again, from the given values alone
+        g = {e["name"]: float(e["value"]) for e in key["given"]}
+        assert "t_o1" not in g and "eta" not in g
+        sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+        h = [sig(g[f"w{2 * j + 1}"] * g["i1"] + g[f"w{2 * j + 2}"] * g["i2"] + g[f"b_h{j + 1}"]) for j in (0, 1)]
+        o = [sig(g[f"w{2 * j + 5}"] * h[0] + g[f"w{2 * j + 6}"] * h[1] + g[f"b_o{j + 1}"]) for j in (0, 1)]
+        value = {a["name"]: float(a["value"]) for a in key["answers"]}
+        assert [value["out_h1"], value["out_h2"], value["out_o1"], value["out_o2"]] == pytest.approx(h + o, abs=1e-12)
+        (folder / f"s{k}.toml").write_text(filled(variant, digits=4))
+    r = run(["check", "./f.toml", "--exercise", "set", "s1.toml", "s2.toml", "-o", "fb"], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, "fb"))
+    students = json.loads((folder / "fb" / "class-summary.json").read_text())["students"]
+    assert [(s["variant"], s["score"], s["total"]) for s in students] == [(1, 8, 8), (2, 8, 8)]
+
+
+# -- hostile exercise tables -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--ask", "--update", "--given"])
+def test_ten_thousand_names_on_the_command_line_are_capped_as_in_a_spec(folder, option):
+    """--ask/--update/--given with 10^4 names are refused as a spec's [exercise] lists are, not written to the index."""
+    names = ",".join(["w1" if option == "--update" else "net_h1"] * 10_000)
+    r = run(["exercise", "mazur", "--variants", "2", "-o", "set", "--no-pdf", option, names], folder)
+    assert_held(r, message=f"exercise.{option[2:]}: at most 500 names, not 10000")
+
+
+def test_ten_thousand_names_in_a_tampered_index_are_one_line(folder):
+    """An index.json whose exercise asks 10^4 names (within the reader's list cap) is refused by the same rule."""
+    made = make_set(folder, "set", "--variants", "2")
+    index = json.loads((made / "index.json").read_text())
+    index["exercise"]["ask"] = ["net_h1"] * 10_000
+    (made / "index.json").write_text(json.dumps(index))
+    (folder / "a.toml").write_text(filled(made / "variant-01"))
+    r = run(["check", "mazur", "--exercise", "set", "a.toml", "-o", "fb"], folder)
+    assert_held(r, message="at most 500 names")
+
+
+@pytest.mark.parametrize("table, message", [
+    ("weights = [-1e300, 1e300]", "exercise.weights"),
+    ('weights = ["nan", "inf"]', "exercise.weights"),
+    ("given_decimals = 0", "exercise.given_decimals"),
+    ("given_decimals = 50", "exercise.given_decimals"),
+    ("answer_decimals = 50", "exercise.answer_decimals"),
+    ("weights = [0, 0]", "no good variant in 200 draws"),
+    ("weights = [-100000, 100000]", "no good variant in 200 draws"),
+])
+def test_hostile_exercise_tables_are_one_line(folder, table, message):
+    """Huge, NaN-like, out-of-range values and ranges that make every draw bad: one line, within the time limit."""
+    (folder / "s.toml").write_text(BASE + "[exercise]\n" + table + "\n")
+    r = run(["exercise", "./s.toml", "--variants", "3", "-o", "set", "--no-pdf"], folder)
+    assert_held(r, message=message)
+    assert not (folder / "set").exists()
