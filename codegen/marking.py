@@ -173,6 +173,8 @@ class Marked:
     shared: tuple[str, ...] = ()
     #: Marking an exercise set with a roster: the other files marked as the same student's.
     same_student: tuple[str, ...] = ()
+    #: Marking an exercise set: (another variant, how many answers are its numbers) when part of the answers are.
+    partly_from: tuple[int, int] | None = None
 
 
 def submissions(arguments: list[str]) -> list[Path]:
@@ -345,6 +347,8 @@ def _exercise_lines(marked: list[Marked]) -> list[str]:
     lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))} (variant {m.variant}): these numbers are "
               f"variant {m.copied_from}'s." for m in copied] or ["No answers match another variant's key "
                                                                   "better than their own."]
+    lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))} (variant {m.variant}): {m.partly_from[1]} "
+              f"answers are variant {m.partly_from[0]}'s." for m in marked if m.partly_from is not None]
     twice = [m for m in marked if m.same_student]
     if twice:
         lines += ["", "## Several submissions for one student", ""]

@@ -460,6 +460,26 @@ def copied_from(numbers: dict[str, Decimal], own: int, ex: ExerciseSet, options:
     return other if only >= MIN_COPIED else None
 
 
+def partly_copied(numbers: dict[str, Decimal], own: int, ex: ExerciseSet, options: Options) -> tuple[int, int] | None:
+    """The other variant whose key explains the most of the numbers the student's own key does not, and how
+    many, when that is at least :data:`MIN_COPIED` and no other variant explains as many; else None.
+
+    :func:`copied_from` names a whole answer set that is another variant's; this names a part (the forward
+    pass copied from a classmate, say), which follow-through would otherwise credit.  Another variant's
+    values are drawn independently of the student's, so matching three of them to the digits written is no
+    coincidence.
+    """
+    own_key = ex.keys[own - 1]
+    rest = {n: x for n, x in numbers.items() if not stands_for(x, own_key[n], options)}
+    if len(rest) < MIN_COPIED:
+        return None
+    scores = copy_scores(rest, ex, options)
+    best = max((s, k + 1) for k, s in enumerate(scores) if k + 1 != own) if ex.count > 1 else (0, 0)
+    if best[0] < MIN_COPIED or sum(s == best[0] for k, s in enumerate(scores) if k + 1 != own) > 1:
+        return None
+    return best[1], best[0]
+
+
 def shared_wrong(found: list[tuple[str, int | None, dict[str, Decimal]]], ex: ExerciseSet,
                  options: Options) -> dict[str, list[tuple[str, int]]]:
     """Submissions sharing at least :data:`MIN_SHARED` wrong answers digit for digit: student -> [(other
@@ -533,8 +553,11 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
             continue
         other = copied_from(numbers, a.variant, ex, options)
         notes = list(a.notes)
+        part = partly_copied(numbers, a.variant, ex, options) if other is None else None
         if other is not None:
             notes.append(copied_note(other))
+        elif part is not None:
+            notes.append(f"{part[1]} of your answers are not your variant's numbers but variant {part[0]}'s.")
         for student, n in shared.get(a.student, ()):
             notes.append(f"{n} of your wrong answers are, digit for digit, {inputs.shorten(student, 60)}'s.")
         twins = tuple(sorted(f.name for f in files_of.get(a.student, ()) if f is not path))
@@ -546,7 +569,8 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
                              about={"variant": a.variant, "of": ex.count, "student": a.student,
                                     "copied_from": other})
         marked.append(dataclasses.replace(m, variant=a.variant, copied_from=other, exercise=True,
-                                          shared=tuple(s for s, _ in shared.get(a.student, ())), same_student=twins))
+                                          shared=tuple(s for s, _ in shared.get(a.student, ())), same_student=twins,
+                                          partly_from=part))
     return marked
 
 
@@ -560,6 +584,8 @@ def summary_json(spec: Spec, ex: ExerciseSet, marked: list[marking.Marked]) -> s
            "students": [{"student": m.path.stem, "file": m.path.name, "variant": m.variant,
                          "copied_from": m.copied_from, "shares_wrong_answers_with": list(m.shared),
                          "same_student_as": list(m.same_student),
+                         "partly_copied_from": (None if m.partly_from is None else
+                                                {"variant": m.partly_from[0], "answers": m.partly_from[1]}),
                          "score": None if m.error else m.score, "total": None if m.error else m.total,
                          "counts": dict(m.counts), "codes": list(m.codes), "error": m.error}
                         for m in marked],

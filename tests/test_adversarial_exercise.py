@@ -400,3 +400,50 @@ def test_hostile_exercise_tables_are_one_line(folder, table, message):
     r = run(["exercise", "./s.toml", "--variants", "3", "-o", "set", "--no-pdf"], folder)
     assert_held(r, message=message)
     assert not (folder / "set").exists()
+
+
+# -- copying part of another variant's answers ---------------------------------------------------
+
+
+def test_a_copied_forward_pass_is_named_with_its_variant(roster_set, tmp_path):
+    """s1 hands in s3's forward pass (8 of 55 numbers) with their own backward pass: the part is named as variant
+    3's, although follow-through credits much of it; honest s2 is not named."""
+    folder = class_folder(roster_set, tmp_path)
+    own = filled(folder / "set" / "variant-01").splitlines()
+    theirs = dict(line.split("=", 1) for line in filled(folder / "set" / "variant-03").splitlines()
+                  if line.startswith('"'))
+    forward = ("net_h1", "out_h1", "net_h2", "out_h2", "net_o1", "out_o1", "net_o2", "out_o2")
+    mixed = [f'{line.split("=", 1)[0]}={theirs[line.split("=", 1)[0]]}'
+             if line.startswith('"') and line.split('"')[1] in forward else line for line in own]
+    (folder / "s1.toml").write_text("\n".join(mixed) + "\n")
+    (folder / "s2.toml").write_text(filled(folder / "set" / "variant-02", digits=4))
+    r = run(["check", "mazur", "--exercise", "set", "s1.toml", "s2.toml", "-o", "fb"], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, "fb"))
+    students = {s["file"]: s for s in json.loads((folder / "fb" / "class-summary.json").read_text())["students"]}
+    assert students["s1.toml"]["copied_from"] is None
+    assert students["s1.toml"]["partly_copied_from"] == {"variant": 3, "answers": 8}
+    assert students["s2.toml"]["partly_copied_from"] is None
+    assert "`s1` (variant 1): 8 answers are variant 3's." in (folder / "fb" / "class-mistakes.md").read_text()
+    assert "8 of your answers are not your variant's numbers but variant 3's." in \
+        (folder / "fb" / "s1-feedback.md").read_text()
+
+
+def test_injected_mistakes_are_never_taken_for_a_partial_copy(tmp_path):
+    """The simulated class of 30 (right sheets, every injected mistake): only the two copied sets name
+    another variant, and none is named as partly copied."""
+    from stepgrad.codegen.cli import main
+    from stepgrad.symbolic import exercise as core
+    from stepgrad.symbolic.spec import load
+
+    from . import test_exercise_class as simulated
+
+    spec = load("mazur")
+    variants = core.make_variants(spec, core.exercise_of(spec), count=simulated.COUNT, seed=simulated.SEED)
+    simulated.write_exercise(tmp_path / "set", spec, variants)
+    plan = simulated.make_class(tmp_path / "subs", variants)
+    assert main(["check", "mazur", "--exercise", str(tmp_path / "set"), str(tmp_path / "subs"),
+                 "-o", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "class-summary.json").read_text())
+    assert [s["student"] for s in summary["students"] if s["partly_copied_from"]] == []
+    assert sorted(s["student"] for s in summary["students"] if s["copied_from"]) == \
+        sorted(k for k, v in plan.items() if v == "copied")
