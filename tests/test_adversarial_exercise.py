@@ -447,3 +447,81 @@ def test_injected_mistakes_are_never_taken_for_a_partial_copy(tmp_path):
     assert [s["student"] for s in summary["students"] if s["partly_copied_from"]] == []
     assert sorted(s["student"] for s in summary["students"] if s["copied_from"]) == \
         sorted(k for k, v in plan.items() if v == "copied")
+
+
+# -- a tampered exercise folder and forged headers ---------------------------------------------------
+
+INDEX_TAMPERING = {
+    "huge seed": (lambda d: d.update(seed=10 ** 30), '"seed": expected a whole number'),
+    "count true": (lambda d: d.update(count=True), '"count": expected a whole number'),
+    "folder outside": (lambda d: d["variants"][0].update(folder="../../etc"), "expected a folder name like variant-01"),
+    "student rtl": (lambda d: d["variants"][0].update(student="s1\u202e"), "printable characters"),
+    "nested ask": (lambda d: d["exercise"].update(ask=[[["x"]]]), "printable characters"),
+    "float decimals": (lambda d: d["exercise"].update(given_decimals=1e308), "expected a whole number"),
+    "unknown option": (lambda d: d["exercise"].update(__class__=1), "not an exercise option"),
+    "empty variants": (lambda d: d.update(variants=[{}, {}]), '"variants"[0].variant'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEX_TAMPERING))
+def test_a_tampered_index_is_one_line(folder, name):
+    """index.json edited by hand (huge numbers, wrong types, paths, control characters): one line, nothing marked."""
+    change, message = INDEX_TAMPERING[name]
+    made = make_set(folder, "set", "--variants", "2")
+    index = json.loads((made / "index.json").read_text())
+    change(index)
+    (made / "index.json").write_text(json.dumps(index))
+    (folder / "a.toml").write_text(filled(made / "variant-01"))
+    r = run(["check", "mazur", "--exercise", "set", "a.toml", "-o", "fb"], folder)
+    assert_held(r, message=message)
+
+
+@pytest.mark.parametrize("target, text, message", [
+    ("index.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("variant-01/key.json", '{"answers": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ("variant-01/key.json", '{"answers": 1' + "0" * 5000 + "}", "not valid JSON"),
+    ("variant-02/key.json", None, "answers: net_h1 is inf in the file"),
+    ("variant-02/key.json", "esc", "is \\x1b[2J in the file"),
+])
+def test_a_tampered_key_is_one_line(folder, target, text, message):
+    """Deeply nested, huge or wrong key and index files: one line, control characters shown escaped."""
+    made = make_set(folder, "set", "--variants", "2")
+    (folder / "a.toml").write_text(filled(made / "variant-01"))
+    if text is None or text == "esc":
+        key = json.loads((made / target).read_text())
+        key["answers"][0]["value"] = float("inf") if text is None else "\x1b[2J"
+        text = json.dumps(key)
+    (made / target).write_text(text)
+    r = run(["check", "mazur", "--exercise", "set", "a.toml", "-o", "fb"], folder)
+    assert_held(r, message=message)
+
+
+def test_forged_and_doubled_headers_are_rows_not_marks(roster_set, tmp_path):
+    """Headers naming variant 0 or 10^9, two different headers, or another set: each file is a row saying why;
+    a header repeated word for word is one header; a header deep in pasted working is not read."""
+    folder = class_folder(roster_set, tmp_path)
+    right = filled(folder / "set" / "variant-01", digits=9)
+    line = next(x for x in right.splitlines() if "stepgrad exercise variant" in x)
+    body = right.replace(line + "\n", "")
+    other = line.replace("variant 1 of 3", "variant 2 of 3")
+    files = {
+        "v0.toml": line.replace("variant 1 of 3", "variant 0 of 3") + "\n" + body,
+        "vbig.toml": line.replace("variant 1 of 3", "variant 1000000000 of 3") + "\n" + body,
+        "two.toml": line + "\n" + other + "\n" + body,
+        "again.toml": line + "\n" + line + "\n" + body,
+        "set.toml": re.sub(r"set [0-9a-f]{8}", "set 00000000", line) + "\n" + body,
+        "deep.md": "# My working\n" + "\n" * 60 + other + "\n" + "net_h1 = 0.3\n",
+    }
+    for name, text in files.items():
+        (folder / name.replace(".toml", "-x.toml") if name != "deep.md" else folder / name).write_text(text)
+    names = [n.replace(".toml", "-x.toml") if n != "deep.md" else n for n in files]
+    r = run(["check", "mazur", "--exercise", "set", *names, "-o", "fb"], folder)
+    assert_held(r, code=1, outputs=outputs_of(folder, "fb"))  # 1: some submissions could not be read
+    rows = {s["file"]: s for s in json.loads((folder / "fb" / "class-summary.json").read_text())["students"]}
+    assert "names variant 0, and there are 3" in rows["v0-x.toml"]["error"]
+    assert "has no line" in rows["vbig-x.toml"]["error"]
+    assert "more than one exercise variant" in rows["two-x.toml"]["error"]
+    assert "not this exercise set" in rows["set-x.toml"]["error"]
+    assert "has no line" in rows["deep.md"]["error"]
+    again = rows["again-x.toml"]
+    assert (again["variant"], again["score"], again["error"]) == (1, again["total"], "")
