@@ -22,8 +22,8 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a bare che
 #: The public API, imported on first use: ``python -m stepgrad`` starts without loading SymPy
 #: before the command line's interrupt handlers are in place.
 __all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "Step", "Derivation", "Training",
-           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "Marks", "load", "configure", "derive",
-           "render", "gradient_module", "train", "check", "exercise", "__version__"]
+           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "Marks", "ShortSeedWarning", "load",
+           "configure", "derive", "render", "gradient_module", "train", "check", "exercise", "__version__"]
 
 
 def __getattr__(name: str):

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,8 +46,8 @@ from .symbolic.derive import DerivationError, format_value, full_value, train as
 from .symbolic.spec import MAX_STEPS, Spec, SpecError, builtin_names, is_path, load as _load_spec, parse as _parse
 
 __all__ = ["SpecError", "TexError", "DerivationError", "FrozenMap", "Network", "Step", "Derivation", "Training",
-           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "Marks", "load", "configure", "derive",
-           "render", "gradient_module", "train", "check", "exercise"]
+           "Verdict", "CheckResult", "ExerciseVariant", "ExerciseSet", "Marks", "ShortSeedWarning", "load",
+           "configure", "derive", "render", "gradient_module", "train", "check", "exercise"]
 
 #: TeX failed while making a PDF (a RuntimeError: the input was fine, the TeX run was not).
 TexError = pdf.TexError
@@ -901,6 +902,10 @@ class ExerciseVariant:
         return self.question
 
 
+class ShortSeedWarning(UserWarning):
+    """An exercise set drawn from a seed below 2^32, which a student could find by trying seeds."""
+
+
 #: Options of :func:`exercise` (the spec's [exercise] keys; each overrides the spec's).
 EXERCISE_OPTIONS = ("ask", "update", "given", "given_decimals", "answer_decimals")
 #: Cells of the variants' table that list values show at most this many.
@@ -1075,6 +1080,10 @@ def exercise(spec: Source, variants: int | None = None, *, roster: "Sequence[str
         seed = _exercise_core.new_seed()
     elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
         raise SpecError(f"seed: between 0 and 2^63 - 1, not {inputs.shorten(seed)}")
+    elif seed < _exercise_core.SHORT_SEED:
+        warnings.warn(f"seed {seed} is short: a student with the spec could find it by trying seeds against their "
+                      "sheet's values, and with it every key; leave out seed to let stepgrad choose a long one",
+                      ShortSeedWarning, stacklevel=2)
     chosen = _exercise_options(options)
     ex = _exercise_core.exercise_of(net.spec, **chosen)
     limits.check_size(net.spec, "check")

@@ -609,7 +609,7 @@ def test_the_public_names_are_the_readmes():
     rows = re.findall(r"^\| `(\w+)\(.*?\)` \| (.*) \|$", section, re.M)
     returned = {m for _, r in rows for m in re.findall(r"`([A-Z]\w+)`", r)}
     expected = {name for name, _ in rows} | returned | {"SpecError", "TexError", "DerivationError", "FrozenMap",
-                                                        "Step", "Verdict", "__version__"}
+                                                        "Step", "Verdict", "ShortSeedWarning", "__version__"}
     assert set(stepgrad.__all__) == expected and len(stepgrad.__all__) == len(expected)
     for name in stepgrad.__all__:
         assert getattr(stepgrad, name) is not None and name in dir(stepgrad)
@@ -802,3 +802,15 @@ def test_marking_refuses_a_submission_it_cannot_place(class_set, submissions, me
     with pytest.raises(stepgrad.SpecError) as info:
         class_set.mark(submissions)
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_a_short_seed_is_warned_about():
+    """A seed below 2^32 draws the set but warns (a student could find it by trying); a long one does not."""
+    import warnings
+
+    with pytest.warns(stepgrad.ShortSeedWarning, match="seed 7 is short"):
+        short = stepgrad.exercise("mazur", 1, seed=7, ask="forward")
+    assert short.seed == 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stepgrad.exercise("mazur", 1, seed=2 ** 32, ask="forward")
