@@ -693,8 +693,8 @@ def test_a_roster_names_the_variants(results):
     assert "<td>bo</td>" in html and str(SEED) not in html  # the seed is not shown to a class looking on
 
 
-def test_an_exercise_set_is_deterministic_and_writes_nothing(tmp_path, monkeypatch):
-    """The same seed draws the same set; another seed another; nothing is written."""
+def test_an_exercise_set_is_deterministic_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """The same seed draws the same set; another seed another; nothing is written, nor printed."""
     monkeypatch.chdir(tmp_path)
     a = stepgrad.exercise("mazur", 2, seed=SEED, ask="forward")
     b = stepgrad.exercise("mazur", 2, seed=SEED, ask="forward")
@@ -704,7 +704,7 @@ def test_an_exercise_set_is_deterministic_and_writes_nothing(tmp_path, monkeypat
     assert a[1]._repr_markdown_() == a[1].question
     figure = a[1].svg()  # the variant's own values on the edges
     assert "<svg" in figure and figure.endswith("</svg>\n") and f"> = {a[1].givens['w8']}</tspan>" in figure
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [] and capsys.readouterr() == ("", "")
     unseeded = stepgrad.exercise("mazur", 1, ask="forward")
     assert 0 <= unseeded.seed < 2 ** 63 and unseeded.to_dict()["seed"] == unseeded.seed
 
