@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -53,6 +54,10 @@ INDEX_JSON = "index.json"
 INDEX_MD = "index.md"
 #: Seconds of TeX one exercise set may be estimated to need, all its runs together.
 MAX_TEX_TOTAL_S = 180.0
+
+
+#: A variant's folder name, of this set or another.
+VARIANT_FOLDER = re.compile(r"variant-\d+\Z")
 
 
 def folder_name(number: int, count: int) -> str:
@@ -498,6 +503,14 @@ def _checked(paths: list[Path], force: bool, inputs: Sequence[str], folders: Seq
     """Refuse an output that is one of the inputs, a variant folder that is a symbolic link (writing
     through it would put a set's files, keys included, wherever it points), then anything
     files.check_writable refuses."""
+    parent = folders[0].parent if folders else None
+    if parent is not None and parent.is_dir():
+        ours = {f.name for f in folders}
+        stale = sorted(p.name for p in parent.iterdir() if VARIANT_FOLDER.match(p.name) and p.name not in ours)
+        if stale:  # left from an earlier, larger set: its keys would sit beside the new index as if current
+            raise SpecError(f"{escape.terminal(str(parent / stale[0]))[:200]}: is from another exercise set (this one "
+                            f"writes {folders[0].name} to {folders[-1].name}); give another -o, or remove "
+                            f"{'it' if len(stale) == 1 else f'the {len(stale)} variant folders this set does not write'}")
     for folder in folders:
         if folder.is_symlink():
             raise SpecError(f"{escape.terminal(str(folder))[:200]}: is a symbolic link; stepgrad writes an exercise "

@@ -525,3 +525,16 @@ def test_forged_and_doubled_headers_are_rows_not_marks(roster_set, tmp_path):
     assert "has no line" in rows["deep.md"]["error"]
     again = rows["again-x.toml"]
     assert (again["variant"], again["score"], again["error"]) == (1, again["total"], "")
+
+
+def test_variant_folders_of_an_earlier_larger_set_are_refused(folder):
+    """A smaller set written over a larger one (--force) would leave the old variant-03 and its key beside the
+    new index as if current: refused, naming it; the same set again is fine."""
+    make_set(folder, "set", "--variants", "3")
+    before = tree(folder / "set")
+    r = run(["exercise", "mazur", "--variants", "2", "-o", "set", "--no-pdf", "--seed", SEED, "--force"], folder)
+    assert_held(r, message="set/variant-03: is from another exercise set")
+    assert tree(folder / "set") == before
+    r = run(["exercise", "mazur", "--variants", "3", "-o", "set", "--no-pdf", "--seed", SEED, "--force"], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, "set"))
+    assert tree(folder / "set") == before
