@@ -814,3 +814,15 @@ def test_a_short_seed_is_warned_about():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         stepgrad.exercise("mazur", 1, seed=2 ** 32, ask="forward")
+
+
+def test_a_set_beyond_the_budget_is_refused_before_drawing():
+    """Too many variants of a large network are refused up front, in one line, as the command line refuses them."""
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(stepgrad.SpecError) as info:
+        stepgrad.exercise("relu_2443", 500, seed=SEED)
+    assert time.monotonic() - start < 20  # refused from the estimate, not after drawing (about 140 s)
+    message = str(info.value)
+    assert message.startswith("relu_2443: drawing and writing 500 variants") and "\n" not in message
