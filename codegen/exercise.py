@@ -164,7 +164,10 @@ def _question(sheet: Sheet, source: str, text, code) -> dict:
     ctx = worksheet.sheet_context(sheet.formulas, source, text, code, ANSWERS, tasks=sheet.tasks,
                                   given=sheet.given, error=sheet.needs_error)
     ctx.update(variant=text(heading(v)), rounded=text(rounded_words(v)), updates=text(update_words(v)),
-               how=text(how_words(v)))
+               how=text(how_words(v)),
+               kind="One step of backpropagation" if sheet.needs_error else "A forward pass")
+    if not sheet.needs_update and len(v.spec.samples) == 1:  # no update is asked: none to speak of
+        ctx["training"] = text("One sample.")
     return ctx
 
 
