@@ -539,3 +539,16 @@ def test_variant_folders_of_an_earlier_larger_set_are_refused(folder):
     r = run(["exercise", "mazur", "--variants", "3", "-o", "set", "--no-pdf", "--seed", SEED, "--force"], folder)
     assert_held(r, code=0, outputs=outputs_of(folder, "set"))
     assert tree(folder / "set") == before
+
+
+def test_a_file_named_for_another_student_is_marked_as_theirs_and_says_so(roster_set, tmp_path):
+    """s1's own answers handed in as s2.toml: the roster (by file name) gives variant 2, the feedback says the
+    header named variant 1, and the numbers are named as variant 1's: no full marks for the wrong student."""
+    folder = class_folder(roster_set, tmp_path)
+    (folder / "s2.toml").write_text(filled(folder / "set" / "variant-01", digits=9))
+    r = run(["check", "mazur", "--exercise", "set", "s2.toml", "-o", "fb"], folder)
+    assert_held(r, code=0, outputs=outputs_of(folder, "fb"))
+    row = json.loads((folder / "fb" / "class-summary.json").read_text())["students"][0]
+    assert (row["variant"], row["copied_from"]) == (2, 1) and row["score"] < row["total"]
+    feedback = (folder / "fb" / "s2-feedback.md").read_text()
+    assert "Your answers file says variant 1; the roster gives s2 variant 2" in feedback
