@@ -203,7 +203,8 @@ def network_section(inp: Inputs) -> Section:
     spec = d.spec
     layers = spec.layers
     text = [para(f"The network has {len(layers)} layers: "
-                 + ", ".join(f"{len(l.neurons)} {'input' if k == 0 else 'output' if k == len(layers) - 1 else 'hidden'} neurons"
+                 + ", ".join(f"{len(l.neurons)} {'input' if k == 0 else 'output' if k == len(layers) - 1 else 'hidden'} "
+                   f"neuron{'s' if len(l.neurons) != 1 else ''}"
                              for k, l in enumerate(layers))
                  + ". Activation: "
                  + "; ".join(f"layer {k}: {ACTIVATIONS[layers[k].activation].title}"

@@ -70,6 +70,11 @@ class SpecError(ValueError):
         text = one_line(str(message))
         super().__init__(text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…")
 
+    def _render_traceback_(self) -> list[str]:
+        """Jupyter (IPython) shows a SpecError as its one line, as the command line does, not as a
+        traceback into stepgrad's code: the problem is in the input, not the program."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 @dataclass(frozen=True)
 class Caps:

@@ -826,3 +826,20 @@ def test_a_set_beyond_the_budget_is_refused_before_drawing():
     assert time.monotonic() - start < 20  # refused from the estimate, not after drawing (about 140 s)
     message = str(info.value)
     assert message.startswith("relu_2443: drawing and writing 500 variants") and "\n" not in message
+
+
+def test_jupyter_shows_a_bad_input_as_its_one_line(capsys):
+    """In IPython (Jupyter's kernel) a SpecError is its one-line message, not a traceback."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        result = shell.run_cell("import stepgrad\nstepgrad.load('no_such_example')")
+    finally:
+        InteractiveShell.clear_instance()
+    out = capsys.readouterr()
+    shown = out.out + out.err
+    assert isinstance(result.error_in_exec, stepgrad.SpecError)
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("SpecError: no_such_example: no such file or built-in"), shown
+    assert "Traceback" not in shown and "File " not in shown
