@@ -47,7 +47,7 @@ def main() -> None:
     print(f"draws: {total} in all, {total / args.variants:.1f} a variant, at most {max(draws.values())}")
     print(f"seconds: {seconds / total:.3f} a draw (estimate {core.draw_seconds(spec):.3f}), "
           f"{seconds / args.variants:.3f} a variant (estimate with writing "
-          f"{core.DRAWS_PER_VARIANT * core.draw_seconds(spec):.3f})")
+          f"{core.DRAWS_PER_VARIANT * core.draw_seconds(spec) + core.WRITE_PER_PARAMETER_S * len(spec.parameters):.3f})")
 
 
 if __name__ == "__main__":
