@@ -119,7 +119,9 @@ def sheet_of(variant: core.Variant) -> Sheet:
     known = {q.name: q for q in worksheet.quantities(d)}
     tasks = tuple(known.get(e.name) or worksheet.Quantity(e.name, naming.latex_symbol(e.name), e.words)
                   for e in variant.key)
-    spec_rows = {g.key: g for g in worksheet.givens(variant.spec)}
+    # whether a bias is trained or frozen matters only to an exercise that asks for updates
+    updates = any(n == "eta" for n, _ in variant.givens)
+    spec_rows = {g.key: g for g in worksheet.givens(variant.spec, training=updates)}
     rounded = dict(variant.rounded)
     decimals = variant.exercise.given_decimals
     given = []

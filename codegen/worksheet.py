@@ -118,7 +118,7 @@ class Given:
     key: str = ""
 
 
-def givens(spec: Spec) -> list[Given]:
+def givens(spec: Spec, training: bool = True) -> list[Given]:
     """Every given value, computed from the spec: inputs and targets, weights, biases, learning rate."""
     rows = []
     several = len(spec.samples) > 1
@@ -136,7 +136,8 @@ def givens(spec: Spec) -> list[Given]:
                           w.name))
     for b in spec.biases:
         of = "shared by " + ", ".join(b.neurons) if len(b.neurons) > 1 else "of " + b.neurons[0]
-        rows.append(Given(naming.latex_name(b.name), f"bias {of} ({'trained' if b.trainable else 'frozen'})",
+        trained = f" ({'trained' if b.trainable else 'frozen'})" if training else ""
+        rows.append(Given(naming.latex_name(b.name), f"bias {of}{trained}",
                           number_text(initial[b.name]), b.name))
     rows.append(Given(r"\eta", "learning rate", number_text(spec.training.learning_rate), "eta"))
     return rows

@@ -258,6 +258,10 @@ def test_forward_only_asks_no_target_or_learning_rate(tmp_path):
     solution = (folder / "solution.md").read_text()
     assert "## The forward pass" in solution and "## The total error" not in solution
     assert "target" not in solution.split("## The given values")[1] and "^{+}" not in solution
+    # No update is asked, so whether a bias is trained is not the sheet's business; it is when one is.
+    assert "bias shared by h1, h2 |" in sheet and "frozen" not in sheet and "trained" not in sheet
+    assert run("mazur", "--variants", "1", "--seed", "2", "-o", str(tmp_path / "all"), "--no-pdf") == 0
+    assert "bias shared by h1, h2 (frozen)" in (tmp_path / "all" / "variant-01" / "question.md").read_text()
 
 
 def test_a_solution_goes_as_far_as_the_questions(tmp_path):
