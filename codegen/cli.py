@@ -209,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
                         "answers that are another variant's are flagged")
     p.add_argument("--roster", metavar="CSV",
                    help="with --exercise: the class roster (student IDs, the k-th has variant k); a "
-                        "submission's student is its file name's stem")
+                        "submission is found on it by its student's name in the run, else its file name's "
+                        "stem, else its folder's name")
 
     p = sub.add_parser("worksheet", help="write an exercise: an answers template and a question sheet",
                        description="Write the exercise for SPEC into DIR: NAME-answers.toml (every quantity to "
@@ -519,6 +520,8 @@ def _check_class(args, fmt: str, options) -> int:
     Exit code 0 when every submission was read, 1 when some could not be, 2 (one line, nothing written)
     when none could be.
     """
+    import dataclasses
+
     from . import marking, variants_marking
     from .render import source_line
 
@@ -540,7 +543,8 @@ def _check_class(args, fmt: str, options) -> int:
     else:
         spec, source = _spec(args)
     where = marking.summary_folder(paths, folder)
-    targets = [marking.feedback_path(p, fmt, folder) for p in paths]
+    students = marking.student_names(paths)  # the stem, or the folder of a platform's folder-per-student download
+    targets = marking.feedback_paths(paths, students, fmt, folder)
     summary_json = [where / variants_marking.SUMMARY_JSON] if args.exercise else []
     _outputs_checked(targets + [where / marking.SUMMARY_CSV, where / marking.MISTAKES_MD] + summary_json,
                      args.force, args.spec, *map(str, paths), *([args.roster] if args.roster else []))
@@ -551,10 +555,11 @@ def _check_class(args, fmt: str, options) -> int:
     compile_pdf = pdf.compile_pdf if fmt == "pdf" else None
     if args.exercise:  # each submission against its own variant
         exercise = variants_marking.load_exercise(spec, Path(args.exercise), args.roster)
-        marked = variants_marking.mark_class(exercise, paths, fmt, options, compile_pdf)
+        marked = variants_marking.mark_class(exercise, paths, fmt, options, compile_pdf, students)
     else:
         derivation = derive(spec)
-        marked = [marking.mark_one(derivation, p, fmt, options, compile_pdf) for p in paths]
+        marked = [dataclasses.replace(marking.mark_one(derivation, p, fmt, options, compile_pdf), student=s)
+                  for p, s in zip(paths, students)]
     if all(m.error for m in marked):  # exit 2 is one line, and nothing is written
         raise SpecError(f"none of the {len(marked)} submissions could be read; the first: {marked[0].error}")
     outputs: dict[Path, bytes] = {t: m.feedback for t, m in zip(targets, marked) if m.feedback is not None}
@@ -567,9 +572,10 @@ def _check_class(args, fmt: str, options) -> int:
     read = sum(m.error == "" for m in marked)
     for m in marked:
         if m.error:
-            print(escape.terminal(f"stepgrad: not read: {m.error}")[:500], file=sys.stderr)
+            shown = m.error if m.name == m.path.stem else f"{m.name}: {m.error}"
+            print(escape.terminal(f"stepgrad: not read: {shown}")[:500], file=sys.stderr)
         elif m.copied_from is not None:
-            print(escape.terminal(f"stepgrad: {m.path.name} (variant {m.variant}): these numbers are variant "
+            print(escape.terminal(f"stepgrad: {m.label} (variant {m.variant}): these numbers are variant "
                                   f"{m.copied_from}'s")[:500], file=sys.stderr)
     print(f"stepgrad: {read} of {len(marked)} submissions read", file=sys.stderr)
     return 0 if read == len(marked) else (1 if read else 2)

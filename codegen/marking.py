@@ -175,6 +175,19 @@ class Marked:
     same_student: tuple[str, ...] = ()
     #: Marking an exercise set: (another variant, how many answers are its numbers) when part of the answers are.
     partly_from: tuple[int, int] | None = None
+    #: The submission's student in the class run (:func:`student_names`); its file name's stem when not set.
+    student: str = ""
+
+    @property
+    def name(self) -> str:
+        """The student the summary's row, the class-mistakes table and the JSON name."""
+        return self.student or self.path.stem
+
+    @property
+    def label(self) -> str:
+        """The submission in a message: its file name, after its student when that is not the file's stem
+        (``Ann Lee_1234 (answers.toml)``)."""
+        return label(self.path, self.name)
 
 
 def submissions(arguments: list[str]) -> list[Path]:
@@ -197,10 +210,104 @@ def submissions(arguments: list[str]) -> list[Path]:
     return out
 
 
-def feedback_path(submission: Path, fmt: str, folder: Path | None) -> Path:
-    """Where a submission's feedback goes: beside it, or into *folder*, as NAME-feedback.EXT."""
-    name = f"{submission.stem}{_FEEDBACK}{EXTENSIONS[fmt]}"
-    return (folder or submission.parent) / name
+def feedback_path(submission: Path, fmt: str, folder: Path | None, student: str | None = None) -> Path:
+    """Where a submission's feedback goes: beside it as STEM-feedback.EXT, or into *folder* as
+    STUDENT-feedback.EXT (*student* made one safe file-name component; the stem when not given)."""
+    if folder is None:
+        return submission.parent / f"{submission.stem}{_FEEDBACK}{EXTENSIONS[fmt]}"
+    return folder / f"{file_component(submission.stem if student is None else student)}{_FEEDBACK}{EXTENSIONS[fmt]}"
+
+
+def feedback_paths(paths: list[Path], students: list[str], fmt: str, folder: Path | None) -> list[Path]:
+    """Each submission's feedback file (:func:`feedback_path`); into *folder*, two students whose names
+    become the same file name (cut to length, say) get ' (2)', ' (3)' ... in the order given."""
+    if folder is None:
+        return [feedback_path(p, fmt, None) for p in paths]
+    stems = _unique([file_component(s) for s in students], set())
+    return [folder / f"{s}{_FEEDBACK}{EXTENSIONS[fmt]}" for s in stems]
+
+
+#: A student's name in a feedback file's name is cut to this many bytes (file systems allow 255).
+_COMPONENT_BYTES = 200
+_SEPARATORS = re.compile(r"[/\\\x00]")
+
+
+def file_component(name: str) -> str:
+    """*name* as one file-name component (followed by '-feedback.EXT', so never '.' or '..'): no separator
+    or NUL, at most :data:`_COMPONENT_BYTES` bytes; a file name's stem of that length is kept as it is.
+
+    >>> file_component("Ann Lee_1234/answers"), file_component("s17")
+    ('Ann Lee_1234_answers', 's17')
+    """
+    safe = _SEPARATORS.sub("_", name) or "_"
+    data = safe.encode("utf-8", "surrogateescape")
+    if len(data) > _COMPONENT_BYTES:
+        safe = data[:_COMPONENT_BYTES].decode("utf-8", "surrogateescape")
+    return safe
+
+
+def student_names(paths: list[Path]) -> list[str]:
+    """Each submission's student for a class run, unique among *paths* and in their order.
+
+    A submission's student is its file name's stem when no other submission has that stem; else its
+    folder's name (a learning platform's download: one folder per student, each with answers.toml);
+    else FOLDER/STEM, FOLDER/FILE; what still collides gets ' (2)', ' (3)' ... in the order given.  The
+    names are file and folder names, untrusted: shown only escaped, and in a file name only through
+    :func:`file_component`.
+
+    >>> student_names([Path("Ann/answers.toml"), Path("Bob/answers.toml"), Path("cy.toml")])
+    ['Ann', 'Bob', 'cy']
+    """
+    stems: dict[str, int] = {}
+    for p in paths:
+        stems[p.stem] = stems.get(p.stem, 0) + 1
+    fixed = {p.stem for p in paths if stems[p.stem] == 1}
+    choices = [[p.stem] if p.stem in fixed else _fallbacks(p) for p in paths]
+    level = [0] * len(paths)
+    while True:  # move each colliding name to its next choice until none collides or none is left
+        names = [c[k] for c, k in zip(choices, level)]
+        count: dict[str, int] = {}
+        for n in names:
+            count[n] = count.get(n, 0) + 1
+        moved = False
+        for i, n in enumerate(names):
+            if count[n] > 1 and level[i] + 1 < len(choices[i]):  # a kept stem has one choice: it stays
+                level[i] += 1
+                moved = True
+        if not moved:
+            break
+    return _unique(names, fixed)
+
+
+def label(path: Path, student: str) -> str:
+    """A submission in a message: its file name, after its *student* when that is not the file's stem."""
+    return path.name if student == path.stem else f"{student} ({path.name})"
+
+
+def _fallbacks(path: Path) -> list[str]:
+    """The names tried, in order, for a submission whose stem another submission shares."""
+    folder = path.parent.name
+    if folder in ("", ".", ".."):
+        return [path.stem, path.name]
+    return [folder, f"{folder}/{path.stem}", f"{folder}/{path.name}"]
+
+
+def _unique(names: list[str], kept: set[str]) -> list[str]:
+    """*names* with each repeat (and each name other than a *kept* one that is a kept one) numbered
+    ' (2)', ' (3)' ... in order."""
+    taken = set(kept)
+    out = []
+    for n in names:
+        if n in kept:
+            out.append(n)
+            continue
+        k, shown = 1, n
+        while shown in taken:
+            k += 1
+            shown = f"{n} ({k})"
+        taken.add(shown)
+        out.append(shown)
+    return out
 
 
 def summary_folder(paths: list[Path], folder: Path | None) -> Path:
@@ -291,7 +398,7 @@ def summary_csv(marked: list[Marked]) -> str:
     for m in marked:
         counts = dict(m.counts)
         extra = (_blank(m.variant), _blank(m.copied_from)) if exercise else ()
-        row = [m.path.stem, m.path.name, *extra, m.score if not m.error else "", m.total if not m.error else "",
+        row = [m.name, m.path.name, *extra, m.score if not m.error else "", m.total if not m.error else "",
                *[counts.get(v, 0) if not m.error else "" for v in _VERDICT_COLUMNS], " ".join(m.codes),
                inputs.one_line(m.error)]
         writer.writerow([_csv_cell(c) for c in row])
@@ -325,7 +432,7 @@ def mistakes_markdown(spec_name: str, title: str, marked: list[Marked], header: 
     unread = [m for m in marked if m.error]
     if unread:
         lines += ["", "## Not read", ""]
-        lines += [f"- {escape.md_code(inputs.shorten(m.path.name, 80))}: {escape.markdown(inputs.shorten(m.error, 300))}"
+        lines += [f"- {escape.md_code(inputs.shorten(m.label, 80))}: {escape.markdown(inputs.shorten(m.error, 300))}"
                   for m in unread]
     return "\n".join(lines) + "\n"
 
@@ -344,21 +451,21 @@ def _exercise_lines(marked: list[Marked]) -> list[str]:
                                                         for v, n in sorted(per.items())) + "."]
     copied = [m for m in marked if m.copied_from is not None]
     lines += ["", "## Copied answers", ""]
-    lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))} (variant {m.variant}): these numbers are "
+    lines += [f"- {escape.md_code(inputs.shorten(m.name, 80))} (variant {m.variant}): these numbers are "
               f"variant {m.copied_from}'s." for m in copied] or ["No answers match another variant's key "
                                                                   "better than their own."]
-    lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))} (variant {m.variant}): {m.partly_from[1]} "
+    lines += [f"- {escape.md_code(inputs.shorten(m.name, 80))} (variant {m.variant}): {m.partly_from[1]} "
               f"answers are variant {m.partly_from[0]}'s." for m in marked if m.partly_from is not None]
     twice = [m for m in marked if m.same_student]
     if twice:
         lines += ["", "## Several submissions for one student", ""]
-        lines += [f"- {escape.md_code(inputs.shorten(m.path.name, 80))}: marked as the same student's as "
+        lines += [f"- {escape.md_code(inputs.shorten(m.label, 80))}: marked as the same student's as "
                   + ", ".join(escape.md_code(inputs.shorten(s, 80)) for s in m.same_student[:10])
                   + (" ..." if len(m.same_student) > 10 else "") for m in twice]
     shared = [m for m in marked if m.shared]
     if shared:
         lines += ["", "## Shared wrong answers", ""]
-        lines += [f"- {escape.md_code(inputs.shorten(m.path.stem, 80))}: the same wrong numbers as "
+        lines += [f"- {escape.md_code(inputs.shorten(m.name, 80))}: the same wrong numbers as "
                   + ", ".join(escape.md_code(inputs.shorten(s, 80)) for s in m.shared[:10])
                   + (" ..." if len(m.shared) > 10 else "") for m in shared]
     return lines

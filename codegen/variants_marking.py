@@ -329,9 +329,14 @@ class Assignment:
     error: str = ""
 
 
-def assign(path: Path, text: str, ex: ExerciseSet) -> Assignment:
-    """Find a submission's variant: the roster (by the file name's stem, else the header's student),
-    or the header line; the roster wins when the two disagree, and the feedback says so."""
+def assign(path: Path, text: str, ex: ExerciseSet, name: str | None = None) -> Assignment:
+    """Find a submission's variant: the roster, or the header line; the roster wins when the two disagree,
+    and the feedback says so.
+
+    On the roster, a submission is its student's *name* in the class run (:func:`marking.student_names`),
+    else its file name's stem, else its folder's name (a learning platform's folder per student), else
+    the student its header names: the first of these the roster lists.
+    """
     header = header_of(text)
     problem = header if isinstance(header, str) else ""
     header = header if isinstance(header, Header) else None
@@ -341,9 +346,8 @@ def assign(path: Path, text: str, ex: ExerciseSet) -> Assignment:
         header = None
     if header is not None and not 1 <= header.variant <= ex.count:
         problem, header = f"its header names variant {header.variant}, and there are {ex.count}", None
-    student = path.stem
-    if student not in ex.roster and header is not None and header.student in ex.roster:
-        student = header.student
+    tried = (name or path.stem, path.stem, path.parent.name, header.student if header is not None else None)
+    student = next((s for s in tried if s and s in ex.roster), name or path.stem)
     listed = ex.roster.get(student)
     shown = inputs.shorten(student, 60)
     if listed is not None:
@@ -518,38 +522,41 @@ def copied_note(other: int) -> str:
 
 
 def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
-               compile_pdf: Callable[[str], bytes] | None) -> list[marking.Marked]:
+               compile_pdf: Callable[[str], bytes] | None, students: list[str] | None = None) -> list[marking.Marked]:
     """Mark every submission against its own variant; a submission whose variant is unknown is a row saying
-    why, and answers that are another variant's say whose.
+    why, and answers that are another variant's say whose.  *students* are the submissions' names in the
+    class run (:func:`marking.student_names` of *paths* when not given).
 
     The sheets ask for answers to the exercise's decimals ("give it to 4 decimal places"), so an
     answer written to that many decimals has enough digits, whatever its significant digits.
     """
     options = dataclasses.replace(options, min_decimals=ex.variants[0].exercise.answer_decimals)
+    students = marking.student_names(paths) if students is None else students
     prepared = []
-    for path in paths:
+    for path, name in zip(paths, students):
         if path.is_symlink():  # not followed: marking.mark_one says why
             prepared.append((path, None, {}))
             continue
         try:
             text = marking.read_submission(path)
         except SpecError as exc:
-            prepared.append((path, Assignment(None, path.stem, error=str(exc).replace(str(path), path.name)), {}))
+            prepared.append((path, Assignment(None, name, error=str(exc).replace(str(path), path.name)), {}))
             continue
-        a = assign(path, text, ex)
+        a = assign(path, text, ex, name)
         prepared.append((path, a, numeric_answers(text, path, ex) if a.variant is not None else {}))
     shared = shared_wrong([(a.student, a.variant, nums) for _, a, nums in prepared if a is not None], ex, options)
     files_of: dict[str, list[Path]] = {}  # a roster student's submissions: two files may name one student
-    for path, a, _ in prepared:
+    for (path, a, _), name in zip(prepared, students):
         if a is not None and a.variant is not None and a.student in ex.roster:
-            files_of.setdefault(a.student, []).append(path)
+            files_of.setdefault(a.student, []).append((path, name))
     marked = []
-    for path, a, numbers in prepared:
+    for (path, a, numbers), name in zip(prepared, students):
         if a is None:
-            marked.append(marking.mark_one(ex.derivation(1), path, fmt, options, compile_pdf))
+            marked.append(dataclasses.replace(marking.mark_one(ex.derivation(1), path, fmt, options, compile_pdf),
+                                              student=name))
             continue
         if a.variant is None:
-            marked.append(marking.Marked(path, None, a.error, exercise=True))
+            marked.append(marking.Marked(path, None, a.error, exercise=True, student=name))
             continue
         other = copied_from(numbers, a.variant, ex, options)
         notes = list(a.notes)
@@ -560,7 +567,7 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
             notes.append(f"{part[1]} of your answers are not your variant's numbers but variant {part[0]}'s.")
         for student, n in shared.get(a.student, ()):
             notes.append(f"{n} of your wrong answers are, digit for digit, {inputs.shorten(student, 60)}'s.")
-        twins = tuple(sorted(f.name for f in files_of.get(a.student, ()) if f is not path))
+        twins = tuple(sorted(marking.label(f, n) for f, n in files_of.get(a.student, ()) if f is not path))
         if twins:
             notes.append(f"{len(twins) + 1} submissions are marked as {inputs.shorten(a.student, 60)}'s: this one and "
                          + ", ".join(inputs.shorten(f, 60) for f in twins[:10]) + ("..." if len(twins) > 10 else "")
@@ -570,7 +577,7 @@ def mark_class(ex: ExerciseSet, paths: list[Path], fmt: str, options: Options,
                                     "copied_from": other})
         marked.append(dataclasses.replace(m, variant=a.variant, copied_from=other, exercise=True,
                                           shared=tuple(s for s, _ in shared.get(a.student, ())), same_student=twins,
-                                          partly_from=part))
+                                          partly_from=part, student=name))
     return marked
 
 
@@ -581,7 +588,7 @@ def summary_json(spec: Spec, ex: ExerciseSet, marked: list[marking.Marked]) -> s
     doc = {"format": SUMMARY_FORMAT, "version": 1, "spec": spec.name, "title": spec.title,
            "exercise": {"seed": ex.seed, "variants": ex.count},
            "read": len(read), "submissions": len(marked),
-           "students": [{"student": m.path.stem, "file": m.path.name, "variant": m.variant,
+           "students": [{"student": m.name, "file": m.path.name, "variant": m.variant,
                          "copied_from": m.copied_from, "shares_wrong_answers_with": list(m.shared),
                          "same_student_as": list(m.same_student),
                          "partly_copied_from": (None if m.partly_from is None else
@@ -590,7 +597,7 @@ def summary_json(spec: Spec, ex: ExerciseSet, marked: list[marking.Marked]) -> s
                          "counts": dict(m.counts), "codes": list(m.codes), "error": m.error}
                         for m in marked],
            "mistakes": [{"code": code, "students": n} for code, n in marking.common_mistakes(read)],
-           "copied": [{"student": m.path.stem, "variant": m.variant, "copied_from": m.copied_from}
+           "copied": [{"student": m.name, "variant": m.variant, "copied_from": m.copied_from}
                       for m in marked if m.copied_from is not None]}
     return "".join(map(_json_char, json.dumps(doc, ensure_ascii=False, indent=2))) + "\n"
 
