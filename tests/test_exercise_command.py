@@ -479,6 +479,13 @@ def test_what_students_get_never_names_the_seed(tmp_path, capsys):
             assert str(seed) not in text, name
         template = (folder / exercise.folder_name(k, 2) / "answers.toml").read_text()
         assert f"# stepgrad exercise variant {k} of 2, set {core.set_tag(seed)}\n" in template
+    # The LMS exports go to students' browsers: they hold the keys' values, never the seed.
+    import zipfile
+
+    assert str(seed) not in (folder / "moodle-quiz.xml").read_text()
+    for name in ("canvas-qti12.zip", "qti21.zip"):
+        with zipfile.ZipFile(folder / name) as archive:
+            assert not any(str(seed).encode() in archive.read(n) for n in archive.namelist()), name
     # Drawing again with the recorded seed gives the same keys.
     again = tmp_path / "again"
     assert run("mazur", "--variants", "2", "--seed", str(seed), "-o", str(again), "--no-pdf") == 0
