@@ -109,8 +109,13 @@ class Sheet:
 
     @property
     def needs_update(self) -> bool:
-        """Whether the questions reach an update (the learning rate is given): else the solution shows none."""
-        return any(n == "eta" for n, _ in self.variant.givens)
+        """Whether the questions reach an update: else the solution shows none."""
+        return asks_updates(self.variant)
+
+
+def asks_updates(variant: core.Variant) -> bool:
+    """Whether a variant's questions reach an update (the learning rate is given to the student)."""
+    return any(n == "eta" for n, _ in variant.givens)
 
 
 def sheet_of(variant: core.Variant) -> Sheet:
@@ -120,8 +125,7 @@ def sheet_of(variant: core.Variant) -> Sheet:
     tasks = tuple(known.get(e.name) or worksheet.Quantity(e.name, naming.latex_symbol(e.name), e.words)
                   for e in variant.key)
     # whether a bias is trained or frozen matters only to an exercise that asks for updates
-    updates = any(n == "eta" for n, _ in variant.givens)
-    spec_rows = {g.key: g for g in worksheet.givens(variant.spec, training=updates)}
+    spec_rows = {g.key: g for g in worksheet.givens(variant.spec, training=asks_updates(variant))}
     rounded = dict(variant.rounded)
     decimals = variant.exercise.given_decimals
     given = []
@@ -615,9 +619,7 @@ def run(args) -> int:
     count = len(roster) if roster is not None else args.variants
     if not 1 <= count <= core.MAX_VARIANTS:
         raise SpecError(f"--variants: between 1 and {core.MAX_VARIANTS}, not {count}")
-    seed = args.seed if args.seed is not None else core.new_seed()
-    if not 0 <= seed < 2 ** 63:
-        raise SpecError(f"--seed: between 0 and 2^63 - 1, not {seed}")
+    seed, short = core.choose_seed(args.seed)
     exercise = core.exercise_of(spec, **_overrides(args))
     want_pdf = not args.no_pdf and pdf.engine_available()
     layout = Layout(folder, tuple(folder / folder_name(k, count) for k in range(1, count + 1)),
@@ -639,10 +641,8 @@ def run(args) -> int:
     if args.seed is None:
         print(f"stepgrad: drew the set from seed {seed} (kept in DIR/index.json; --seed {seed} draws it again)",
               file=sys.stderr)
-    elif seed < core.SHORT_SEED:
-        print(f"stepgrad: seed {seed} is short: a student with the spec could find it by trying seeds against "
-              "their sheet's values, and with it every key; leave out --seed to let stepgrad choose a long one",
-              file=sys.stderr)
+    elif short:
+        print(f"stepgrad: {short}", file=sys.stderr)
     print(escape.terminal(f"stepgrad: wrote {len(outputs)} files for {count} variant{'s' if count > 1 else ''} "
                           f"into {folder}")[:500],
           file=sys.stderr)

@@ -192,7 +192,7 @@ def read_index(spec: Spec, folder: Path) -> tuple[int, int, tuple[str | None, ..
                         f"(its \"format\" is not {INDEX_FORMAT!r})")
     if doc.get("version") != 1:
         raise SpecError(f"{where}: \"version\": this stepgrad reads version 1 of the exercise index")
-    seed = _int(doc.get("seed"), f"{where}: \"seed\"", 0, 2 ** 63 - 1)
+    seed = _int(doc.get("seed"), f"{where}: \"seed\"", 0, core.MAX_SEED)
     count = _int(doc.get("count"), f"{where}: \"count\"", 1, core.MAX_VARIANTS)
     listed = doc.get("variants")
     if not isinstance(listed, list) or len(listed) != count:

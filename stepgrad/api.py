@@ -1076,14 +1076,11 @@ def exercise(spec: Source, variants: int | None = None, *, roster: "Sequence[str
         if isinstance(variants, bool) or not isinstance(variants, int) or \
                 not 1 <= variants <= _exercise_core.MAX_VARIANTS:
             raise SpecError(f"variants: between 1 and {_exercise_core.MAX_VARIANTS}, not {inputs.shorten(variants)}")
-    if seed is None:
-        seed = _exercise_core.new_seed()
-    elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise SpecError(f"seed: between 0 and 2^63 - 1, not {inputs.shorten(seed)}")
-    elif seed < _exercise_core.SHORT_SEED:
-        warnings.warn(f"seed {seed} is short: a student with the spec could find it by trying seeds against their "
-                      "sheet's values, and with it every key; leave out seed to let stepgrad choose a long one",
-                      ShortSeedWarning, stacklevel=2)
+    seed, short = _exercise_core.choose_seed(seed, "seed")
+    if short:
+        warnings.warn(short, ShortSeedWarning, stacklevel=2)
     chosen = _exercise_options(options)
     ex = _exercise_core.exercise_of(net.spec, **chosen)
     limits.check_size(net.spec, "check")

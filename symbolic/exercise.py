@@ -120,6 +120,28 @@ def set_tag(seed: int) -> str:
 def new_seed() -> int:
     """A seed for a set whose teacher gave none: 63 random bits, too many to find by trying."""
     return secrets.randbits(63)
+
+
+#: The largest seed a set may have (63 bits, as :func:`new_seed` draws them and index.json keeps them).
+MAX_SEED = 2 ** 63 - 1
+
+
+def choose_seed(seed: int | None, option: str = "--seed") -> tuple[int, str]:
+    """The set's seed and a warning about it ('' when none): *seed* when it is in range, else a one-line
+    refusal naming *option*; a new long seed when it is None; a seed a student could find by trying is
+    kept, with a warning that says so.
+
+    >>> choose_seed(7)[1].startswith("seed 7 is short"), choose_seed(2 ** 40), choose_seed(None)[0] >= SHORT_SEED
+    (True, (1099511627776, ''), True)
+    """
+    if seed is None:
+        return new_seed(), ""
+    if not 0 <= seed <= MAX_SEED:
+        raise SpecError(f"{option}: between 0 and 2^63 - 1, not {seed}")
+    if seed < SHORT_SEED:
+        return seed, (f"seed {seed} is short: a student with the spec could find it by trying seeds against their "
+                      f"sheet's values, and with it every key; leave out {option} to let stepgrad choose a long one")
+    return seed, ""
 MAX_ROSTER_BYTES = 256 * 1024
 MAX_ID_LENGTH = 64
 #: A roster ID: ASCII letters, digits and . _ @ + - (no spaces, quotes or control characters).
