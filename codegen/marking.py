@@ -460,12 +460,16 @@ def _exercise_lines(marked: list[Marked]) -> list[str]:
     if twice:
         lines += ["", "## Several submissions for one student", ""]
         lines += [f"- {escape.md_code(inputs.shorten(m.label, 80))}: marked as the same student's as "
-                  + ", ".join(escape.md_code(inputs.shorten(s, 80)) for s in m.same_student[:10])
-                  + (" ..." if len(m.same_student) > 10 else "") for m in twice]
+                  + _listed(m.same_student) for m in twice]
     shared = [m for m in marked if m.shared]
     if shared:
         lines += ["", "## Shared wrong answers", ""]
         lines += [f"- {escape.md_code(inputs.shorten(m.name, 80))}: the same wrong numbers as "
-                  + ", ".join(escape.md_code(inputs.shorten(s, 80)) for s in m.shared[:10])
-                  + (" ..." if len(m.shared) > 10 else "") for m in shared]
+                  + _listed(m.shared) for m in shared]
     return lines
+
+
+def _listed(names: tuple[str, ...], most: int = 10) -> str:
+    """Up to *most* students' names as Markdown code, comma-separated, with ' ...' when there are more."""
+    return (", ".join(escape.md_code(inputs.shorten(s, 80)) for s in names[:most])
+            + (" ..." if len(names) > most else ""))
