@@ -25,6 +25,8 @@ from stepgrad.symbolic import naming
 from stepgrad.symbolic.exercise import Exercise, make_variants
 from stepgrad.symbolic.spec import SpecError, load, parse
 
+from .check_support import _act
+
 ROOT = Path(__file__).resolve().parent.parent
 MAZUR_TEXT = (ROOT / "symbolic" / "examples" / "mazur.toml").read_text()
 
@@ -37,22 +39,6 @@ STEP = mpmath.mpf("1e-12")
 def _mp(x) -> mpmath.mpf:
     x = sp.Rational(x)
     return mpmath.mpf(int(x.p)) / int(x.q)
-
-
-def _act(name: str, slope, x):
-    if name == "sigmoid":
-        return 1 / (1 + mpmath.exp(-x))
-    if name == "tanh":
-        return mpmath.tanh(x)
-    if name == "relu":
-        return x if x > 0 else mpmath.mpf(0)
-    if name == "leaky_relu":
-        return x if x > 0 else slope * x
-    if name == "softplus":
-        return mpmath.log(1 + mpmath.exp(x))
-    if name == "identity":
-        return x
-    raise AssertionError(name)
 
 
 def _error(name: str, n_out: int, t, y):
@@ -89,7 +75,7 @@ def network(spec, params: dict, sample: int, shift: dict | None = None) -> dict:
         else:
             slope = _mp(layer.slope) if layer.slope is not None else None
             for n in layer.neurons:
-                out[naming.out(n)] = _act(layer.activation, slope, nets[n]) + shift.get(naming.out(n), 0)
+                out[naming.out(n)] = _act(layer.activation, nets[n], slope) + shift.get(naming.out(n), 0)
     targets = dict(spec.samples[sample].targets)
     total = mpmath.mpf(0)
     for o in spec.outputs:
