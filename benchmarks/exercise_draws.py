@@ -3,7 +3,7 @@
     python benchmarks/exercise_draws.py [SPEC] [--variants N] [--answer-decimals D]
 
 Prints the variants drawn, the draws they took in all (with the most any one took), the seconds per
-draw and per variant, against symbolic.exercise's estimate (draw_seconds, DRAWS_PER_VARIANT), which
+draw and per variant, against symbolic.limits's estimate (draw_seconds, DRAWS_PER_VARIANT), which
 should err long.  The post's exercise, 100 variants: 3.1 draws a variant, 0.025 s a draw; a 5-8-4 sigmoid
 network (84 parameters, --answer-decimals 10): 4.6 draws a variant, 0.09 s a draw.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stepgrad.symbolic import exercise as core  # noqa: E402
+from stepgrad.symbolic import exercise as core, limits  # noqa: E402
 from stepgrad.symbolic.spec import load  # noqa: E402
 
 
@@ -45,9 +45,9 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f}; {spec.name}, {len(spec.parameters)} parameters, "
           f"{args.variants} variants in {seconds:.1f} s")
     print(f"draws: {total} in all, {total / args.variants:.1f} a variant, at most {max(draws.values())}")
-    print(f"seconds: {seconds / total:.3f} a draw (estimate {core.draw_seconds(spec):.3f}), "
+    print(f"seconds: {seconds / total:.3f} a draw (estimate {limits.draw_seconds(spec):.3f}), "
           f"{seconds / args.variants:.3f} a variant (estimate with writing "
-          f"{core.DRAWS_PER_VARIANT * core.draw_seconds(spec) + core.WRITE_PER_PARAMETER_S * len(spec.parameters):.3f})")
+          f"{limits.DRAWS_PER_VARIANT * limits.draw_seconds(spec) + limits.WRITE_PER_PARAMETER_S * len(spec.parameters):.3f})")
 
 
 if __name__ == "__main__":

@@ -626,7 +626,7 @@ def run(args) -> int:
                     worksheet.picture(spec) is not None, want_pdf)
     _checked(layout.all_files(), args.force, [args.spec] + ([args.roster] if args.roster else []), layout.variants)
     limits.check_size(spec, "check")
-    core.check_set_size(spec, count)
+    limits.check_set_size(spec, count)
     if want_pdf:
         _check_tex(count, tex_estimate(spec, source, exercise, seed, count))
     # Notes wait for the end and status lines go where progress goes (STEPGRAD_PROGRESS=0 silences them),

@@ -1084,7 +1084,7 @@ def exercise(spec: Source, variants: int | None = None, *, roster: "Sequence[str
     chosen = _exercise_options(options)
     ex = _exercise_core.exercise_of(net.spec, **chosen)
     limits.check_size(net.spec, "check")
-    _exercise_core.check_set_size(net.spec, len(students) if students else variants)  # refused before drawing
+    limits.check_set_size(net.spec, len(students) if students else variants)  # refused before drawing
     drawn = _exercise_core.make_variants(net.spec, ex, count=None if students else variants, roster=students,
                                          seed=seed)
     return ExerciseSet(net, seed, tuple(ExerciseVariant(net, v.number, v.of, v.student, v) for v in drawn),

@@ -36,7 +36,7 @@ import mpmath
 import sympy as sp
 from mpmath.libmp import to_str
 
-from . import inputs, naming
+from . import inputs, limits, naming
 from .derive import (DPS, Derivation, Kind, describe, Program, SaturationError, Step, backward_steps, batch_steps, batches,
                      evaluate_batch, given_values, initial_params)
 from .evaluate import compile_exact
@@ -63,45 +63,14 @@ COPY_FACTOR = 10
 #: Draws tried per variant before the set is refused.
 MAX_DRAWS = 200
 MAX_VARIANTS = 500
-#: Seconds of drawing and writing an exercise set may be estimated to need (its TeX has its own budget).
-SET_BUDGET_S = 60.0
-#: Measured seconds of one draw (a variant derived and judged) of a network of n weights and biases:
-#: about ``DRAW_BASE_S + DRAW_PER_PARAMETER_S * n`` (the post's network 0.025 s, a 5-8-4 network of 84
-#: parameters 0.09 s; 2 cores shared with other work), rounded up so that estimates err long.
-DRAW_BASE_S = 0.01
-DRAW_PER_PARAMETER_S = 0.001
-#: Draws a good variant takes on average, with the writing of its files counted as one more
-#: (the post's exercise: 3.1 draws a variant over 100 variants; the 5-8-4 network 4.6).
-DRAWS_PER_VARIANT = 5
-#: Seconds of writing a variant's files per weight or bias, beyond that one draw: a worked solution grows
-#: faster than a draw (127 variants of the 5-8-4 network: 92 s in all, 34 s of it drawing, under load).
-WRITE_PER_PARAMETER_S = 0.0015
-
-
-def draw_seconds(spec: Spec) -> float:
-    """The estimated seconds of one draw of a variant of *spec*."""
-    return DRAW_BASE_S + DRAW_PER_PARAMETER_S * len(spec.parameters)
-
-
 def set_draws(spec: Spec) -> int:
     """The draws one set of *spec*'s variants may take in all, whatever the ranges (ranges where good variants
-    are rare are refused then): twice what :data:`SET_BUDGET_S` pays for by the estimate, so that a set the
+    are rare are refused then): twice what :data:`limits.SET_BUDGET_S` pays for by the estimate, so that a set the
     estimate allows has room for twice the usual draws a variant (the estimate itself errs long, so this stays
     near the budget in fact)."""
-    return max(MAX_DRAWS, int(2 * SET_BUDGET_S / draw_seconds(spec)))
+    return max(MAX_DRAWS, int(2 * limits.SET_BUDGET_S / limits.draw_seconds(spec)))
 
 
-def check_set_size(spec: Spec, count: int) -> None:
-    """Refuse, before drawing, *count* variants of *spec* estimated beyond :data:`SET_BUDGET_S`; say how many fit.
-
-    >>> check_set_size(_the_post(), 30)
-    """
-    each = DRAWS_PER_VARIANT * draw_seconds(spec) + WRITE_PER_PARAMETER_S * len(spec.parameters)
-    if count * each > SET_BUDGET_S:
-        fit = max(1, int(SET_BUDGET_S // each))
-        raise SpecError(f"{spec.name}: drawing and writing {count} variants of {len(spec.parameters)} weights and "
-                        f"biases would take about {count * each:.0f} s (the budget is {SET_BUDGET_S:.0f} s); make at "
-                        f"most {fit} variants of this network at a time, or use a smaller network")
 #: Seeds below this can be found by trying them all against one variant's given values.
 SHORT_SEED = 2 ** 32
 

@@ -19,7 +19,9 @@ whenever training changes):
   per 1000 parameters;
 * checking answers grows much faster than linearly (see MAX_CHECK_PARAMETERS);
 * the fully expanded worked example costs about 3.5 s and 850 kB of LaTeX per
-  1000 parameters before TeX runs (8-16-8, 280 parameters: 1.2 s, 230 kB).
+  1000 parameters before TeX runs (8-16-8, 280 parameters: 1.2 s, 230 kB);
+* an exercise set costs a few draws a variant, each a derivation and its judging
+  (:func:`check_set_size`; re-measure with ``benchmarks/exercise_draws.py``).
 """
 
 from __future__ import annotations
@@ -235,3 +237,39 @@ def _refuse_long_training(spec: Spec, steps: int, trainings: int, what: str) -> 
         fit = affordable_steps(spec, TRAIN_BUDGET_S / trainings)
         raise SpecError(f"{spec.name}: {what} would take {_duration(seconds)} (the budget is "
                         f"{TRAIN_BUDGET_S:.0f} s); give --steps {fit} or fewer")
+
+
+# -- exercise sets -------------------------------------------------------------------
+
+#: Seconds of drawing and writing an exercise set may be estimated to need (its TeX has its own budget).
+SET_BUDGET_S = 60.0
+#: Measured seconds of one draw (a variant derived and judged) of a network of n weights and biases:
+#: about ``DRAW_BASE_S + DRAW_PER_PARAMETER_S * n`` (the post's network 0.025 s, a 5-8-4 network of 84
+#: parameters 0.09 s; 2 cores shared with other work), rounded up so that estimates err long.
+DRAW_BASE_S = 0.01
+DRAW_PER_PARAMETER_S = 0.001
+#: Draws a good variant takes on average, with the writing of its files counted as one more
+#: (the post's exercise: 3.1 draws a variant over 100 variants; the 5-8-4 network 4.6).
+DRAWS_PER_VARIANT = 5
+#: Seconds of writing a variant's files per weight or bias, beyond that one draw: a worked solution grows
+#: faster than a draw (127 variants of the 5-8-4 network: 92 s in all, 34 s of it drawing, under load).
+WRITE_PER_PARAMETER_S = 0.0015
+
+
+def draw_seconds(spec: Spec) -> float:
+    """The estimated seconds of one draw of a variant of *spec*."""
+    return DRAW_BASE_S + DRAW_PER_PARAMETER_S * len(spec.parameters)
+
+
+def check_set_size(spec: Spec, count: int) -> None:
+    """Refuse, before drawing, *count* variants of *spec* estimated beyond :data:`SET_BUDGET_S`; say how many fit.
+
+    >>> from stepgrad.symbolic.spec import load
+    >>> check_set_size(load("mazur"), 30)
+    """
+    each = DRAWS_PER_VARIANT * draw_seconds(spec) + WRITE_PER_PARAMETER_S * len(spec.parameters)
+    if count * each > SET_BUDGET_S:
+        fit = max(1, int(SET_BUDGET_S // each))
+        raise SpecError(f"{spec.name}: drawing and writing {count} variants of {len(spec.parameters)} weights and "
+                        f"biases would take about {count * each:.0f} s (the budget is {SET_BUDGET_S:.0f} s); make at "
+                        f"most {fit} variants of this network at a time, or use a smaller network")

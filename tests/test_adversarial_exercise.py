@@ -229,14 +229,14 @@ def test_ranges_where_good_variants_are_rare_stop_within_the_set_budget(monkeypa
 def test_the_draw_cap_leaves_room_for_every_set_the_estimate_allows(tmp_path):
     """The draw cap leaves any set the up-front estimate allows room for twice the usual draws a variant
     (the post's exercise takes about 3, an 84-parameter network about 5)."""
-    from stepgrad.symbolic import exercise as core
+    from stepgrad.symbolic import exercise as core, limits
     from stepgrad.symbolic.spec import SpecError, load
 
     (tmp_path / "wide.toml").write_text(wide_spec())
     for spec in (load("mazur"), load(str(tmp_path / "wide.toml"))):
         most = max(n for n in range(1, core.MAX_VARIANTS + 1)
-                   if not isinstance(_refusal(core.check_set_size, spec, n), SpecError))
-        assert core.set_draws(spec) >= 2 * core.DRAWS_PER_VARIANT * most, (spec.name, most)
+                   if not isinstance(_refusal(limits.check_set_size, spec, n), SpecError))
+        assert core.set_draws(spec) >= 2 * limits.DRAWS_PER_VARIANT * most, (spec.name, most)
     assert most < core.MAX_VARIANTS  # the wide network is limited by the estimate
 
 
